@@ -1,0 +1,59 @@
+"""Turning a `Grade` into feedback a learner can act on."""
+
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+
+from tutor.explainer import Explainer
+from tutor.grade import Band, Grade, Outcome, Verdict
+from tutor.rubric import Rubric
+
+BAND_STYLE = {Band.FULL: "bold green", Band.PARTIAL: "bold yellow", Band.FAIL: "bold red"}
+
+
+def _line(verdict: Verdict) -> str | None:
+    claim = escape(verdict.claim)
+    if verdict.kind == "numeric":
+        mark = "[green]✓[/green]" if verdict.outcome == Outcome.HIT else "[red]✗[/red]"
+        return f"{mark} {claim}: {escape(verdict.detail or '')}"
+    if verdict.outcome == Outcome.HIT:
+        quote = f' — you wrote “{escape(verdict.evidence)}”' if verdict.evidence else ""
+        return f"[green]✓[/green] {claim}{quote}"
+    if verdict.outcome == Outcome.MISS:
+        return f"[red]✗[/red] missing: {claim}"
+    if verdict.outcome == Outcome.WRONG:
+        quote = f' (“{escape(verdict.evidence)}”)' if verdict.evidence else ""
+        return f"[red]✗[/red] wrong: {claim}{quote} → {escape(verdict.detail or '')}"
+    return None
+
+
+def feedback_lines(grade: Grade) -> list[str]:
+    lines = [escape(n) for n in grade.notices]
+    lines += [line for v in grade.verdicts if (line := _line(v))]
+    return lines
+
+
+def reread_lines(rubric: Rubric, grade: Grade, explainer: Explainer | None) -> list[str]:
+    if not grade.missed():
+        return []
+    lines = []
+    for ref in rubric.refs:
+        title = explainer.title(ref) if explainer else ref.title
+        prefix = "" if ref.section == "ELI5" else "§"
+        lines.append(f"re-read explainer {prefix}{ref.section} — {escape(title)}")
+        text = explainer.text(ref) if explainer else None
+        if text:
+            lines.append(f"[dim]{escape(text[:600])}[/dim]")
+    return lines
+
+
+def render(rubric: Rubric, grade: Grade, explainer: Explainer | None = None) -> Panel:
+    if grade.status == "ungraded":
+        body = f"[bold red]Could not grade:[/bold red] {escape(grade.reason or '')}"
+        return Panel(body, title=rubric.id)
+    table = Table.grid(padding=(0, 1))
+    for line in feedback_lines(grade) + reread_lines(rubric, grade, explainer):
+        table.add_row(line)
+    style = BAND_STYLE[grade.band]
+    title = f"{rubric.id} · score {grade.score:.2f} · [{style}]{grade.band.value}[/{style}]"
+    return Panel(table, title=title, subtitle=f"[dim]{grade.model or 'no model call'}[/dim]")

@@ -1,0 +1,71 @@
+"""What grading returns: a `Grade` made of per-point `Verdict`s."""
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+FAIL_BELOW = 0.3
+FULL_FROM = 0.8
+
+
+class Band(StrEnum):
+    FAIL = "fail"
+    PARTIAL = "partial"
+    FULL = "full"
+
+    @classmethod
+    def of(cls, score: float) -> "Band":
+        if score < FAIL_BELOW:
+            return cls.FAIL
+        return cls.PARTIAL if score < FULL_FROM else cls.FULL
+
+
+class Outcome(StrEnum):
+    HIT = "hit"  # a key point stated, a number right
+    MISS = "miss"  # a key point or number absent
+    WRONG = "wrong"  # a number given but wrong, or a misconception stated
+    CLEAR = "clear"  # a misconception not stated
+
+
+class Verdict(BaseModel):
+    """The judgment on one key point, misconception or numeric check."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    point_id: str
+    kind: Literal["key_point", "misconception", "numeric"]
+    claim: str
+    outcome: Outcome
+    confidence: float = Field(ge=0, le=1)  # P(the claim is stated), or 1.0 for numeric checks
+    evidence: str | None = None  # the learner's own words, verbatim
+    detail: str | None = None  # a correction, or expected-vs-found for numbers
+    pointer: str  # "§4.3 — MQA vs GQA"
+
+
+class Grade(BaseModel):
+    """A graded answer; `status="ungraded"` means we could not grade it (never a silent 0)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question_id: str
+    status: Literal["graded", "ungraded"] = "graded"
+    reason: str | None = None
+    score: float | None = Field(default=None, ge=0, le=1)
+    band: Band | None = None
+    verdicts: list[Verdict] = Field(default_factory=list)
+    notices: list[str] = Field(default_factory=list)
+    pointer: str = ""
+    model: str = ""
+    mode: str = ""  # how the judge ran: "logprobs", "structured", "none" (no model call)
+    rubric_version: str = ""
+
+    @classmethod
+    def ungraded(cls, question_id: str, reason: str, **extra) -> "Grade":
+        return cls(question_id=question_id, status="ungraded", reason=reason, **extra)
+
+    def by_kind(self, kind: str) -> list[Verdict]:
+        return [v for v in self.verdicts if v.kind == kind]
+
+    def missed(self) -> list[Verdict]:
+        return [v for v in self.verdicts if v.outcome in (Outcome.MISS, Outcome.WRONG)]

@@ -1,0 +1,25 @@
+"""Judge backends, registered in one place and imported lazily.
+
+A backend implements one method, `judge(request) -> list[float]`: for each claim
+in the request, the probability that the learner's answer states it.
+Caching, retries and logging live once, in `tutor.judging`.
+"""
+
+from importlib import import_module
+
+from tutor.errors import TutorError
+
+BACKENDS = {
+    "local": "tutor.judges.local:LocalJudge",
+    "openai": "tutor.judges.openai_api:OpenAIJudge",
+    "fake": "tutor.judges.fake:FakeJudge",
+}
+
+
+def backend_class(name: str):
+    try:
+        module_name, _, attr = BACKENDS[name].partition(":")
+    except KeyError:
+        choices = ", ".join(sorted(BACKENDS))
+        raise TutorError(f"unknown backend '{name}' (choose one of: {choices})") from None
+    return getattr(import_module(module_name), attr)

@@ -1,0 +1,116 @@
+"""The local judge: a GGUF model through llama-cpp-python, read by next-token probability.
+
+Grading is prefill-bound on a CPU, so the work is arranged to evaluate as few
+tokens as possible: the system instructions are evaluated once per process,
+question + answer once per answer, and each claim's probe (~40 tokens) on top,
+rewinding the KV cache to the shared prefix between probes. Nothing is generated:
+one forward pass per claim gives P(yes) from the next-token distribution.
+"""
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from tutor.errors import ExitCode, TutorError
+from tutor.judges.base import JudgeRequest, messages_for
+
+YES = ("yes", "Yes", "YES", " yes", " Yes")
+NO = ("no", "No", "NO", " no", " No")
+
+
+def available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def common_prefix_length(a: list[int], b: list[int]) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+class LocalJudge:
+    mode = "logprobs"
+
+    def __init__(self, model_path: Path, n_ctx: int = 2048, n_threads: int | None = None):
+        from llama_cpp import Llama
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        threads = n_threads or available_cores()
+        try:
+            self.llm = Llama(model_path=str(model_path), n_ctx=n_ctx, n_batch=512,
+                             n_threads=threads, n_threads_batch=threads, logits_all=False,
+                             seed=0, verbose=False)
+        except (ValueError, RuntimeError) as exc:
+            raise TutorError(f"cannot load model {model_path}: {exc}", ExitCode.MODEL) from None
+        self.name = Path(model_path).stem
+        template = self.llm.metadata.get("tokenizer.chat_template")
+        if not template:
+            raise TutorError(f"model {model_path} has no chat template", ExitCode.MODEL)
+        eos = self.llm.detokenize([self.llm.token_eos()]).decode(errors="ignore")
+        self.formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token="")
+        self.yes_ids = self._single_tokens(YES)
+        self.no_ids = self._single_tokens(NO)
+        self.system_length = self._system_length()
+        self.tokens_evaluated = 0  # for benchmarks: prompt tokens actually run through the model
+
+    def _single_tokens(self, words: tuple[str, ...]) -> list[int]:
+        ids = {tuple(self.llm.tokenize(w.encode(), add_bos=False, special=False)) for w in words}
+        return sorted(t[0] for t in ids if len(t) == 1)
+
+    def tokens_for(self, request: JudgeRequest, claim: str) -> list[int]:
+        prompt = self.formatter(messages=messages_for(request, claim)).prompt
+        return self.llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+
+    def _system_length(self) -> int:
+        """Tokens shared by every prompt (the instructions): cached once per process."""
+        a = self.tokens_for(JudgeRequest("q", "a", ("c",)), "c")
+        b = self.tokens_for(JudgeRequest("x", "y", ("z",)), "z")
+        return common_prefix_length(a, b)
+
+    def _eval(self, tokens: list[int]) -> None:
+        self.llm.eval(tokens)
+        self.tokens_evaluated += len(tokens)
+
+    def _load_prefix(self, prefix: list[int]) -> None:
+        """Bring the context to `prefix`, always in the same steps so results are bit-identical:
+        system instructions (reused when present), then question + answer in one call."""
+        cached = self.llm.input_ids[: self.llm.n_tokens].tolist()
+        system = prefix[: self.system_length]
+        if cached[: self.system_length] == system:
+            self.llm.n_tokens = self.system_length
+        else:
+            self.llm.reset()
+            self._eval(system)
+        self._eval(prefix[self.system_length :])
+
+    def _p_yes(self) -> float:
+        logits = np.ctypeslib.as_array(self.llm._ctx.get_logits_ith(-1), shape=(self.llm.n_vocab(),))
+        top = logits.max()
+        yes = np.exp(logits[self.yes_ids] - top).sum()
+        no = np.exp(logits[self.no_ids] - top).sum()
+        return float(yes / (yes + no)) if yes + no > 0 else 0.0
+
+    def judge(self, request: JudgeRequest) -> list[float]:
+        prompts = [self.tokens_for(request, claim) for claim in request.claims]
+        longest = max(len(p) for p in prompts)
+        if longest > self.llm.n_ctx():
+            raise TutorError(f"prompt of {longest} tokens exceeds the model context "
+                             f"({self.llm.n_ctx()}); shorten the answer", ExitCode.BACKEND)
+        shared = prompts[0]
+        for p in prompts[1:]:
+            shared = shared[: common_prefix_length(shared, p)]
+        shared = shared[: min(len(p) for p in prompts) - 1]  # every probe evaluates ≥ 1 token
+        self._load_prefix(shared)
+        results = []
+        for tokens in prompts:
+            self.llm.n_tokens = len(shared)
+            self._eval(tokens[len(shared) :])
+            results.append(self._p_yes())
+        return results

@@ -1,0 +1,58 @@
+"""What lives once around every backend: construction, caching, retries, logging."""
+
+import logging
+import time
+
+from tutor.errors import ExitCode, TutorError
+from tutor.judges import backend_class
+from tutor.judges.base import Judge, JudgeRequest
+
+log = logging.getLogger("tutor.judge")
+
+
+class TransientJudgeError(TutorError):
+    """A failure worth retrying (rate limit, 5xx, dropped connection)."""
+
+    def __init__(self, message: str):
+        super().__init__(message, ExitCode.BACKEND)
+
+
+class ReliableJudge:
+    """Wraps a backend: an in-memory cache, retries with backoff, and timing logs."""
+
+    def __init__(self, inner: Judge, retries: int = 3, backoff: float = 1.0):
+        self.inner = inner
+        self.retries = retries
+        self.backoff = backoff
+        self.cache: dict[JudgeRequest, list[float]] = {}
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    @property
+    def mode(self) -> str:
+        return self.inner.mode
+
+    def judge(self, request: JudgeRequest) -> list[float]:
+        if request in self.cache:
+            return self.cache[request]
+        for attempt in range(self.retries + 1):
+            try:
+                start = time.perf_counter()
+                result = self.inner.judge(request)
+                log.info("judged %d claims in %.2fs", len(request.claims),
+                         time.perf_counter() - start)
+                self.cache[request] = result
+                return result
+            except TransientJudgeError as exc:
+                if attempt == self.retries:
+                    raise TutorError(f"{exc.message} (gave up after {attempt + 1} tries)",
+                                     ExitCode.BACKEND) from None
+                log.warning("retrying after: %s", exc.message)
+                time.sleep(self.backoff * 2**attempt)
+        raise AssertionError("unreachable")
+
+
+def make_judge(backend: str = "local", **options) -> ReliableJudge:
+    return ReliableJudge(backend_class(backend)(**options))

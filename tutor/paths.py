@@ -1,0 +1,54 @@
+"""Where tutor keeps the user's data: one place, overridable for tests."""
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+APP = "tutor"
+HOME_ENV = "TUTOR_HOME"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _home() -> Path | None:
+    value = os.environ.get(HOME_ENV)
+    return Path(value) if value else None
+
+
+def data_dir() -> Path:
+    """History and learner data. `TUTOR_HOME` moves everything under one folder."""
+    home = _home()
+    path = home / "data" if home else Path(platformdirs.user_data_dir(APP))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def cache_dir() -> Path:
+    """Assembled model files and grading caches."""
+    home = _home()
+    path = home / "cache" if home else Path(platformdirs.user_cache_dir(APP))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def config_dir() -> Path:
+    home = _home()
+    path = home / "config" if home else Path(platformdirs.user_config_dir(APP))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def rubrics_dir() -> Path:
+    return PROJECT_ROOT / "rubrics"
+
+
+def prompts_dir() -> Path:
+    return PROJECT_ROOT / "prompts"
+
+
+def model_dir() -> Path:
+    """Assembled model files. Kept apart from `TUTOR_HOME` so tests share one 1 GB file."""
+    value = os.environ.get("TUTOR_MODEL_DIR")
+    path = Path(value) if value else Path(platformdirs.user_cache_dir(APP)) / "models"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
