@@ -16,7 +16,7 @@ def claims(rubric):
 def judge_saying(rubric, yes: set[str]) -> FakeJudge:
     """A fake judge that says yes (0.9) to the named point ids and no (0.1) to the rest."""
     ids = [p.id for p in rubric.key_points] + [m.id for m in rubric.misconceptions]
-    answers = {claim: (0.9 if pid in yes else 0.1) for pid, claim in zip(ids, claims(rubric))}
+    answers = {claim: (0.9 if pid in yes else 0.1) for pid, claim in zip(ids, claims(rubric), strict=True)}
     return FakeJudge(answers)
 
 

@@ -67,8 +67,9 @@ def prepare(answer: str, max_words: int = MAX_WORDS) -> PreparedAnswer:
 
 
 STOPWORDS = frozenset(
-    "a an the of to in on for and or is are be by with as at it its that this from than each one "
-    "per not no so can does do into their them they which what when why how".split()
+    "a an the of to in on for and or is are be by with as at it its that this from than "
+    "each one per not no so can does do into their them they which what when why how"
+    .split()
 )
 
 

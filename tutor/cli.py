@@ -93,7 +93,7 @@ def rubrics_check(ctx: typer.Context,
     problems_text += [f"{r.id}: unreviewed draft (check it, then set reviewed: true)"
                       for r in rubrics if not r.reviewed]
     for line in problems_text:
-        state.console.print(escape(line))
+        state.console.print(escape(line), soft_wrap=True)
     count = len(rubric_files(targets))
     state.console.print(f"{count} files, {len(problems_text)} problems")
     if problems_text:
