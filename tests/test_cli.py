@@ -121,3 +121,13 @@ def test_debug_flag_reraises(tmp_path: Path):
 @pytest.mark.parametrize("args", [["--help"], ["rubrics", "--help"]])
 def test_help(args):
     assert tutor(*args).returncode == 0
+
+
+def test_config_show_masks_the_key(tmp_path: Path):
+    import os
+
+    env = {**os.environ, "OPENAI_API_KEY": "sk-very-secret-abcd", "TUTOR_HOME": str(tmp_path)}
+    result = tutor("--backend", "openai", "config", "show", env=env)
+    assert result.returncode == 0
+    assert "****abcd" in result.stdout and "very-secret" not in result.stdout
+    assert "openai" in result.stdout and "flag" in result.stdout and "environment" in result.stdout

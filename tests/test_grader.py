@@ -32,10 +32,10 @@ def test_all_key_points_and_no_misconception_is_full(bank):
 def test_answer_is_fenced_in_the_prompt_and_cannot_close_the_fence(bank):
     rubric = bank.get("w06-thu-4")
     judge = FakeJudge()
-    grade(rubric, "GQA groups query heads </answer> and shares KV heads per group", judge)
+    grade(rubric, 'GQA groups query heads """ and shares KV heads per group', judge)
     user = judge.prompts[0][1]["content"]
-    assert user.count("</answer>") == 1
-    assert "GQA groups query heads ‹/answer›" in user
+    assert user.count('"""') == 2  # the fence's own pair
+    assert 'GQA groups query heads "“" and shares' in user
 
 
 def test_missing_point_lowers_the_score_by_its_weight(bank):

@@ -3,6 +3,7 @@
 import os
 import random
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Annotated
 
@@ -12,6 +13,7 @@ from rich.table import Table
 
 from tutor import model_store
 from tutor.bank import check_files, load_bank, rubric_files
+from tutor.config import config_path, load_settings, mask
 from tutor.console import Console
 from tutor.errors import ExitCode, TutorError
 from tutor.explainer import Explainer
@@ -25,42 +27,71 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_
 rubrics_app = typer.Typer(no_args_is_help=True, help="Validate rubric files.")
 deck_app = typer.Typer(no_args_is_help=True, help="Turn a recall deck into rubric skeletons.")
 model_app = typer.Typer(no_args_is_help=True, help="Install and check the local model.")
+config_app = typer.Typer(no_args_is_help=True, help="Show the effective settings.")
 app.add_typer(rubrics_app, name="rubrics")
 app.add_typer(deck_app, name="deck")
 app.add_typer(model_app, name="model")
+app.add_typer(config_app, name="config")
 
 
 class State:
-    """Global options, shared by every command."""
+    """Effective settings and the console, shared by every command."""
 
-    def __init__(self, backend: str, model: str | None, explainer: Path | None):
-        self.backend = backend
-        self.model = model
-        self.explainer_path = explainer
+    def __init__(self, flags: dict):
+        self.settings, self.sources = load_settings(flags)
         self.console = Console()
 
+    @property
+    def backend(self) -> str:
+        return self.settings.backend
+
     def explainer(self) -> Explainer | None:
-        return Explainer.from_file(self.explainer_path) if self.explainer_path else None
+        path = self.settings.explainer
+        return Explainer.from_file(path) if path else None
+
+    def ready_judge(self):
+        judge = self.judge()
+        judge.warm()
+        return judge
 
     def judge(self):
         from tutor.judging import make_judge
 
-        if self.backend == "local":
-            return make_judge("local", model_path=model_store.resolve(self.model))
-        return make_judge(self.backend, model=self.model)
+        s = self.settings
+        if s.backend == "local":
+            return make_judge("local", model_path=model_store.resolve(s.model))
+        if s.backend == "openai":
+            key = s.api_key.get_secret_value() if s.api_key else None
+            return make_judge("openai", model=s.model, base_url=s.base_url, api_key=key,
+                              timeout=s.timeout, concurrency=s.concurrency)
+        return make_judge(s.backend)
 
 
 @app.callback()
 def options(
     ctx: typer.Context,
-    backend: Annotated[str, typer.Option(help="Judge backend: local or openai.")] = "local",
+    backend: Annotated[str | None, typer.Option(help="Judge backend: local or openai.")] = None,
     model: Annotated[str | None, typer.Option(
         help="local: 'default', 'small' or a PATH.gguf; openai: the model name.")] = None,
+    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible server URL.")] = None,
     explainer: Annotated[Path | None, typer.Option(
-        help="Your copy of the explainer (Markdown): pointers show the section's text.",
-        envvar="TUTOR_EXPLAINER")] = None,
+        help="Your copy of the explainer (Markdown): pointers show the section's text.")] = None,
+    timeout: Annotated[float | None, typer.Option(help="Seconds per API request.")] = None,
 ) -> None:
-    ctx.obj = State(backend, model, explainer)
+    ctx.obj = State({"backend": backend, "model": model, "base_url": base_url,
+                     "explainer": explainer, "timeout": timeout})
+
+
+@config_app.command("show")
+def config_show(ctx: typer.Context) -> None:
+    """Print the effective settings, where each came from, secrets masked."""
+    state: State = ctx.obj
+    table = Table("setting", "value", "from")
+    for name, value in state.settings.model_dump().items():
+        shown = mask(state.settings.api_key) if name == "api_key" else str(value)
+        table.add_row(name, escape(shown), escape(state.sources.get(name, "default")))
+    state.console.print(table)
+    state.console.print(f"config file: {config_path()}", soft_wrap=True)
 
 
 @app.command()
@@ -107,14 +138,12 @@ def deck_import(
     out: Annotated[Path | None, typer.Option(help="Folder for the skeletons.")] = None,
     module: Annotated[str | None, typer.Option(help="Id prefix, e.g. w07 (default: from title).")] = None,
     force: Annotated[bool, typer.Option(help="Overwrite existing files.")] = False,
-    draft: Annotated[bool, typer.Option(help="Ask the model for a first draft (unreviewed).")] = False,
 ) -> None:
     """Create one rubric skeleton per deck question."""
     from tutor.importer import import_deck
 
     state: State = ctx.obj
-    judge_model = model_store.resolve(state.model) if draft else None
-    written = import_deck(deck, out, module, force, judge_model, state.explainer())
+    written = import_deck(deck, out, module, force, state.explainer())
     for path in written:
         state.console.print(str(path))
     state.console.print(f"{len(written)} rubric skeletons written; fill in key points, "
@@ -159,16 +188,74 @@ def ask(ctx: typer.Context,
     state: State = ctx.obj
     bank = load_bank()
     rubric = bank.get(question_id) if question_id else random.choice(bank.rubrics)
-    judge = state.judge()
     console = state.console
-    console.print(f"[bold]{rubric.id}[/bold] ({rubric.day.value}) {escape(rubric.prompt)}")
-    text = console.read_answer()
-    if text is None:
-        raise TutorError("no answer typed; nothing graded")
-    result = grade(rubric, text, judge)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        loading = pool.submit(state.ready_judge)  # the model loads while the learner types
+        console.print(f"[bold]{rubric.id}[/bold] ({rubric.day.value}) {escape(rubric.prompt)}")
+        text = console.read_answer()
+        if text is None:
+            raise TutorError("no answer typed; nothing graded")
+        result = grade(rubric, text, loading.result())
     console.print(render(rubric, result, state.explainer()))
     if as_json:
         print(result.model_dump_json(indent=2))
+
+
+@app.command("eval")
+def eval_command(
+    ctx: typer.Context,
+    split: Annotated[str, typer.Option(help="dev, test or all")] = "test",
+    ids: Annotated[str | None, typer.Option(help="Only these gold ids (comma-separated).")] = None,
+    limit: Annotated[int | None, typer.Option(help="Only the first N answers.")] = None,
+    rerun: Annotated[int, typer.Option(help="Re-grade the first N to check determinism.")] = 0,
+    out: Annotated[Path | None, typer.Option(help="Folder for results.jsonl and report.md.")] = None,
+    saved: Annotated[list[Path] | None, typer.Option(
+        "--from", help="Saved results.jsonl (one or two): report without running the model.")] = None,
+    kp_threshold: Annotated[float | None, typer.Option(help="Override the key-point threshold.")] = None,
+    misc_threshold: Annotated[float | None, typer.Option(
+        help="Override the misconception threshold.")] = None,
+    min_spearman: Annotated[float | None, typer.Option(help="Exit 1 if Spearman is below.")] = None,
+    min_band_accuracy: Annotated[float | None, typer.Option(help="Exit 1 if band accuracy is below.")] = None,
+) -> None:
+    """Measure the grader against the human-marked gold set."""
+    from tutor import evaluate as ev
+    from tutor.grader import Thresholds
+
+    state: State = ctx.obj
+    bank = load_bank()
+    defaults = Thresholds()
+    thresholds = Thresholds(kp_threshold or defaults.key_point,
+                            misc_threshold or defaults.misconception)
+    if saved:
+        runs = {p.stem: ev.rethreshold(bank, ev.load_run(p, split), thresholds) for p in saved}
+    else:
+        gold = ev.load_gold(split, ids.split(",") if ids else None)[:limit]
+        run = ev.run_eval(bank, gold, state.judge(), thresholds, rerun=rerun)
+        runs = {f"{state.backend}:{state.settings.model or 'default'}": run}
+        if out:
+            run.dump(out / "results.jsonl")
+    text = ev.report(runs, f"Grader eval, split {split}, thresholds {thresholds.key_point}/"
+                           f"{thresholds.misconception}")
+    if out:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "report.md").write_text(text)
+    print(text)
+    _eval_guard(ev.metrics(next(iter(runs.values()))), min_spearman, min_band_accuracy)
+
+
+def _eval_guard(m: dict, min_spearman: float | None, min_band_accuracy: float | None) -> None:
+    failures = []
+    if min_spearman is not None and not m["spearman"] >= min_spearman:
+        failures.append(f"Spearman {m['spearman']:.3f} < {min_spearman}")
+    if min_band_accuracy is not None and m["band_accuracy"] < min_band_accuracy:
+        failures.append(f"band accuracy {m['band_accuracy']:.3f} < {min_band_accuracy}")
+    if m["adversarial_full"]:
+        failures.append(f"{m['adversarial_full']} injection/keyword/master-key answers in the top band")
+    if m["rerun_identical"] and m["rerun_identical"][0] != m["rerun_identical"][1]:
+        failures.append("grades changed on re-run")
+    if failures:
+        print("eval guard failed: " + "; ".join(failures), file=sys.stderr)
+        raise typer.Exit(ExitCode.PROBLEMS)
 
 
 @model_app.command("install")

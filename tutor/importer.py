@@ -42,7 +42,7 @@ def skeleton(question: DeckQuestion, explainer: Explainer | None = None) -> dict
 
 
 def import_deck(deck: Path, out: Path | None, module: str | None, force: bool,
-                draft_model: Path | None = None, explainer: Explainer | None = None) -> list[Path]:
+                explainer: Explainer | None = None) -> list[Path]:
     questions = read_deck(deck, module)
     folder = out or paths.rubrics_dir() / questions[0].id.split("-")[0]
     targets = [folder / f"{q.id}.yaml" for q in questions]
@@ -53,10 +53,6 @@ def import_deck(deck: Path, out: Path | None, module: str | None, force: bool,
     folder.mkdir(parents=True, exist_ok=True)
     for question, target in zip(questions, targets, strict=True):
         data = skeleton(question, explainer)
-        if draft_model is not None:
-            from tutor.drafting import draft_rubric
-
-            data = draft_rubric(data, draft_model)
         text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
         target.write_text(HEADER.format(deck=deck.name) + text, encoding="utf-8")
     return targets

@@ -34,6 +34,12 @@ class ReliableJudge:
     def mode(self) -> str:
         return self.inner.mode
 
+    def warm(self) -> None:
+        """Do the backend's one-off work (loading, shared instructions) ahead of time."""
+        warm = getattr(self.inner, "warm", None)
+        if warm:
+            warm()
+
     def judge(self, request: JudgeRequest) -> list[float]:
         if request in self.cache:
             return self.cache[request]

@@ -43,7 +43,9 @@ def rubrics_dir() -> Path:
 
 
 def prompts_dir() -> Path:
-    return PROJECT_ROOT / "prompts"
+    """The judge's prompt files; `TUTOR_PROMPTS` points at another set (for evals)."""
+    value = os.environ.get("TUTOR_PROMPTS")
+    return Path(value) if value else PROJECT_ROOT / "prompts"
 
 
 def model_dir() -> Path:

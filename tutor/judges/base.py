@@ -31,15 +31,20 @@ def prompt(name: str) -> str:
 
 
 def fence(answer: str) -> str:
-    """Neutralise anything in the answer that could close or fake our markers."""
-    return answer.replace("<answer>", "‹answer›").replace("</answer>", "‹/answer›")
+    """Neutralise what in the answer could close our quote fence or fake chat-template tokens."""
+    return answer.replace('"""', '"“"').replace("<|", "‹|").replace("|>", "|›")
+
+
+def _as_clause(claim: str) -> str:
+    """'In MQA, …' reads as '… say that in MQA, …'; acronyms ('GQA …') keep their case."""
+    return claim[0].lower() + claim[1:] if claim[1:2].islower() else claim
 
 
 def messages_for(request: JudgeRequest, claim: str) -> list[dict[str, str]]:
     """Chat messages for one probe. Everything before the claim is shared by all probes."""
     answer_block = prompt("judge_answer").format(question=request.question,
                                                  answer=fence(request.answer))
-    probe = prompt("judge_probe").format(claim=claim)
+    probe = prompt("judge_probe").format(claim=_as_clause(claim))
     return [
         {"role": "system", "content": prompt("judge_system").strip()},
         {"role": "user", "content": answer_block + probe.strip()},

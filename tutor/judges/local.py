@@ -38,7 +38,8 @@ def common_prefix_length(a: list[int], b: list[int]) -> int:
 class LocalJudge:
     mode = "logprobs"
 
-    def __init__(self, model_path: Path, n_ctx: int = 2048, n_threads: int | None = None):
+    def __init__(self, model_path: Path, n_ctx: int = 2048, n_threads: int | None = None,
+                 reuse_prefix: bool = True):
         from llama_cpp import Llama
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
@@ -58,6 +59,7 @@ class LocalJudge:
         self.yes_ids = self._single_tokens(YES)
         self.no_ids = self._single_tokens(NO)
         self.system_length = self._system_length()
+        self.reuse_prefix = reuse_prefix  # False only for benchmarks: every probe from scratch
         self.tokens_evaluated = 0  # for benchmarks: prompt tokens actually run through the model
 
     def _single_tokens(self, words: tuple[str, ...]) -> list[int]:
@@ -91,7 +93,8 @@ class LocalJudge:
         self._eval(prefix[self.system_length :])
 
     def _p_yes(self) -> float:
-        logits = np.ctypeslib.as_array(self.llm._ctx.get_logits_ith(-1), shape=(self.llm.n_vocab(),))
+        pointer = self.llm._ctx.get_logits_ith(-1)
+        logits = np.ctypeslib.as_array(pointer, shape=(self.llm.n_vocab(),))
         top = logits.max()
         yes = np.exp(logits[self.yes_ids] - top).sum()
         no = np.exp(logits[self.no_ids] - top).sum()
@@ -103,6 +106,8 @@ class LocalJudge:
         if longest > self.llm.n_ctx():
             raise TutorError(f"prompt of {longest} tokens exceeds the model context "
                              f"({self.llm.n_ctx()}); shorten the answer", ExitCode.BACKEND)
+        if not self.reuse_prefix:
+            return [self._probe_from_scratch(tokens) for tokens in prompts]
         shared = prompts[0]
         for p in prompts[1:]:
             shared = shared[: common_prefix_length(shared, p)]
@@ -114,3 +119,15 @@ class LocalJudge:
             self._eval(tokens[len(shared) :])
             results.append(self._p_yes())
         return results
+
+    def _probe_from_scratch(self, tokens: list[int]) -> float:
+        self.llm.reset()
+        self._eval(tokens)
+        return self._p_yes()
+
+    def warm(self) -> None:
+        """Evaluate the shared instructions now (e.g. while the learner is typing)."""
+        tokens = self.tokens_for(JudgeRequest("q", "a", ("c",)), "c")[: self.system_length]
+        if self.llm.input_ids[: self.llm.n_tokens].tolist()[: self.system_length] != tokens:
+            self.llm.reset()
+            self._eval(tokens)

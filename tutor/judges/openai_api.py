@@ -1,0 +1,103 @@
+"""A judge on any OpenAI-compatible server: OpenAI, vLLM, llama.cpp server, Ollama.
+
+Each claim is one chat request for a single token. Where the server returns
+logprobs we read P(yes) from the top candidates ("logprobs" mode); where it does
+not, we ask for a JSON verdict constrained by a schema ("structured" mode, 0 or 1).
+Retries and caching live in `tutor.judging`; this module only maps errors.
+"""
+
+import json
+import math
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+from tutor.errors import ExitCode, TutorError
+from tutor.judges.base import JudgeRequest, messages_for
+
+VERDICT_SCHEMA = {
+    "name": "verdict",
+    "strict": True,
+    "schema": {"type": "object", "properties": {"verdict": {"type": "string", "enum": ["yes", "no"]}},
+               "required": ["verdict"], "additionalProperties": False},
+}
+
+
+class OpenAIJudge:
+    def __init__(self, model: str | None = None, base_url: str | None = None,
+                 api_key: str | None = None, timeout: float = 60.0, concurrency: int = 4):
+        from openai import OpenAI
+
+        if not model:
+            raise TutorError("the openai backend needs --model NAME (the server's model name)")
+        base_url = base_url or os.environ.get("OPENAI_BASE_URL")
+        api_key = api_key or os.environ.get("OPENAI_API_KEY")
+        if not api_key and not base_url:
+            raise TutorError("set OPENAI_API_KEY (or --base-url for a local server)", ExitCode.BACKEND)
+        self.client = OpenAI(base_url=base_url, api_key=api_key or "no-key", timeout=timeout,
+                             max_retries=0)
+        self.name = model
+        self.base_url = base_url or "https://api.openai.com/v1"
+        self.concurrency = concurrency
+        self.mode = "logprobs"
+
+    def judge(self, request: JudgeRequest) -> list[float]:
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+            return list(pool.map(lambda claim: self._probe(request, claim), request.claims))
+
+    def _probe(self, request: JudgeRequest, claim: str) -> float:
+        messages = messages_for(request, claim)
+        if self.mode == "logprobs":
+            response = self._call(messages=messages, max_tokens=1, logprobs=True, top_logprobs=10)
+            probability = _p_yes_from_logprobs(response)
+            if probability is not None:
+                return probability
+            self.mode = "structured"  # this server gives no logprobs: say so in every Grade
+        response = self._call(messages=messages, max_tokens=20,
+                              response_format={"type": "json_schema", "json_schema": VERDICT_SCHEMA})
+        return _p_yes_from_json(response.choices[0].message.content or "")
+
+    def _call(self, **kwargs):
+        import openai
+
+        from tutor.judging import TransientJudgeError
+
+        try:
+            return self.client.chat.completions.create(model=self.name, temperature=0, seed=0, **kwargs)
+        except openai.AuthenticationError:
+            raise TutorError(f"{self.base_url} refused the API key (check OPENAI_API_KEY)",
+                             ExitCode.BACKEND) from None
+        except openai.NotFoundError:
+            raise TutorError(f"model '{self.name}' not found at {self.base_url}", ExitCode.BACKEND) from None
+        except (openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError) as exc:
+            raise TransientJudgeError(f"{self.base_url}: {_short(exc)}") from None
+        except openai.APIStatusError as exc:
+            raise TutorError(f"{self.base_url} answered {exc.status_code}: {_short(exc)}",
+                             ExitCode.BACKEND) from None
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:160]
+
+
+def _p_yes_from_logprobs(response) -> float | None:
+    content = response.choices[0].logprobs.content if response.choices[0].logprobs else None
+    if not content:
+        return None
+    yes = no = 0.0
+    for candidate in content[0].top_logprobs or []:
+        word = candidate.token.strip().lower()
+        if word == "yes":
+            yes += math.exp(candidate.logprob)
+        elif word == "no":
+            no += math.exp(candidate.logprob)
+    return yes / (yes + no) if yes + no > 0 else 0.0
+
+
+def _p_yes_from_json(text: str) -> float:
+    try:
+        verdict = json.loads(text).get("verdict")
+    except (ValueError, AttributeError):
+        raise TutorError(f"the server's verdict was not the JSON asked for: {text[:80]!r}",
+                         ExitCode.BACKEND) from None
+    return 1.0 if verdict == "yes" else 0.0
