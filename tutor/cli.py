@@ -102,12 +102,16 @@ def questions(
 ) -> None:
     """List the questions with their explainer pointers."""
     state: State = ctx.obj
-    if day and day.lower() not in {d.value for d in Day}:
-        raise TutorError(f"unknown day '{day}' (use monday … friday or weekend)")
+    _check_day(day)
     table = Table("id", "day", "question", "re-read")
     for rubric in load_bank().select(day=day, section=section):
         table.add_row(rubric.id, rubric.day.value, escape(rubric.prompt), escape(rubric.pointer))
     state.console.print(table)
+
+
+def _check_day(day: str | None) -> None:
+    if day and day.lower() not in {d.value for d in Day}:
+        raise TutorError(f"unknown day '{day}' (use monday … friday or weekend)")
 
 
 @rubrics_app.command("check")
@@ -159,6 +163,18 @@ def _read_answer_file(path: Path) -> str:
         raise TutorError(f"{path}: cannot read answer file ({exc})") from None
 
 
+def _remember(rubric, text: str, result) -> None:
+    """`ask` answers count in history and scheduling, like drill answers."""
+    from tutor.history import History
+    from tutor.scheduler import review
+
+    history = History()
+    history.record(None, "ask", text, result)
+    if result.status == "graded":
+        review(history, result)
+    history.close()
+
+
 @app.command("grade-answer")
 def grade_answer(
     ctx: typer.Context,
@@ -170,7 +186,7 @@ def grade_answer(
     state: State = ctx.obj
     rubric = load_bank().get(question)
     text = sys.stdin.read() if str(answer_file) == "-" else _read_answer_file(answer_file)
-    result = grade(rubric, text, state.judge())
+    result = grade(rubric, text, state.ready_judge())
     if as_json:
         print(result.model_dump_json(indent=2))
     else:
@@ -196,9 +212,50 @@ def ask(ctx: typer.Context,
         if text is None:
             raise TutorError("no answer typed; nothing graded")
         result = grade(rubric, text, loading.result())
+    _remember(rubric, text, result)
     console.print(render(rubric, result, state.explainer()))
     if as_json:
         print(result.model_dump_json(indent=2))
+
+
+@app.command()
+def drill(
+    ctx: typer.Context,
+    day: Annotated[str | None, typer.Option(help="Only this day: monday … weekend.")] = None,
+    section: Annotated[str | None, typer.Option(help="Only this section, e.g. 4 or 4.3.")] = None,
+    question: Annotated[str | None, typer.Option(help="Only this question id.")] = None,
+    limit: Annotated[int, typer.Option(help="At most N questions.")] = 10,
+) -> None:
+    """Today's recall session: due reviews first, then new questions in deck order."""
+    from tutor.drill import Drill
+    from tutor.history import History
+    from tutor.scheduler import next_due, todays_queue
+
+    state: State = ctx.obj
+    bank = load_bank()
+    _check_day(day)
+    history = History()
+    if question:
+        queue = [bank.get(question)]
+    else:
+        queue = todays_queue(bank, history, bank.select(day=day, section=section))[:limit]
+    if not queue:
+        due = next_due(history)
+        when = f" Next review: {due.astimezone():%Y-%m-%d %H:%M}." if due else ""
+        state.console.print(f"Nothing due and nothing new for this selection.{when}")
+        return
+    Drill(state.console, history, state.ready_judge, state.explainer()).run(queue)
+
+
+@app.command()
+def stats(ctx: typer.Context) -> None:
+    """Mastery per day and section, due counts, recent scores and what to re-read."""
+    from tutor.history import History
+    from tutor.stats import render_stats
+
+    state: State = ctx.obj
+    for block in render_stats(History(), load_bank()):
+        state.console.print(block)
 
 
 @app.command("eval")

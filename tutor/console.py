@@ -13,6 +13,7 @@ class Console:
     def __init__(self, stdin=None, stdout=None, width: int | None = None):
         self.stdin = stdin or sys.stdin
         self.out = RichConsole(file=stdout, width=width, highlight=False, soft_wrap=False)
+        self.partial: list[str] = []  # lines typed so far, kept if the session is interrupted
 
     def print(self, *objects, **kwargs) -> None:
         self.out.print(*objects, **kwargs)
@@ -30,10 +31,12 @@ class Console:
         if interactive:
             self.out.print("[dim]Type your answer; finish with a line containing only '.' "
                            "(or Ctrl-D).[/dim]")
-        lines = []
+        self.partial = lines = []
         while (line := self.read_line("> " if interactive else "")) is not None:
             if line.strip() in END_MARKERS:
                 break
             lines.append(line)
+            if len(lines) == 1 and line.strip().startswith("/"):
+                break  # a session command such as /skip
         text = "\n".join(lines).strip()
         return text or None

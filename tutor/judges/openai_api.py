@@ -39,8 +39,21 @@ class OpenAIJudge:
         self.base_url = base_url or "https://api.openai.com/v1"
         self.concurrency = concurrency
         self.mode = "logprobs"
+        self._model_checked = False
+
+    def warm(self) -> None:
+        """Fail early and clearly: the server is reachable and serves this model."""
+        if self._model_checked:
+            return
+        names = [m.id for m in self._request(self.client.models.list).data]
+        if self.name not in names:
+            shown = ", ".join(names[:5]) or "none"
+            raise TutorError(f"model '{self.name}' not found at {self.base_url} (it serves: {shown})",
+                             ExitCode.BACKEND)
+        self._model_checked = True
 
     def judge(self, request: JudgeRequest) -> list[float]:
+        self.warm()
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
             return list(pool.map(lambda claim: self._probe(request, claim), request.claims))
 
@@ -57,12 +70,17 @@ class OpenAIJudge:
         return _p_yes_from_json(response.choices[0].message.content or "")
 
     def _call(self, **kwargs):
+        return self._request(self.client.chat.completions.create, model=self.name, temperature=0,
+                             seed=0, **kwargs)
+
+    def _request(self, method, **kwargs):
+        """One API call, its failures mapped to one-line errors (transient ones are retried)."""
         import openai
 
         from tutor.judging import TransientJudgeError
 
         try:
-            return self.client.chat.completions.create(model=self.name, temperature=0, seed=0, **kwargs)
+            return method(**kwargs)
         except openai.AuthenticationError:
             raise TutorError(f"{self.base_url} refused the API key (check OPENAI_API_KEY)",
                              ExitCode.BACKEND) from None

@@ -1,0 +1,57 @@
+"""The drill loop driven through the console object, with a fake judge."""
+
+import io
+
+from tutor.console import Console
+from tutor.drill import Drill
+from tutor.history import History
+from tutor.judges.fake import FakeJudge
+
+
+def drill_with(typed: str, judge=None) -> tuple[Drill, str]:
+    out = io.StringIO()
+    console = Console(stdin=io.StringIO(typed), stdout=out, width=120)
+    session = Drill(console, History(), lambda: judge or FakeJudge(default=0.9))
+    return session, out
+
+
+def test_answers_skip_idk_and_quit(bank):
+    queue = [bank.get(i) for i in ("w06-thu-4", "w06-thu-5", "w06-thu-6", "w06-fri-1", "w06-fri-2")]
+    typed = ("MQA shares one KV head; GQA one per group.\n.\n/skip\n/hint\n/idk\n"
+             "Gradients and optimizer states.\n.\n/quit\n")
+    session, out = drill_with(typed)
+    session.run(queue)
+    text = out.getvalue()
+    assert "Re-read explainer §4.6 — Prefill vs decode" in text  # the hint
+    assert "Reference answer:" in text and "Session summary" in text and "skipped" in text
+    rows = session.history.attempts()
+    assert [(r["question_id"], r["kind"]) for r in rows] == [
+        ("w06-thu-4", "drill"), ("w06-thu-6", "idk"), ("w06-fri-1", "drill")]
+    assert rows[1]["score"] == 0.0
+    assert "w06-fri-2" not in text.split("Session summary")[1]  # quit at the last question
+    assert set(session.history.cards()) == {"w06-thu-4", "w06-thu-6", "w06-fri-1"}
+
+
+def test_end_of_input_ends_the_session_cleanly(bank):
+    session, out = drill_with("An answer about PagedAttention and paging.\n")
+    session.run([bank.get("w06-thu-5"), bank.get("w06-thu-6")])
+    assert [r["question_id"] for r in session.history.attempts()] == ["w06-thu-5"]
+
+
+def test_interrupt_keeps_answers_and_the_partial_text(bank):
+    class InterruptingInput(io.StringIO):
+        def readline(self, *args):
+            line = super().readline(*args)
+            if line == "":
+                raise KeyboardInterrupt
+            return line
+
+    out = io.StringIO()
+    console = Console(stdin=InterruptingInput("First answer here ok.\n.\nhalf typed"), stdout=out)
+    session = Drill(console, History(), lambda: FakeJudge(default=0.9))
+    session.run([bank.get("w06-thu-5"), bank.get("w06-thu-6")])
+    rows = session.history.attempts()
+    assert [(r["question_id"], r["status"], r["answer"]) for r in rows] == [
+        ("w06-thu-5", "graded", "First answer here ok."),
+        ("w06-thu-6", "ungraded", "half typed")]
+    assert "every answer so far is saved" in out.getvalue()
