@@ -248,6 +248,21 @@ def drill(
 
 
 @app.command()
+def explain(
+    ctx: typer.Context,
+    topic: Annotated[str, typer.Argument(help="A section (§4.3), a question id or a title word (GQA).")],
+    rounds: Annotated[int, typer.Option(help="At most N follow-up questions.")] = 3,
+) -> None:
+    """Explain a topic in your own words; the examiner probes what you missed."""
+    from tutor.explain import Examiner, resolve_topic
+    from tutor.history import History
+
+    state: State = ctx.obj
+    label, rubrics = resolve_topic(load_bank(), topic)
+    Examiner(state.console, History(), state.ready_judge, label, rubrics, rounds).run()
+
+
+@app.command()
 def stats(ctx: typer.Context) -> None:
     """Mastery per day and section, due counts, recent scores and what to re-read."""
     from tutor.history import History

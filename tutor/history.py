@@ -31,6 +31,10 @@ MIGRATIONS = [
         question_id TEXT PRIMARY KEY, card_json TEXT NOT NULL, due TEXT NOT NULL,
         updated_at TEXT NOT NULL);
     """,
+    """
+    ALTER TABLE sessions ADD COLUMN topic TEXT;
+    ALTER TABLE sessions ADD COLUMN transcript_json TEXT;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -63,6 +67,11 @@ class History:
 
     def end_session(self, session_id: int) -> None:
         self.db.execute("UPDATE sessions SET ended_at = ? WHERE id = ?", (now().isoformat(), session_id))
+
+    def save_transcript(self, session_id: int, topic: str, transcript: list[dict]) -> None:
+        """Written after every turn, so an interrupted conversation is kept too."""
+        self.db.execute("UPDATE sessions SET topic = ?, transcript_json = ? WHERE id = ?",
+                        (topic, json.dumps(transcript, ensure_ascii=False), session_id))
 
     def record(self, session_id: int | None, kind: str, answer: str, grade: Grade) -> int:
         cursor = self.db.execute(
