@@ -1,5 +1,13 @@
-"""A judge for unit tests: replays queued probabilities and records what it was asked."""
+"""A judge for unit tests: replays queued probabilities and records what it was asked.
 
+From the CLI (`--backend fake`) it gives a stable pseudo-probability per (claim,
+answer) and can be slowed with `TUTOR_FAKE_DELAY` seconds per claim, so tests of
+orchestration (resuming a killed batch) need no model.
+"""
+
+import hashlib
+import os
+import time
 from collections import deque
 
 from tutor.judges.base import JudgeRequest, messages_for
@@ -9,10 +17,12 @@ class FakeJudge:
     name = "fake"
     mode = "logprobs"
 
-    def __init__(self, answers: dict[str, float] | None = None, default: float = 0.0):
-        """`answers` maps a claim to its probability; other claims get `default`."""
+    def __init__(self, answers: dict[str, float] | None = None, default: float | None = None):
+        """`answers` maps a claim to its probability; other claims get `default`,
+        or, when no default is given, a stable pseudo-probability of (claim, answer)."""
         self.answers = dict(answers or {})
         self.default = default
+        self.delay = float(os.environ.get("TUTOR_FAKE_DELAY", "0"))
         self.queue: deque[float] = deque()
         self.requests: list[JudgeRequest] = []
         self.prompts: list[list[dict[str, str]]] = []
@@ -26,8 +36,17 @@ class FakeJudge:
         results = []
         for claim in request.claims:
             self.prompts.append(messages_for(request, claim))
+            time.sleep(self.delay)
             if self.queue:
                 results.append(self.queue.popleft())
+            elif claim in self.answers:
+                results.append(self.answers[claim])
             else:
-                results.append(self.answers.get(claim, self.default))
+                results.append(self._fallback(claim, request.answer))
         return results
+
+    def _fallback(self, claim: str, answer: str) -> float:
+        if self.default is not None:
+            return self.default
+        digest = hashlib.sha256(f"{claim}\n{answer}".encode()).digest()
+        return digest[0] / 255

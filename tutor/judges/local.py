@@ -59,6 +59,7 @@ class LocalJudge:
         self.yes_ids = self._single_tokens(YES)
         self.no_ids = self._single_tokens(NO)
         self.system_length = self._system_length()
+        self._question_lengths: dict[str, int] = {}
         self.reuse_prefix = reuse_prefix  # False only for benchmarks: every probe from scratch
         self.tokens_evaluated = 0  # for benchmarks: prompt tokens actually run through the model
 
@@ -80,17 +81,34 @@ class LocalJudge:
         self.llm.eval(tokens)
         self.tokens_evaluated += len(tokens)
 
-    def _load_prefix(self, prefix: list[int]) -> None:
-        """Bring the context to `prefix`, always in the same steps so results are bit-identical:
-        system instructions (reused when present), then question + answer in one call."""
+    def _question_length(self, question: str) -> int:
+        """Tokens before the answer starts: shared by all answers to one question."""
+        if question not in self._question_lengths:
+            a = self.tokens_for(JudgeRequest(question, "a", ("c",)), "c")
+            b = self.tokens_for(JudgeRequest(question, "b", ("c",)), "c")
+            self._question_lengths[question] = common_prefix_length(a, b)
+        return self._question_lengths[question]
+
+    def _load_prefix(self, prefix: list[int], question: str) -> None:
+        """Bring the context to `prefix`, reusing what is cached at segment boundaries.
+
+        The prompt is always evaluated in the same segments (instructions | question |
+        answer), one `eval` call each, whether or not a segment was cached, so that the
+        arithmetic, and therefore every probability, is bit-identical from run to run."""
+        cuts = sorted({min(self.system_length, len(prefix)),
+                       min(self._question_length(question), len(prefix)), len(prefix)})
         cached = self.llm.input_ids[: self.llm.n_tokens].tolist()
-        system = prefix[: self.system_length]
-        if cached[: self.system_length] == system:
-            self.llm.n_tokens = self.system_length
-        else:
+        keep = 0
+        for cut in cuts[:-1]:
+            if cached[:cut] != prefix[:cut]:
+                break
+            keep = cut
+        self.llm.n_tokens = keep
+        if keep == 0:
             self.llm.reset()
-            self._eval(system)
-        self._eval(prefix[self.system_length :])
+        for start, end in zip([0, *cuts], cuts, strict=False):
+            if start >= keep and end > start:
+                self._eval(prefix[start:end])
 
     def _p_yes(self) -> float:
         pointer = self.llm._ctx.get_logits_ith(-1)
@@ -112,7 +130,7 @@ class LocalJudge:
         for p in prompts[1:]:
             shared = shared[: common_prefix_length(shared, p)]
         shared = shared[: min(len(p) for p in prompts) - 1]  # every probe evaluates ≥ 1 token
-        self._load_prefix(shared)
+        self._load_prefix(shared, request.question)
         results = []
         for tokens in prompts:
             self.llm.n_tokens = len(shared)

@@ -1,0 +1,49 @@
+import csv
+
+from tutor.batch.inputs import Rejected, Submission
+from tutor.batch.outputs import write_all
+from tutor.batch.run import BatchRun
+from tutor.judges.fake import FakeJudge
+
+SCRIPT = "<script>alert('x')</script> GQA shares KV heads"
+
+
+def graded_rows(bank, out):
+    subs = [Submission("in:1", "ann", "w06-thu-4", SCRIPT),
+            Submission("in:2", "ann", "w06-fri-3", "131,072 params"),
+            Submission("in:3", "<b>bob</b>", "w06-thu-4", ""),
+            Submission("in:4", "<b>bob</b>", "w06-fri-3", "65,536 params")]
+    run = BatchRun(bank, FakeJudge(), out)
+    list(run.grade_all(run.pending(subs, False)))
+    return run.finalize(subs)
+
+
+def test_gradebook_totals_equal_the_sum_of_results(bank, tmp_path):
+    rows = graded_rows(bank, tmp_path)
+    write_all(tmp_path, bank, rows, [])
+    with (tmp_path / "gradebook.csv").open() as handle:
+        book = {r["student"]: r for r in csv.DictReader(handle)}
+    for student, line in book.items():
+        expected = sum(r["score"] for r in rows if r["student"] == student)
+        assert float(line["total"]) == round(expected, 3)
+    assert list(book["ann"]) == ["student", "w06-thu-4", "w06-fri-3", "total"]
+
+
+def test_report_escapes_student_text_and_needs_no_network(bank, tmp_path):
+    write_all(tmp_path, bank, graded_rows(bank, tmp_path), [])
+    page = (tmp_path / "report.html").read_text()
+    assert "<script>" not in page and "&lt;script&gt;alert(" in page
+    assert "<b>bob</b>" not in page and "&lt;b&gt;bob&lt;/b&gt;" in page
+    assert "http://" not in page and "https://" not in page
+    assert "Most-missed key points" in page and "<svg" in page
+
+
+def test_feedback_per_student_and_problems(bank, tmp_path):
+    rows = graded_rows(bank, tmp_path)
+    write_all(tmp_path, bank, rows, [Rejected("class.csv:9", "cy", "w06-zzz", "unknown question")])
+    assert sorted(p.name for p in (tmp_path / "feedback").iterdir()) == ["ann.md", "b_bob_b.md"]
+    ann = (tmp_path / "feedback" / "ann.md").read_text()
+    assert "## w06-fri-3" in ann and "re-read explainer" in ann or "✓" in ann
+    problems = (tmp_path / "problems.csv").read_text()
+    assert "class.csv:9,cy,w06-zzz,unknown question" in problems
+    assert "in:3,<b>bob</b>,w06-thu-4,empty answer" in problems

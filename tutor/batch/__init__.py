@@ -1,0 +1,1 @@
+"""Batch grading of written submissions: inputs → resumable grading → reports."""
