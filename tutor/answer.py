@@ -21,7 +21,7 @@ STEERING = re.compile(
     | ^\W*(system|assistant|grader|examiner|judge|developer)\s*:
     | <\|[^|]*\|>
     | \{[^{}]*["'](score|verdict|grade|band|outcome|passed|result|label)["']\s*:
-    | \b(reply|answer|respond|say|output|print)\s+(with\s+)?["'“]?(yes|no|true|1)\b
+    | \b(reply|answer|respond|say|output|print)\s+(with\s+)?["'“]?(yes|true)\b
     | \byou\s+(are|must|should|will)\s+(now\s+)?(a|an|the|give|say|reply|answer|mark|grade)\b
     | \b(this|the)\s+(learner|student|answer)\s+(is|was)\s+(correct|right|perfect|excellent)
     """,
