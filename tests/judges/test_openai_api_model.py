@@ -98,3 +98,22 @@ def test_server_killed_mid_request_gives_an_ungraded_grade(bank, tmp_path):
     assert result.status == "ungraded" and result.score is None
     assert url in result.reason and "gave up after 2 tries" in result.reason
     assert time.monotonic() - start < 120
+
+
+def test_batch_through_the_server_with_concurrency(server, tmp_path):
+    import csv
+    import json
+
+    rows = [("ann", "w06-thu-4", STRONG["w06-thu-4"]), ("bob", "w06-thu-4", REVERSED),
+            ("cy", "w06-mon-2", "About 70 GB."), ("dee", "w06-thu-4", INJECTION)]
+    with (tmp_path / "class.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["student", "question", "answer"])
+        writer.writerows(rows)
+    result = run_cli("--backend", "openai", "--model", ALIAS, "--base-url", server[0], "grade",
+                     str(tmp_path / "class.csv"), "--out", str(tmp_path / "out"), "--concurrency", "3")
+    assert result.returncode == 0, result.stderr
+    assert "graded 4, failed 0" in result.stdout
+    lines = [json.loads(x) for x in (tmp_path / "out" / "results.jsonl").read_text().splitlines()]
+    assert [line["student"] for line in lines] == ["ann", "bob", "cy", "dee"]
+    assert lines[0]["band"] == "full" and lines[3]["band"] == "fail"
