@@ -344,8 +344,13 @@ def eval_command(
     if saved:
         runs = {p.stem: ev.rethreshold(bank, ev.load_run(p, split), thresholds) for p in saved}
     else:
+        from tutor.batch.run import progress_bar
+
         gold = ev.load_gold(split, ids.split(",") if ids else None)[:limit]
-        run = ev.run_eval(bank, gold, state.judge(), thresholds, rerun=rerun)
+        with progress_bar() as progress:
+            task = progress.add_task(f"eval {split}", total=len(gold))
+            run = ev.run_eval(bank, gold, state.judge(), thresholds, rerun=rerun,
+                              progress=lambda: progress.advance(task))
         runs = {f"{state.backend}:{state.settings.model or 'default'}": run}
         if out:
             run.dump(out / "results.jsonl")

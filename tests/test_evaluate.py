@@ -1,0 +1,68 @@
+"""Eval metrics on hand-built runs (no model): the numbers mean what they say."""
+
+import pytest
+
+from tutor.evaluate import EvalRun, load_gold, metrics, report, rethreshold
+from tutor.grade import Band, Grade
+from tutor.grader import Thresholds, grade
+from tutor.judges.fake import FakeJudge
+
+
+def test_gold_set_is_complete_and_consistent(bank):
+    dev, test = load_gold("dev"), load_gold("test")
+    assert len(dev) + len(test) >= 200
+    assert {g.question_id for g in dev} == {g.question_id for g in test} == {r.id for r in bank.rubrics}
+    for item in dev + test:
+        rubric = bank.get(item.question_id)
+        assert set(item.key_points) == {p.id for p in rubric.key_points}, item.id
+        assert set(item.misconceptions) == {m.id for m in rubric.misconceptions}, item.id
+        assert item.band == Band.of(item.mark), item.id
+
+
+def perfect_run(bank, gold) -> EvalRun:
+    """Grades built from the gold labels themselves: every metric must be at its best."""
+    grades = []
+    for item in gold:
+        rubric = bank.get(item.question_id)
+        yes = {c for p in rubric.key_points if item.key_points[p.id] for c in [p.claim]}
+        yes |= {m.claim for m in rubric.misconceptions if item.misconceptions[m.id]}
+        judge = FakeJudge({c: (0.9 if c in yes else 0.1) for c in
+                           [p.claim for p in rubric.key_points] + [m.claim for m in rubric.misconceptions]})
+        grades.append(grade(rubric, item.answer, judge))
+    return EvalRun(gold, grades, seconds=1.0, rerun_identical=(2, 2))
+
+
+def test_point_metrics_are_perfect_when_judge_matches_labels(bank):
+    gold = [g for g in load_gold("dev") if g.category in {"strong", "partial", "wrong"}][:20]
+    m = metrics(perfect_run(bank, gold))
+    # master keys and stripped injections are never judged, so every judged point is a labelled one
+    assert m["key_point"]["accuracy"] == 1.0 and m["key_point"]["auc"] == 1.0
+    assert m["spearman"] > 0.5 and sum(map(sum, m["confusion"])) == 20
+
+
+def test_adversarial_in_top_band_is_counted(bank):
+    gold = [g for g in load_gold("dev") if g.category == "keywords"][:2]
+    full = [Grade(question_id=g.question_id, score=1.0, band=Band.FULL) for g in gold]
+    m = metrics(EvalRun(gold, full, seconds=1.0))
+    assert m["adversarial_full"] == 2 and m["adversarial"] == 2
+
+
+def test_rethreshold_changes_decisions_without_a_model(bank):
+    gold = [g for g in load_gold("dev") if g.category == "strong"][:3]
+    run = perfect_run(bank, gold)
+    strict = rethreshold(bank, run, Thresholds(key_point=0.95, misconception=0.95))
+    assert all(g.score < r.score or r.score == 0 for g, r in zip(strict.grades, run.grades, strict=True))
+
+
+def test_report_shows_two_runs_side_by_side(bank):
+    gold = load_gold("dev")[:6]
+    run = perfect_run(bank, gold)
+    text = report({"a": run, "b": run}, "title")
+    assert "| metric | a | b |" in text and "Spearman" in text and text.count("human \\ grader") == 2
+
+
+def test_unknown_split_is_an_error():
+    from tutor.errors import TutorError
+
+    with pytest.raises(TutorError, match="no gold split 'nope'"):
+        load_gold("nope")
