@@ -15,27 +15,25 @@ def _home() -> Path | None:
     return Path(value) if value else None
 
 
-def data_dir() -> Path:
-    """History and learner data. `TUTOR_HOME` moves everything under one folder."""
+def _user_dir(kind: str, platform_dir) -> Path:
+    """`$TUTOR_HOME/<kind>` when set, else the platform's own folder; created on first use."""
     home = _home()
-    path = home / "data" if home else Path(platformdirs.user_data_dir(APP))
+    path = home / kind if home else Path(platform_dir(APP))
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def data_dir() -> Path:
+    """History and learner data. `TUTOR_HOME` moves data, cache and config under one folder."""
+    return _user_dir("data", platformdirs.user_data_dir)
 
 
 def cache_dir() -> Path:
-    """Assembled model files and grading caches."""
-    home = _home()
-    path = home / "cache" if home else Path(platformdirs.user_cache_dir(APP))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return _user_dir("cache", platformdirs.user_cache_dir)
 
 
 def config_dir() -> Path:
-    home = _home()
-    path = home / "config" if home else Path(platformdirs.user_config_dir(APP))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return _user_dir("config", platformdirs.user_config_dir)
 
 
 def rubrics_dir() -> Path:
