@@ -85,3 +85,13 @@ def test_deck_without_questions_is_an_error(tmp_path):
 def test_module_code():
     assert module_code("04. Week 6 — Daily Recall") == "w06"
     assert parse_deck("Monday\n- Q? (explainer §1.1)", module="x1")[0].id == "x1-mon-1"
+
+
+def test_import_defaults_to_the_modules_rubric_folder(tmp_path, monkeypatch):
+    from tutor import paths
+
+    monkeypatch.setattr(paths, "rubrics_dir", lambda: tmp_path)
+    deck = tmp_path / "deck.md"
+    deck.write_text("Week 7\nMonday\n- What is RAG? (explainer §1.1)\n")
+    [written] = import_deck(deck, None, None, force=False)
+    assert written == tmp_path / "week07" / "w07-mon-1.yaml"

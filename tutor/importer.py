@@ -44,7 +44,8 @@ def skeleton(question: DeckQuestion, explainer: Explainer | None = None) -> dict
 def import_deck(deck: Path, out: Path | None, module: str | None, force: bool,
                 explainer: Explainer | None = None) -> list[Path]:
     questions = read_deck(deck, module)
-    folder = out or paths.rubrics_dir() / questions[0].id.split("-")[0]
+    module = questions[0].id.split("-")[0]
+    folder = out or paths.rubrics_dir() / (f"week{module[1:]}" if module[1:].isdigit() else module)
     targets = [folder / f"{q.id}.yaml" for q in questions]
     existing = [t for t in targets if t.exists()]
     if existing and not force:
