@@ -49,3 +49,13 @@ def test_best_quote_is_verbatim_from_the_answer():
     quote = best_quote("In MQA, all query heads share a single key/value head.", sentences)
     assert quote == sentences[1]
     assert best_quote("PagedAttention borrows virtual memory", sentences) is None
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("MQA, GQA, KV heads, query heads, KV cache, memory", True),
+    ("sign bit\nexponent\nmantissa\nfp16\nbf16", True),
+    ("GQA shares one KV head per group of query heads, which shrinks the cache.", False),
+    ("Quantize to int4, which loses some accuracy; shard across GPUs, which adds communication", False),
+])
+def test_keyword_lists(text, expected):
+    assert prepare(text).keyword_list is expected

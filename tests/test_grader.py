@@ -4,7 +4,7 @@ import pytest
 
 from tutor.errors import TutorError
 from tutor.grade import Band, Outcome
-from tutor.grader import ESSENTIAL_MISSING_CAP, grade
+from tutor.grader import ESSENTIAL_MISSING_CAP, SCORE_CURVE, grade
 from tutor.judges.fake import FakeJudge
 from tutor.rubric import Rubric
 
@@ -40,11 +40,11 @@ def test_answer_is_fenced_in_the_prompt_and_cannot_close_the_fence(bank):
 
 def test_missing_point_lowers_the_score_by_its_weight(bank):
     rubric = bank.get("w06-thu-4")
-    yes = {p.id for p in rubric.key_points} - {"gqa-groups"}
+    yes = {p.id for p in rubric.key_points} - {"gqa-quality-tradeoff"}  # weight 0.5, not essential
     result = grade(rubric, "MQA shares one KV head; the cache shrinks.", judge_saying(rubric, yes))
     total = sum(p.weight for p in rubric.key_points)
-    assert result.score == pytest.approx((total - 1) / total, abs=1e-3)
-    assert [v.point_id for v in result.missed()] == ["gqa-groups"]
+    assert result.score == pytest.approx(((total - 0.5) / total) ** SCORE_CURVE, abs=1e-3)
+    assert [v.point_id for v in result.missed()] == ["gqa-quality-tradeoff"]
 
 
 def test_missing_essential_point_caps_below_full(bank):
@@ -72,7 +72,8 @@ def test_at_least_k_of_n(bank):
     some = {p.id for p in rubric.key_points[: k - 1]}
     enough = {p.id for p in rubric.key_points[:k]}
     text = "int4 breaks reasoning and long context and code."
-    assert grade(rubric, text, judge_saying(rubric, some)).score == pytest.approx((k - 1) / k, abs=1e-3)
+    partial = grade(rubric, text, judge_saying(rubric, some)).score
+    assert partial == pytest.approx(((k - 1) / k) ** SCORE_CURVE, abs=1e-3)
     assert grade(rubric, text, judge_saying(rubric, enough)).score == 1.0
 
 
@@ -136,3 +137,13 @@ def test_same_inputs_same_grade(bank):
     judge = judge_saying(rubric, {"prefill-parallel"})
     first = grade(rubric, "Prefill is parallel over the prompt.", judge)
     assert grade(rubric, "Prefill is parallel over the prompt.", judge) == first
+
+
+def test_keyword_list_cannot_reach_full(bank):
+    rubric = bank.get("w06-thu-4")
+    judge = judge_saying(rubric, {p.id for p in rubric.key_points})
+    result = grade(rubric, "MQA, GQA, KV heads, query heads, KV cache, memory", judge)
+    assert result.score == ESSENTIAL_MISSING_CAP and result.band == Band.PARTIAL
+    assert any("list of terms" in n for n in result.notices)
+    sentence = grade(rubric, "MQA shares one KV head, and GQA shares one per group of query heads.", judge)
+    assert sentence.band == Band.FULL

@@ -12,6 +12,7 @@ MAX_WORDS = 350
 MIN_WORDS = 3
 
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’_-]*")
+LIST_SEPARATORS = re.compile(r"[,;\n/|]+")
 SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+")
 STEERING = re.compile(
     r"""
@@ -39,6 +40,14 @@ class PreparedAnswer:
     @property
     def contentless(self) -> bool:
         return len(WORD.findall(self.text)) < MIN_WORDS
+
+    @property
+    def keyword_list(self) -> bool:
+        """Four or more short fragments and no sentence: terms without claims."""
+        fragments = [f for f in LIST_SEPARATORS.split(self.text) if f.strip()]
+        lengths = [len(f.split()) for f in fragments]
+        short = sum(n <= 3 for n in lengths)
+        return len(fragments) >= 4 and max(lengths) <= 4 and short >= 0.8 * len(lengths)
 
 
 def split_sentences(text: str) -> list[str]:

@@ -9,6 +9,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from tutor import paths
+from tutor.answer import prepare
 from tutor.bank import Bank
 from tutor.errors import TutorError
 from tutor.grade import Band, Grade, Outcome
@@ -106,7 +107,7 @@ def rethreshold(bank: Bank, run: EvalRun, thresholds: Thresholds) -> EvalRun:
             continue
         verdicts = [_redecide(v, thresholds) for v in old.verdicts]
         rubric = bank.get(gold.question_id)
-        score = compute_score(rubric, verdicts)
+        score = compute_score(rubric, verdicts, capped=prepare(gold.answer).keyword_list)
         grades.append(old.model_copy(update={"verdicts": verdicts, "score": score,
                                              "band": Band.of(score)}))
     return EvalRun(run.gold, grades, run.seconds, run.rerun_identical)
@@ -144,7 +145,8 @@ def metrics(run: EvalRun) -> dict:
     scores = [r.score for _, r in graded]
     human = [BANDS.index(g.band) for g, _ in graded]
     machine = [BANDS.index(r.band) for _, r in graded]
-    adversarial = [r for g, r in graded if g.category in ADVERSARIAL]
+    # adversarial answers that reach the top band although the examiner did not give it
+    adversarial = [r for g, r in graded if g.category in ADVERSARIAL and g.band != Band.FULL]
     result = {
         "answers": len(run.gold),
         "ungraded": len(run.gold) - len(graded),
@@ -199,7 +201,7 @@ def _rows(m: dict) -> list[tuple[str, str]]:
          " / ".join(_fmt(kp.get(k, float("nan"))) for k in ("accuracy", "f1", "auc"))),
         ("misconceptions: accuracy / F1 / AUC",
          " / ".join(_fmt(mc.get(k, float("nan"))) for k in ("accuracy", "f1", "auc"))),
-        ("injection / keywords / master key in top band",
+        ("injection / keywords / master key in top band (human: not full)",
          f"{m['adversarial_full']} of {m['adversarial']}"),
         ("identical grades on re-run", f"{rerun[0]} of {rerun[1]}" if rerun else "not checked"),
         ("seconds per answer", f"{m['seconds_per_answer']:.1f}"),
