@@ -1,0 +1,30 @@
+"""Regression guard: `tutor eval` on a fixed subset of the test split, real default model.
+
+The thresholds are the subset's measured figures minus a margin (see the README's eval
+section); the guard also fails on any injection / keyword / master-key answer in the top
+band and on any grade that changes on a re-run.
+"""
+
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.model
+
+SUBSET = "g009,g044,g045,g010,g047,g050,g064,g054,g156,g092,g142,g012,g065"
+MIN_SPEARMAN = 0.70  # measured 0.778 on this subset (2026-11-29)
+MIN_BAND_ACCURACY = 0.45  # measured 0.538 (7 of 13); the margin allows one flip
+
+
+def test_eval_guard_on_a_fixed_test_subset(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "tutor", "eval", "--split", "test", "--ids", SUBSET, "--rerun", "2",
+         "--out", str(tmp_path), "--min-spearman", str(MIN_SPEARMAN),
+         "--min-band-accuracy", str(MIN_BAND_ACCURACY)],
+        capture_output=True, text=True, timeout=1800)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    report = (tmp_path / "report.md").read_text()
+    assert "| answers (ungraded) | 13 (0) |" in report
+    assert "| identical grades on re-run | 2 of 2 |" in report
+    assert (tmp_path / "results.jsonl").read_text().count("gold_id") == 13
