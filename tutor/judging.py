@@ -35,22 +35,22 @@ class ReliableJudge:
         return self.inner.mode
 
     def warm(self) -> None:
-        """Do the backend's one-off work (loading, shared instructions) ahead of time."""
+        """Do the backend's one-off work (loading, checking the server) ahead of time."""
         warm = getattr(self.inner, "warm", None)
         if warm:
-            warm()
+            self._with_retries(warm)
 
     def judge(self, request: JudgeRequest) -> list[float]:
-        if request in self.cache:
-            return self.cache[request]
+        if request not in self.cache:
+            start = time.perf_counter()
+            self.cache[request] = self._with_retries(self.inner.judge, request)
+            log.info("judged %d claims in %.2fs", len(request.claims), time.perf_counter() - start)
+        return self.cache[request]
+
+    def _with_retries(self, call, *args):
         for attempt in range(self.retries + 1):
             try:
-                start = time.perf_counter()
-                result = self.inner.judge(request)
-                log.info("judged %d claims in %.2fs", len(request.claims),
-                         time.perf_counter() - start)
-                self.cache[request] = result
-                return result
+                return call(*args)
             except TransientJudgeError as exc:
                 if attempt == self.retries:
                     raise TutorError(f"{exc.message} (gave up after {attempt + 1} tries)",

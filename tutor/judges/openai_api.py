@@ -86,7 +86,9 @@ class OpenAIJudge:
                              ExitCode.BACKEND) from None
         except openai.NotFoundError:
             raise TutorError(f"model '{self.name}' not found at {self.base_url}", ExitCode.BACKEND) from None
-        except (openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError) as exc:
+        except openai.APIConnectionError as exc:
+            raise TransientJudgeError(f"cannot reach {self.base_url} ({_short(exc)})") from None
+        except (openai.RateLimitError, openai.InternalServerError) as exc:
             raise TransientJudgeError(f"{self.base_url}: {_short(exc)}") from None
         except openai.APIStatusError as exc:
             raise TutorError(f"{self.base_url} answered {exc.status_code}: {_short(exc)}",

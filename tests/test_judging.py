@@ -1,0 +1,68 @@
+"""Retries, caching and error mapping around a backend, with a scripted fake."""
+
+import pytest
+
+from tutor.errors import ExitCode, TutorError
+from tutor.judges.base import JudgeRequest
+from tutor.judges.fake import FakeJudge
+from tutor.judging import ReliableJudge, TransientJudgeError
+
+
+class Flaky(FakeJudge):
+    def __init__(self, failures: int):
+        super().__init__(default=0.5)
+        self.failures = failures
+        self.calls = 0
+
+    def judge(self, request):
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise TransientJudgeError("cannot reach http://x/v1 (Connection error.)")
+        return super().judge(request)
+
+    def warm(self):
+        self.judge(JudgeRequest("q", "a", ()))
+
+
+REQUEST = JudgeRequest("q", "an answer", ("c1", "c2"))
+
+
+def test_transient_errors_are_retried_then_succeed():
+    inner = Flaky(failures=2)
+    judge = ReliableJudge(inner, retries=3, backoff=0)
+    assert judge.judge(REQUEST) == [0.5, 0.5] and inner.calls == 3
+
+
+def test_giving_up_says_so_in_one_line():
+    judge = ReliableJudge(Flaky(failures=9), retries=2, backoff=0)
+    with pytest.raises(TutorError) as error:
+        judge.judge(REQUEST)
+    assert error.value.message == "cannot reach http://x/v1 (Connection error.) (gave up after 3 tries)"
+    assert error.value.exit_code == ExitCode.BACKEND
+
+
+def test_warm_is_retried_too():
+    inner = Flaky(failures=1)
+    ReliableJudge(inner, retries=1, backoff=0).warm()
+    assert inner.calls == 2
+
+
+def test_identical_requests_are_judged_once():
+    inner = FakeJudge(default=0.3)
+    judge = ReliableJudge(inner)
+    judge.judge(REQUEST)
+    judge.judge(REQUEST)
+    assert len(inner.requests) == 1
+
+
+def test_non_transient_errors_are_not_retried():
+    class Broken(FakeJudge):
+        calls = 0
+
+        def judge(self, request):
+            Broken.calls += 1
+            raise TutorError("model 'x' not found")
+
+    with pytest.raises(TutorError, match="not found"):
+        ReliableJudge(Broken(), retries=3, backoff=0).judge(REQUEST)
+    assert Broken.calls == 1
