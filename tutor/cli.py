@@ -271,37 +271,13 @@ def grade_batch(
     retry_errors: Annotated[bool, typer.Option(help="Re-grade only rows that failed.")] = False,
 ) -> None:
     """Grade a class's written answers: results.jsonl, gradebook.csv, feedback/, report.html."""
-    import time
-
-    from tutor.batch.inputs import Rejected, read_submissions
-    from tutor.batch.outputs import write_all
-    from tutor.batch.run import BatchRun, answers_per_minute, progress_bar
+    from tutor.batch.command import grade_submissions
 
     state: State = ctx.obj
-    bank = load_bank()
-    missing = [p for p in submissions if not p.exists()]
-    if missing:
-        raise TutorError(f"{missing[0]}: no such file or folder")
-    rows = read_submissions(bank, submissions)
-    rejected = [r for r in rows if isinstance(r, Rejected)]
-    subs = [r for r in rows if not isinstance(r, Rejected)]
-    for item in rejected:
-        print(f"tutor: skipped {item.source}: {item.reason}", file=sys.stderr)
-    out.mkdir(parents=True, exist_ok=True)
-    run = BatchRun(bank, state.ready_judge(), out, concurrency=max(1, concurrency))
-    todo = run.pending(subs, retry_errors)
-    start = time.perf_counter()
-    with progress_bar() as progress:
-        made = list(run.grade_all(todo, progress))
-    seconds = time.perf_counter() - start
-    final = run.finalize(subs)
-    write_all(out, bank, final, rejected)
-    failed = sum(r["status"] != "graded" for r in final) + len(rejected)
-    graded = sum(r["status"] == "graded" for r in made)
-    state.console.print(f"graded {graded}, failed {failed}, skipped {len(subs) - len(todo)} (done before), "
-                        f"{seconds:.0f} s, {answers_per_minute(len(made), seconds):.1f} answers/min "
-                        f"→ {out}", soft_wrap=True)
-    if failed:
+    summary = grade_submissions(load_bank(), state.ready_judge, submissions, out,
+                                max(1, concurrency), retry_errors)
+    state.console.print(summary.line(out), soft_wrap=True)
+    if summary.failed:
         raise typer.Exit(ExitCode.PROBLEMS)
 
 
