@@ -24,12 +24,8 @@ def _user_dir(kind: str, platform_dir) -> Path:
 
 
 def data_dir() -> Path:
-    """History and learner data. `TUTOR_HOME` moves data, cache and config under one folder."""
+    """History and learner data. `TUTOR_HOME` moves data and config under one folder."""
     return _user_dir("data", platformdirs.user_data_dir)
-
-
-def cache_dir() -> Path:
-    return _user_dir("cache", platformdirs.user_cache_dir)
 
 
 def config_dir() -> Path:
