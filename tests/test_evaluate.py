@@ -66,3 +66,16 @@ def test_unknown_split_is_an_error():
 
     with pytest.raises(TutorError, match="no gold split 'nope'"):
         load_gold("nope")
+
+
+def test_rerun_check_reaches_the_backend_not_the_cache(bank):
+    from tutor.evaluate import run_eval
+    from tutor.judging import ReliableJudge
+
+    gold = [g for g in load_gold("dev") if g.category == "strong"][:2]
+    claims = sum(len(bank.get(g.question_id).key_points) + len(bank.get(g.question_id).misconceptions)
+                 for g in gold)
+    fake = FakeJudge(default=0.1).enqueue(*[0.9] * claims)  # first pass: yes; re-run: no
+    run = run_eval(bank, gold, ReliableJudge(fake), Thresholds(), rerun=2)
+    assert len(fake.requests) == 4
+    assert run.rerun_identical == (0, 2)

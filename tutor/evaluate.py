@@ -81,6 +81,8 @@ def run_eval(bank: Bank, gold: list[GoldAnswer], judge, thresholds: Thresholds,
     seconds = time.perf_counter() - start
     identical = None
     if rerun:
+        if hasattr(judge, "forget"):
+            judge.forget()  # a re-run served from the cache would prove nothing
         again = [grade(bank.get(g.question_id), g.answer, judge, thresholds) for g in gold[:rerun]]
         identical = (sum(a == b for a, b in zip(again, grades, strict=False)), len(again))
     return EvalRun(gold, grades, seconds, identical)

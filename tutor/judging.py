@@ -40,6 +40,10 @@ class ReliableJudge:
         if warm:
             self._with_retries(warm)
 
+    def forget(self) -> None:
+        """Drop cached results, so the next requests really reach the backend (re-run checks)."""
+        self.cache.clear()
+
     def judge(self, request: JudgeRequest) -> list[float]:
         if request not in self.cache:
             start = time.perf_counter()
