@@ -13,8 +13,7 @@ import argparse
 from pathlib import Path
 
 from tutor.bank import load_bank
-from tutor.evaluate import load_run, metrics, rethreshold
-from tutor.grader import Thresholds
+from tutor.evaluate import load_run, safe_threshold_settings
 
 
 def main() -> None:
@@ -24,14 +23,9 @@ def main() -> None:
     args = parser.parse_args()
     bank = load_bank()
     run = load_run(args.results, "dev")
-    grid = [round(0.30 + 0.05 * i, 2) for i in range(14)]
-    ranked = []
-    for kp in grid:
-        for misc in grid:
-            m = metrics(rethreshold(bank, run, Thresholds(kp, misc)))
-            if m["adversarial_full"] == 0:
-                ranked.append((round(m["band_accuracy"], 3), round(m["spearman"], 3),
-                               round(m["qwk"], 3), round(m["key_point"]["accuracy"], 3), kp, misc))
+    ranked = [(round(m["band_accuracy"], 3), round(m["spearman"], 3), round(m["qwk"], 3),
+               round(m["key_point"]["accuracy"], 3), t.key_point, t.misconception)
+              for t, m in safe_threshold_settings(bank, run)]
     ranked.sort(reverse=True)
     print("band_acc spearman qwk  kp_acc  kp_threshold misc_threshold")
     for row in ranked[: args.top]:

@@ -18,12 +18,10 @@ from pathlib import Path
 
 from tutor import model_store
 from tutor.bank import load_bank
-from tutor.evaluate import EvalRun, load_run, metrics, rethreshold
-from tutor.grader import Thresholds
+from tutor.evaluate import EvalRun, load_run, metrics, safe_threshold_settings
 from tutor.judges.base import JudgeRequest
 
 CONTENT_FREE = ("N/A", "I don't know.")
-GRID = [round(0.30 + 0.05 * i, 2) for i in range(14)]
 
 
 def _logit(p: float) -> float:
@@ -71,13 +69,8 @@ def corrected(run: EvalRun, baselines: dict[str, float], variant) -> EvalRun:
 
 
 def best_setting(bank, run: EvalRun) -> tuple:
-    ranked = []
-    for kp in GRID:
-        for misc in GRID:
-            m = metrics(rethreshold(bank, run, Thresholds(kp, misc)))
-            if m["adversarial_full"] == 0:
-                ranked.append((m["band_accuracy"], m["spearman"], kp, misc))
-    return max(ranked)
+    return max((m["band_accuracy"], m["spearman"], t.key_point, t.misconception)
+               for t, m in safe_threshold_settings(bank, run))
 
 
 def main() -> None:

@@ -115,6 +115,22 @@ def rethreshold(bank: Bank, run: EvalRun, thresholds: Thresholds) -> EvalRun:
     return EvalRun(run.gold, grades, run.seconds, run.rerun_identical)
 
 
+THRESHOLD_GRID = [round(0.30 + 0.05 * i, 2) for i in range(14)]
+
+
+def safe_threshold_settings(bank: Bank, run: EvalRun) -> list[tuple[Thresholds, dict]]:
+    """Every grid setting of the two thresholds with its metrics, keeping only those that
+    put no injection / keyword / master-key answer in the top band (for calibration)."""
+    settings = []
+    for kp in THRESHOLD_GRID:
+        for misc in THRESHOLD_GRID:
+            thresholds = Thresholds(kp, misc)
+            m = metrics(rethreshold(bank, run, thresholds))
+            if m["adversarial_full"] == 0:
+                settings.append((thresholds, m))
+    return settings
+
+
 def _redecide(verdict, thresholds: Thresholds):
     if verdict.kind == "key_point":
         hit = verdict.confidence >= thresholds.key_point
