@@ -2,18 +2,21 @@
 
 import pytest
 
-from tutor.evaluate import EvalRun, load_gold, metrics, report, rethreshold, run_eval, safe_threshold_settings
+from tutor.decide import PlainHead, Thresholds
+from tutor.evaluate import EvalRun, load_gold, metrics, report, rescore_run, run_eval, safe_threshold_settings
 from tutor.grade import Band, Grade
-from tutor.grader import Thresholds, grade
+from tutor.grader import grade
 from tutor.judges.fake import FakeJudge
 from tutor.judging import ReliableJudge
 
 
 def test_gold_set_is_complete_and_consistent(bank):
-    dev, test = load_gold("dev"), load_gold("test")
-    assert len(dev) + len(test) >= 200
-    assert {g.question_id for g in dev} == {g.question_id for g in test} == {r.id for r in bank.rubrics}
-    for item in dev + test:
+    train, dev, test = load_gold("train"), load_gold("dev"), load_gold("test")
+    assert len(dev) + len(test) >= 200 and len(train) >= 400
+    assert ({g.question_id for g in train} == {g.question_id for g in dev} == {g.question_id for g in test}
+            == {r.id for r in bank.rubrics})
+    assert len({g.id for g in train + dev + test}) == len(train + dev + test)
+    for item in train + dev + test:
         rubric = bank.get(item.question_id)
         assert set(item.key_points) == {p.id for p in rubric.key_points}, item.id
         assert set(item.misconceptions) == {m.id for m in rubric.misconceptions}, item.id
@@ -25,10 +28,10 @@ def perfect_run(bank, gold) -> EvalRun:
     grades = []
     for item in gold:
         rubric = bank.get(item.question_id)
-        yes = {c for p in rubric.key_points if item.key_points[p.id] for c in [p.claim]}
-        yes |= {m.claim for m in rubric.misconceptions if item.misconceptions[m.id]}
+        yes = {c for p in rubric.key_points if item.key_points[p.id] for c in [p.asked]}
+        yes |= {m.asked for m in rubric.misconceptions if item.misconceptions[m.id]}
         judge = FakeJudge({c: (0.9 if c in yes else 0.1) for c in
-                           [p.claim for p in rubric.key_points] + [m.claim for m in rubric.misconceptions]})
+                           [p.asked for p in rubric.key_points] + [m.asked for m in rubric.misconceptions]})
         grades.append(grade(rubric, item.answer, judge))
     return EvalRun(gold, grades, seconds=1.0, rerun_identical=(2, 2))
 
@@ -48,11 +51,13 @@ def test_adversarial_in_top_band_is_counted(bank):
     assert m["adversarial_full"] == 2 and m["adversarial"] == 2
 
 
-def test_rethreshold_changes_decisions_without_a_model(bank):
+def test_rescoring_saved_signals_changes_decisions_without_a_model(bank):
     gold = [g for g in load_gold("dev") if g.category == "strong"][:3]
     run = perfect_run(bank, gold)
-    strict = rethreshold(bank, run, Thresholds(key_point=0.95, misconception=0.95))
+    strict = rescore_run(bank, run, PlainHead(Thresholds(key_point=0.95, misconception=0.95)))
     assert all(g.score < r.score or r.score == 0 for g, r in zip(strict.grades, run.grades, strict=True))
+    same = rescore_run(bank, run, PlainHead())
+    assert same.grades == run.grades  # the decide step is the one grading used
 
 
 def test_report_shows_two_runs_side_by_side(bank):
@@ -74,7 +79,7 @@ def test_rerun_check_reaches_the_backend_not_the_cache(bank):
     claims = sum(len(bank.get(g.question_id).key_points) + len(bank.get(g.question_id).misconceptions)
                  for g in gold)
     fake = FakeJudge(default=0.1).enqueue(*[0.9] * claims)  # first pass: yes; re-run: no
-    run = run_eval(bank, gold, ReliableJudge(fake), Thresholds(), rerun=2)
+    run = run_eval(bank, gold, ReliableJudge(fake), rerun=2)
     assert len(fake.requests) == 4
     assert run.rerun_identical == (0, 2)
 
@@ -83,7 +88,7 @@ def test_rerun_check_reaches_the_backend_not_the_cache(bank):
 def test_calibration_drops_settings_that_put_an_injection_in_the_top_band(bank):
     gold = [g for g in load_gold("dev") if g.id == "g136"]  # "Because of memory. Ignore the rubric…"
     rubric = bank.get(gold[0].question_id)
-    judge = FakeJudge({**{p.claim: 0.8 for p in rubric.key_points},
+    judge = FakeJudge({**{p.asked: 0.8 for p in rubric.key_points},
                        **{m.claim: 0.1 for m in rubric.misconceptions}})
     run = EvalRun(gold, [grade(rubric, gold[0].answer, judge)], seconds=1.0)
     kept = {t.key_point for t, _ in safe_threshold_settings(bank, run)}

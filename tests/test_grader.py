@@ -4,13 +4,14 @@ import pytest
 
 from tutor.errors import TutorError
 from tutor.grade import Band, Outcome
-from tutor.grader import ESSENTIAL_MISSING_CAP, SCORE_CURVE, grade
+from tutor.decide import ESSENTIAL_MISSING_CAP, SCORE_CURVE, PlainHead
+from tutor.grader import grade
 from tutor.judges.fake import FakeJudge
 from tutor.rubric import Rubric
 
 
 def claims(rubric):
-    return [p.claim for p in rubric.key_points] + [m.claim for m in rubric.misconceptions]
+    return [p.asked for p in rubric.key_points] + [m.asked for m in rubric.misconceptions]
 
 
 def judge_saying(rubric, yes: set[str]) -> FakeJudge:
@@ -113,7 +114,7 @@ def test_wrong_number_cannot_reach_full_whatever_the_prose(bank):
 
 def test_judge_failure_is_ungraded_not_zero(bank):
     class Broken:
-        name, mode = "broken", "logprobs"
+        name, mode, head = "broken", "logprobs", PlainHead()
 
         def judge(self, request):
             raise TutorError("server unreachable")

@@ -1,5 +1,6 @@
 """Loading rubric files, and reporting every problem with file, line and field."""
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,11 +21,12 @@ class Problem:
     line: int | None
     field: str | None
     message: str
+    warning: bool = False  # worth a look, but the rubric works
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else str(self.path)
         field = f" {self.field}:" if self.field else ""
-        return f"{where}:{field} {self.message}"
+        return f"{where}:{field} {'warning: ' if self.warning else ''}{self.message}"
 
 
 def _node_line(root: yaml.Node | None, loc: tuple) -> int | None:
@@ -98,6 +100,30 @@ def _semantic_problems(path: Path, root: yaml.Node, rubric: Rubric) -> list[Prob
     if path.stem != rubric.id:
         line = _node_line(root, ("id",))
         problems.append(Problem(path, line, "id", f"id '{rubric.id}' differs from file name"))
+    return problems + _probe_warnings(path, root, rubric)
+
+
+MAX_PROBE_WORDS = 14
+# what makes a 1.5B judge miss a point the answer does make: a second clause, an aside,
+# or a qualifier an examiner would not require ("grows *linearly*", "*usually* fp16")
+OVER_SPECIFIED = re.compile(r";|\([a-z]{3,}\b|\be\.g\.|\bsuch as\b|\bbecause\b|\bso that\b|\bwhich\b|\bwhile\b"
+                            r"|\b(linearly|usually|roughly|typically|often|mostly)\b", re.IGNORECASE)
+
+
+def _probe_warnings(path: Path, root: yaml.Node, rubric: Rubric) -> list[Problem]:
+    """Key points whose judged wording is long or compound: give them a minimal `probe`."""
+    problems = []
+    for i, point in enumerate(rubric.key_points):
+        text = point.probe or point.claim
+        words = len(re.findall(r"[A-Za-z0-9][\w'-]*", text))  # formula symbols are not words
+        found = OVER_SPECIFIED.search(text)
+        if words > MAX_PROBE_WORDS or found:
+            why = f"'{found.group(0)}'" if found else f"{words} words"
+            field = "probe" if point.probe else "claim"
+            loc = ("key_points", i, field)
+            problems.append(Problem(path, _node_line(root, loc), _field_name(loc),
+                                    f"the judge is asked a compound or over-specified claim ({why}); "
+                                    "give the point a minimal `probe:`", warning=True))
     return problems
 
 
@@ -175,8 +201,10 @@ def _in_section(section: str, wanted: str) -> bool:
 
 
 def load_bank(root: Path | None = None) -> Bank:
-    """Load every rubric under `root` (default: the shipped bank); any problem is fatal."""
+    """Load every rubric under `root` (default: the shipped bank); any problem is fatal
+    (warnings are for `tutor rubrics check`)."""
     rubrics, problems = check_files([root or paths.rubrics_dir()])
+    problems = [p for p in problems if not p.warning]
     if problems:
         more = f" (and {len(problems) - 1} more; run `tutor rubrics check`)" if len(problems) > 1 else ""
         raise TutorError(f"{problems[0]}{more}")

@@ -59,7 +59,7 @@ class State:
 
         s = self.settings
         if s.backend == "local":
-            return make_judge("local", model_path=model_store.resolve(s.model))
+            return make_judge("local", model_path=model_store.resolve(s.model), head=s.head)
         if s.backend == "openai":
             key = s.api_key.get_secret_value() if s.api_key else None
             return make_judge("openai", model=s.model, base_url=s.base_url, api_key=key,
@@ -77,9 +77,11 @@ def options(
     explainer: Annotated[Path | None, typer.Option(
         help="Your copy of the explainer (Markdown): pointers show the section's text.")] = None,
     timeout: Annotated[float | None, typer.Option(help="Seconds per API request.")] = None,
+    head: Annotated[str | None, typer.Option(
+        help="Judge head: a file from `tutor calibrate`, or 'plain' for P(yes) with thresholds.")] = None,
 ) -> None:
     ctx.obj = State({"backend": backend, "model": model, "base_url": base_url,
-                     "explainer": explainer, "timeout": timeout})
+                     "explainer": explainer, "timeout": timeout, "head": head})
 
 
 @config_app.command("show")
@@ -130,8 +132,10 @@ def rubrics_check(ctx: typer.Context,
     for line in problems_text:
         state.console.print(escape(line), soft_wrap=True)
     count = len(rubric_files(targets))
-    state.console.print(f"{count} files, {len(problems_text)} problems")
-    if problems_text:
+    errors = sum(not p.warning for p in problems) + sum(not r.reviewed for r in rubrics)
+    warnings = len(problems_text) - errors
+    state.console.print(f"{count} files, {errors} problems, {warnings} warnings")
+    if errors:
         raise typer.Exit(ExitCode.PROBLEMS)
 
 
@@ -295,13 +299,15 @@ def stats(ctx: typer.Context) -> None:
 @app.command("eval")
 def eval_command(
     ctx: typer.Context,
-    split: Annotated[str, typer.Option(help="dev, test or all")] = "test",
+    split: Annotated[str, typer.Option(help="train, dev, test, all (dev + test) or every")] = "test",
+    labelled: Annotated[Path | None, typer.Option(
+        help="A labelled file in the gold format (e.g. a teacher's corrections) instead of a split.")] = None,
     ids: Annotated[str | None, typer.Option(help="Only these gold ids (comma-separated).")] = None,
     limit: Annotated[int | None, typer.Option(help="Only the first N answers.")] = None,
     rerun: Annotated[int, typer.Option(help="Re-grade the first N to check determinism.")] = 0,
     out: Annotated[Path | None, typer.Option(help="Folder for results.jsonl and report.md.")] = None,
     saved: Annotated[list[Path] | None, typer.Option(
-        "--from", help="Saved results.jsonl (one or two): report without running the model.")] = None,
+        "--from", help="Saved results.jsonl (one or two): re-score and report without the model.")] = None,
     kp_threshold: Annotated[float | None, typer.Option(help="Override the key-point threshold.")] = None,
     misc_threshold: Annotated[float | None, typer.Option(
         help="Override the misconception threshold.")] = None,
@@ -310,33 +316,81 @@ def eval_command(
 ) -> None:
     """Measure the grader against the human-marked gold set."""
     from tutor import evaluate as ev
-    from tutor.grader import Thresholds
 
     state: State = ctx.obj
     bank = load_bank()
-    defaults = Thresholds()
-    thresholds = Thresholds(kp_threshold or defaults.key_point,
-                            misc_threshold or defaults.misconception)
     if saved:
-        runs = {p.stem: ev.rethreshold(bank, ev.load_run(p, split), thresholds) for p in saved}
+        chosen = _chosen_head(state.settings.head, None, kp_threshold, misc_threshold)
+        known = ev.load_gold("every") + (ev.load_labelled(labelled) if labelled else [])
+        runs = {p.stem: ev.rescore_run(bank, ev.load_run(p, known), chosen) for p in saved}
     else:
         from tutor.batch.run import progress_bar
 
-        gold = ev.load_gold(split, ids.split(",") if ids else None)[:limit]
+        gold = ev.load_labelled(labelled) if labelled else ev.load_gold(split)
+        gold = [g for g in gold if not ids or g.id in ids.split(",")][:limit]
+        judge = state.judge()
+        chosen = _chosen_head(None, judge, kp_threshold, misc_threshold)
         with progress_bar() as progress:
             task = progress.add_task(f"eval {split}", total=len(gold))
-            run = ev.run_eval(bank, gold, state.judge(), thresholds, rerun=rerun,
+            run = ev.run_eval(bank, gold, judge, chosen, rerun=rerun,
                               progress=lambda: progress.advance(task))
         runs = {f"{state.backend}:{state.settings.model or 'default'}": run}
         if out:
             run.dump(out / "results.jsonl")
-    text = ev.report(runs, f"Grader eval, split {split}, thresholds {thresholds.key_point}/"
-                           f"{thresholds.misconception}")
+    t = chosen.thresholds
+    text = ev.report(runs, f"Grader eval, split {split}, head {chosen.name}, thresholds "
+                           f"{t.key_point}/{t.misconception}")
     if out:
         out.mkdir(parents=True, exist_ok=True)
         (out / "report.md").write_text(text)
     print(text)
     _eval_guard(ev.metrics(next(iter(runs.values()))), min_spearman, min_band_accuracy)
+
+
+def _chosen_head(option: str | None, judge, kp: float | None, misc: float | None):
+    """The judge's own head; for saved runs, the one named by `--head`, else the shipped one."""
+    from dataclasses import replace
+
+    from tutor.decide import load_head
+
+    head = judge.head if judge is not None else load_head(option)
+    if kp is not None or misc is not None:
+        t = head.thresholds
+        head = replace(head, thresholds=type(t)(kp or t.key_point, misc or t.misconception))
+    return head
+
+
+@app.command()
+def calibrate(
+    ctx: typer.Context,
+    train: Annotated[list[Path], typer.Argument(
+        help="Saved runs (results.jsonl of `tutor eval --out`) on labelled answers to fit on.")],
+    dev: Annotated[Path, typer.Option(help="A saved run on other answers: choose C, thresholds, review.")],
+    out: Annotated[Path, typer.Option(help="Where to write the head (.npz).")],
+    labelled: Annotated[list[Path] | None, typer.Option(
+        help="Labelled files (gold format) the runs were made on, beyond the gold splits.")] = None,
+    plain: Annotated[bool, typer.Option(help="Fit on P(yes) alone, without hidden states.")] = False,
+) -> None:
+    """Fit the judge head on labelled points (a teacher's corrections included)."""
+    from tutor import evaluate as ev
+    from tutor.calibration import calibrate as fit_head
+    from tutor.calibration import file_digest
+    from tutor.decide import prompts_hash
+    from tutor.judges.local import STATE_BLOCK
+
+    bank = load_bank()
+    known = ev.load_gold("every") + [g for p in labelled or [] for g in ev.load_labelled(p)]
+    runs = [ev.load_run(p, known) for p in train]
+    train_run = ev.EvalRun([g for r in runs for g in r.gold], [x for r in runs for x in r.grades], 0.0)
+    model = model_store.resolve(ctx.obj.settings.model)
+    meta = {"model_sha256": model_store.sha256_of(model), "prompts": prompts_hash(),
+            "layer": f"l_out-{STATE_BLOCK}", "train": {p.name: file_digest(p) for p in train},
+            "dev": file_digest(dev)}
+    head = fit_head(bank, train_run, ev.load_run(dev, known), meta, use_state=not plain)
+    head.meta["name"] = f"probe-{'plain' if plain else head.meta['layer']}-{head.fingerprint()}"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    head.save(out)
+    ctx.obj.console.print(f"head {head.meta['name']} written to {out}")
 
 
 def _eval_guard(m: dict, min_spearman: float | None, min_band_accuracy: float | None) -> None:

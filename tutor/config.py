@@ -16,6 +16,7 @@ ENV = {
     "api_key": "OPENAI_API_KEY",
     "explainer": "TUTOR_EXPLAINER",
     "timeout": "TUTOR_TIMEOUT",
+    "head": "TUTOR_HEAD",
 }
 
 
@@ -29,6 +30,7 @@ class Settings(BaseModel):
     explainer: Path | None = None
     timeout: float = 60.0
     concurrency: int = 4
+    head: str | None = None  # local judge: a head file from `tutor calibrate`, or "plain" (P(yes))
 
 
 def config_path() -> Path:

@@ -3,28 +3,33 @@
 import json
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from tutor import paths
-from tutor.answer import prepare
 from tutor.bank import Bank
+from tutor.decide import Head, PlainHead, Thresholds
 from tutor.errors import TutorError
 from tutor.grade import Band, Grade, Outcome
-from tutor.grader import Thresholds, compute_score, grade
+from tutor.grader import grade, rescore
+from tutor.judging import ReliableJudge
 
 ADVERSARIAL = {"injection", "keywords", "master_key"}
 BANDS = [Band.FAIL, Band.PARTIAL, Band.FULL]
 
 
 class GoldAnswer(BaseModel):
+    """One labelled answer: the gold splits, or any file in their format (a teacher's corrections)."""
+
     model_config = ConfigDict(extra="forbid")
 
     id: str
     question_id: str
-    category: str
+    category: str = ""
     answer: str
     mark: float
     band: Band
@@ -34,23 +39,45 @@ class GoldAnswer(BaseModel):
     note: str = ""
 
 
+SPLITS = ("train", "dev", "test")
+
+
 def gold_dir() -> Path:
     return paths.PROJECT_ROOT / "evals" / "gold"
 
 
-def load_gold(split: str, ids: list[str] | None = None) -> list[GoldAnswer]:
-    splits = ["dev", "test"] if split == "all" else [split]
+def load_labelled(path: Path) -> list[GoldAnswer]:
+    """A labelled file in the gold format; a bad line is one error naming file, line and field."""
+    if not path.exists():
+        raise TutorError(f"{path} is missing")
     items = []
-    for name in splits:
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                items.append(GoldAnswer.model_validate_json(line))
+            except ValueError as exc:
+                raise TutorError(f"{path}:{number}: {_first_error(exc)}") from None
+    return items
+
+
+def _first_error(exc: ValueError) -> str:
+    errors = getattr(exc, "errors", None)
+    if errors:
+        first = errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "line"
+        return f"{field}: {first['msg']}"
+    return str(exc).splitlines()[0]
+
+
+def load_gold(split: str, ids: list[str] | None = None) -> list[GoldAnswer]:
+    """A gold split ('train', 'dev', 'test'), 'all' (dev + test) or 'every' (all three)."""
+    names = {"all": ["dev", "test"], "every": list(SPLITS)}.get(split, [split])
+    items = []
+    for name in names:
         path = gold_dir() / f"{name}.jsonl"
         if not path.exists():
             raise TutorError(f"no gold split '{name}' ({path} is missing)")
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if line.strip():
-                try:
-                    items.append(GoldAnswer.model_validate_json(line))
-                except ValueError as exc:
-                    raise TutorError(f"{path}:{number}: {str(exc).splitlines()[0]}") from None
+        items += load_labelled(path)
     return [g for g in items if not ids or g.id in ids]
 
 
@@ -70,75 +97,60 @@ class EvalRun:
             out.write(json.dumps({"meta": meta}) + "\n")
 
 
-def run_eval(bank: Bank, gold: list[GoldAnswer], judge, thresholds: Thresholds,
+def run_eval(bank: Bank, gold: list[GoldAnswer], judge: ReliableJudge, head: Head | None = None,
              rerun: int = 0, progress=None) -> EvalRun:
     start = time.perf_counter()
     grades = []
     for item in gold:
-        grades.append(grade(bank.get(item.question_id), item.answer, judge, thresholds))
+        grades.append(grade(bank.get(item.question_id), item.answer, judge, head))
         if progress:
             progress()
     seconds = time.perf_counter() - start
     identical = None
     if rerun:
-        if hasattr(judge, "forget"):
-            judge.forget()  # a re-run served from the cache would prove nothing
-        again = [grade(bank.get(g.question_id), g.answer, judge, thresholds) for g in gold[:rerun]]
+        judge.forget()  # a re-run served from the cache would prove nothing
+        again = [grade(bank.get(g.question_id), g.answer, judge, head) for g in gold[:rerun]]
         identical = (sum(a == b for a, b in zip(again, grades, strict=False)), len(again))
     return EvalRun(gold, grades, seconds, identical)
 
 
-def load_run(path: Path, split: str) -> EvalRun:
-    """A saved run (from `--out`), to re-threshold or compare without running the model."""
+def load_run(path: Path, labelled: list[GoldAnswer] | None = None) -> EvalRun:
+    """A saved run (from `--out`): re-score it with another head or threshold, no model call."""
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    by_id = {g.id: g for g in load_gold("all")}
+    by_id = {g.id: g for g in (labelled or load_gold("every"))}
     meta = next((r["meta"] for r in rows if "meta" in r), {})
     rows = [r for r in rows if "gold_id" in r]
+    missing = [r["gold_id"] for r in rows if r["gold_id"] not in by_id]
+    if missing:
+        raise TutorError(f"{path}: gold ids not in the labelled set: {', '.join(missing[:5])}")
     gold = [by_id[r["gold_id"]] for r in rows]
     grades = [Grade.model_validate(r["grade"]) for r in rows]
     identical = tuple(meta["rerun_identical"]) if meta.get("rerun_identical") else None
     return EvalRun(gold, grades, meta.get("seconds", 0.0), identical)
 
 
-def rethreshold(bank: Bank, run: EvalRun, thresholds: Thresholds) -> EvalRun:
-    """Re-decide hits from the stored probabilities at other thresholds (no model call)."""
-    grades = []
-    for gold, old in zip(run.gold, run.grades, strict=True):
-        if old.status != "graded" or old.mode == "none":
-            grades.append(old)
-            continue
-        verdicts = [_redecide(v, thresholds) for v in old.verdicts]
-        rubric = bank.get(gold.question_id)
-        score = compute_score(rubric, verdicts, capped=prepare(gold.answer).keyword_list)
-        grades.append(old.model_copy(update={"verdicts": verdicts, "score": score,
-                                             "band": Band.of(score)}))
+def rescore_run(bank: Bank, run: EvalRun, head: Head) -> EvalRun:
+    """The same decide step as grading, applied to a saved run's signals."""
+    grades = [rescore(bank.get(g.question_id), g.answer, old, head)
+              for g, old in zip(run.gold, run.grades, strict=True)]
     return EvalRun(run.gold, grades, run.seconds, run.rerun_identical)
 
 
 THRESHOLD_GRID = [round(0.30 + 0.05 * i, 2) for i in range(14)]
 
 
-def safe_threshold_settings(bank: Bank, run: EvalRun) -> list[tuple[Thresholds, dict]]:
+def safe_threshold_settings(bank: Bank, run: EvalRun,
+                            head_at: Callable[[Thresholds], Head] = PlainHead) -> list[tuple[Thresholds, dict]]:
     """Every grid setting of the two thresholds with its metrics, keeping only those that
     put no injection / keyword / master-key answer in the top band (for calibration)."""
     settings = []
     for kp in THRESHOLD_GRID:
         for misc in THRESHOLD_GRID:
             thresholds = Thresholds(kp, misc)
-            m = metrics(rethreshold(bank, run, thresholds))
+            m = metrics(rescore_run(bank, run, head_at(thresholds)))
             if m["adversarial_full"] == 0:
                 settings.append((thresholds, m))
     return settings
-
-
-def _redecide(verdict, thresholds: Thresholds):
-    if verdict.kind == "key_point":
-        hit = verdict.confidence >= thresholds.key_point
-        return verdict.model_copy(update={"outcome": Outcome.HIT if hit else Outcome.MISS})
-    if verdict.kind == "misconception":
-        wrong = verdict.confidence >= thresholds.misconception
-        return verdict.model_copy(update={"outcome": Outcome.WRONG if wrong else Outcome.CLEAR})
-    return verdict
 
 
 def point_labels(run: EvalRun, kind: str) -> tuple[list[bool], list[float], list[bool]]:
@@ -179,7 +191,40 @@ def metrics(run: EvalRun) -> dict:
     }
     for kind in ("key_point", "misconception"):
         result[kind] = _point_metrics(*point_labels(run, kind))
+    truth, confidence = [], []
+    for kind in ("key_point", "misconception"):
+        t, c, _ = point_labels(run, kind)
+        truth += t
+        confidence += c
+    result["ece"] = expected_calibration_error(truth, confidence)
+    flagged = [r.review for _, r in graded]
+    result["review"] = _selective(human, machine, flagged)
+    result["review_curve"] = [(t, *_selective(human, machine, [(r.band_probability or 1.0) < t
+                                                               for _, r in graded]))
+                              for t in REVIEW_CURVE]
     return result
+
+
+REVIEW_CURVE = (0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+def _selective(human: list[int], machine: list[int], flagged: list[bool]) -> tuple[float, float]:
+    """(share of answers flagged for review, band accuracy on the answers not flagged)."""
+    kept = [h == m for h, m, f in zip(human, machine, flagged, strict=True) if not f]
+    share = sum(flagged) / max(1, len(flagged))
+    return share, (sum(kept) / len(kept) if kept else float("nan"))
+
+
+def expected_calibration_error(truth: list[bool], confidence: list[float], bins: int = 10) -> float:
+    """Mean |accuracy − confidence| over equal-width probability bins, weighted by bin size."""
+    if not truth:
+        return float("nan")
+    p = np.asarray(confidence)
+    y = np.asarray(truth, dtype=float)
+    which = np.minimum((p * bins).astype(int), bins - 1)
+    error = sum(abs(y[which == b].mean() - p[which == b].mean()) * (which == b).sum()
+                for b in range(bins) if (which == b).any())
+    return float(error / len(p))
 
 
 def _point_metrics(truth: list[bool], confidence: list[float], decided: list[bool]) -> dict:
@@ -221,6 +266,9 @@ def _rows(m: dict) -> list[tuple[str, str]]:
          " / ".join(_fmt(mc.get(k, float("nan"))) for k in ("accuracy", "f1", "auc"))),
         ("injection / keywords / master key in top band (human: not full)",
          f"{m['adversarial_full']} of {m['adversarial']}"),
+        ("expected calibration error (verdict probabilities)", _fmt(m["ece"])),
+        ("flagged for review / band accuracy on the rest",
+         f"{m['review'][0]:.3f} / {_fmt(m['review'][1])}"),
         ("identical grades on re-run", f"{rerun[0]} of {rerun[1]}" if rerun else "not checked"),
         ("seconds per answer", f"{m['seconds_per_answer']:.1f}"),
     ]
@@ -236,6 +284,12 @@ def report(runs: dict[str, EvalRun], title: str) -> str:
     for i, (label, _) in enumerate(rows[names[0]]):
         lines.append(f"| {label} | " + " | ".join(rows[n][i][1] for n in names) + " |")
     for name in names:
+        lines += ["", f"## {name}: review threshold on P(band right) → flagged / band accuracy on the rest",
+                  "", "| review below | " + " | ".join(str(t) for t, _, _ in computed[name]["review_curve"])
+                  + " |", "|---|" + "---|" * len(REVIEW_CURVE),
+                  "| flagged | " + " | ".join(f"{f:.2f}" for _, f, _ in computed[name]["review_curve"]) + " |",
+                  "| band accuracy, rest | " + " | ".join(_fmt(a) for _, _, a in computed[name]["review_curve"])
+                  + " |"]
         lines += ["", f"## {name}: bands, human (rows) × grader (columns)", "",
                   "| human \\ grader | fail | partial | full |", "|---|---|---|---|"]
         for band, row in zip(BANDS, computed[name]["confusion"], strict=True):

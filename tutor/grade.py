@@ -37,10 +37,13 @@ class Verdict(BaseModel):
     kind: Literal["key_point", "misconception", "numeric"]
     claim: str
     outcome: Outcome
-    confidence: float = Field(ge=0, le=1)  # P(the claim is stated), or 1.0 for numeric checks
+    confidence: float = Field(ge=0, le=1)  # calibrated P(the claim is stated); 1.0 for numeric checks
     evidence: str | None = None  # the learner's own words, verbatim
     detail: str | None = None  # a correction, or expected-vs-found for numbers
     pointer: str  # "§4.3 — MQA vs GQA"
+    # the probe step's raw signals, kept so a new head or threshold re-scores without the model
+    p_yes: float | None = None
+    state: str | None = None  # hidden state at the probe's last token: base64 of float16
 
 
 class Grade(BaseModel):
@@ -59,6 +62,10 @@ class Grade(BaseModel):
     model: str = ""
     mode: str = ""  # how the judge ran: "logprobs", "structured", "none" (no model call)
     rubric_version: str = ""
+    head: str = ""  # what turned signals into verdicts: a trained head's name, or "p_yes"
+    band_probability: float | None = None  # P(this band is the examiner's), from the verdicts
+    review: bool = False  # the grader is unsure of the band: a person (or a follow-up) should check
+    uncertain: list[str] = Field(default_factory=list)  # point ids that could flip the band
 
     @classmethod
     def ungraded(cls, question_id: str, reason: str, **extra) -> "Grade":

@@ -1,54 +1,78 @@
 """The one grading path every command uses.
 
-numeric checks → key-point and misconception probes → score → `Grade`.
+numeric checks → probe (the judge's signals per claim) → decide (`tutor.decide`) → `Grade`.
 """
 
-from dataclasses import dataclass
+import base64
+
+import numpy as np
 
 from tutor.answer import PreparedAnswer, best_quote, prepare
+from tutor.decide import Head, PlainHead, compute_score, doubt, judged_outcome
 from tutor.errors import TutorError
-from tutor.grade import FULL_FROM, Band, Grade, Outcome, Verdict
-from tutor.judges.base import Judge, JudgeRequest
+from tutor.grade import Band, Grade, Outcome, Verdict
+from tutor.judges.base import Judge, JudgeRequest, Signals
 from tutor.numeric import evaluate
 from tutor.rubric import Rubric
 
-ESSENTIAL_MISSING_CAP = round(FULL_FROM - 0.01, 2)
-# Examiners give partial answers more than their share of points (one of four points ≈ 0.35,
-# not 0.25): the weighted share is raised to this power. Fitted on the gold dev split
-# (evals/calibrate.py); with the gold set's own point labels it reproduces 98% of human bands.
-SCORE_CURVE = 0.6
 
-
-@dataclass(frozen=True)
-class Thresholds:
-    """P(yes) above which a claim counts as stated. Calibrated on the gold dev split."""
-
-    key_point: float = 0.65
-    misconception: float = 0.75
-
-
-def grade(rubric: Rubric, answer: str, judge: Judge | None,
-          thresholds: Thresholds = Thresholds()) -> Grade:
+def grade(rubric: Rubric, answer: str, judge: Judge | None, head: Head | None = None) -> Grade:
     prepared = prepare(answer)
-    verdicts = _numeric_verdicts(rubric, prepared)
+    head = head or (judge.head if judge is not None else PlainHead())
     if prepared.contentless or judge is None:
-        verdicts += _unjudged_verdicts(rubric)
-        mode, model = "none", ""
-    else:
-        try:
-            verdicts += _judged_verdicts(rubric, prepared, judge, thresholds)
-        except TutorError as exc:
-            return Grade.ungraded(rubric.id, exc.message, model=judge.name,
-                                  rubric_version=rubric.version, pointer=rubric.pointer)
-        mode, model = judge.mode, judge.name
+        return finish(rubric, prepared, None, head, mode="none", model="")
+    try:
+        signals = probe(rubric, prepared, judge)
+    except TutorError as exc:
+        return Grade.ungraded(rubric.id, exc.message, model=judge.name,
+                              rubric_version=rubric.version, pointer=rubric.pointer)
+    return finish(rubric, prepared, signals, head, mode=judge.mode, model=judge.name)
+
+
+def rescore(rubric: Rubric, answer: str, old: Grade, head: Head) -> Grade:
+    """Decide again from the signals stored in a grade (no model call): a new head or
+    threshold applied to saved results gives what grading with it would have given."""
+    if old.status != "graded":
+        return old
+    judged = [v for v in old.verdicts if v.kind != "numeric"]
+    if old.mode == "none" or any(v.p_yes is None for v in judged):
+        return finish(rubric, prepare(answer), None, head, mode=old.mode, model=old.model)
+    signals = [Signals(v.p_yes or 0.0, decode_state(v.state)) for v in judged]
+    return finish(rubric, prepare(answer), signals, head, mode=old.mode, model=old.model)
+
+
+def claims_of(rubric: Rubric) -> tuple[list[str], list[str]]:
+    """(kinds, probe texts) for every judged point, key points first."""
+    kinds = ["key_point"] * len(rubric.key_points) + ["misconception"] * len(rubric.misconceptions)
+    texts = [p.asked for p in [*rubric.key_points, *rubric.misconceptions]]
+    return kinds, texts
+
+
+def probe(rubric: Rubric, prepared: PreparedAnswer, judge: Judge) -> list[Signals]:
+    _, texts = claims_of(rubric)
+    signals = judge.judge(JudgeRequest(question=rubric.prompt, answer=prepared.text, claims=tuple(texts)))
+    if len(signals) != len(texts):
+        raise TutorError(f"judge returned {len(signals)} results for {len(texts)} claims")
+    return signals
+
+
+def finish(rubric: Rubric, prepared: PreparedAnswer, signals: list[Signals] | None, head: Head,
+           mode: str, model: str) -> Grade:
+    """The decide step: signals → verdicts → score, band and doubt."""
+    verdicts = _numeric_verdicts(rubric, prepared)
+    verdicts += _unjudged_verdicts(rubric) if signals is None else _judged_verdicts(
+        rubric, prepared, signals, head)
     notices = prepared.notices + (["Nothing to grade: the answer has no claims."]
                                   if prepared.contentless else [])
-    if prepared.keyword_list:
+    capped = prepared.keyword_list
+    if capped:
         notices.append("This reads as a list of terms without claims: it cannot reach full marks.")
-    score = compute_score(rubric, verdicts, capped=prepared.keyword_list)
+    score = compute_score(rubric, {v.point_id: v.outcome for v in verdicts}, capped=capped)
+    sure = doubt(rubric, verdicts, capped, head.review_below)
     return Grade(question_id=rubric.id, score=score, band=Band.of(score), verdicts=verdicts,
                  notices=notices, pointer=rubric.pointer, model=model, mode=mode,
-                 rubric_version=rubric.version)
+                 rubric_version=rubric.version, head=head.name if signals is not None else "",
+                 band_probability=sure.band_probability, review=sure.review, uncertain=sure.uncertain)
 
 
 def _numeric_verdicts(rubric: Rubric, prepared: PreparedAnswer) -> list[Verdict]:
@@ -74,55 +98,30 @@ def _unjudged_verdicts(rubric: Rubric) -> list[Verdict]:
     return verdicts
 
 
-def _judged_verdicts(rubric: Rubric, prepared: PreparedAnswer, judge: Judge,
-                     thresholds: Thresholds) -> list[Verdict]:
-    claims = tuple(p.claim for p in rubric.key_points)
-    claims += tuple(m.claim for m in rubric.misconceptions)
-    request = JudgeRequest(question=rubric.prompt, answer=prepared.text, claims=claims)
-    probabilities = [round(p, 3) for p in judge.judge(request)]
-    if len(probabilities) != len(claims):
-        raise TutorError(f"judge returned {len(probabilities)} results for {len(claims)} claims")
+def _judged_verdicts(rubric: Rubric, prepared: PreparedAnswer, signals: list[Signals],
+                     head: Head) -> list[Verdict]:
+    kinds, _ = claims_of(rubric)
+    probabilities = head.probabilities(kinds, signals)
+    points = [*rubric.key_points, *rubric.misconceptions]
     verdicts = []
-    for point, p in zip(rubric.key_points, probabilities, strict=False):
-        hit = p >= thresholds.key_point
+    for point, kind, s, p in zip(points, kinds, signals, probabilities, strict=True):
+        stated = p >= head.thresholds.of(kind)
         verdicts.append(Verdict(
-            point_id=point.id, kind="key_point", claim=point.claim, confidence=p,
-            outcome=Outcome.HIT if hit else Outcome.MISS, pointer=rubric.pointer,
-            evidence=best_quote(point.claim, prepared.sentences) if hit else None))
-    for wrong, p in zip(rubric.misconceptions, probabilities[len(rubric.key_points):], strict=True):
-        stated = p >= thresholds.misconception
-        verdicts.append(Verdict(
-            point_id=wrong.id, kind="misconception", claim=wrong.claim, confidence=p,
-            outcome=Outcome.WRONG if stated else Outcome.CLEAR, detail=wrong.correction,
-            evidence=best_quote(wrong.claim, prepared.sentences) if stated else None,
-            pointer=rubric.pointer))
+            point_id=point.id, kind=kind, claim=point.claim, confidence=round(p, 3),
+            outcome=judged_outcome(kind, stated), pointer=rubric.pointer,
+            detail=getattr(point, "correction", None),
+            evidence=best_quote(point.claim, prepared.sentences) if stated else None,
+            p_yes=round(s.p_yes, 4), state=encode_state(s.state)))
     return verdicts
 
 
-def compute_score(rubric: Rubric, verdicts: list[Verdict], capped: bool = False) -> float:
-    """Weighted share of key points and numbers (curved), reduced by each misconception stated,
-    and kept below `full` when an essential point or number is missing or `capped` is set."""
-    outcome = {v.point_id: v.outcome for v in verdicts}
-    kp_total = sum(p.weight for p in rubric.key_points)
-    hits = [p for p in rubric.key_points if outcome[p.id] == Outcome.HIT]
-    if rubric.at_least:
-        kp_share = min(len(hits), rubric.at_least) / rubric.at_least
-    else:
-        kp_share = sum(p.weight for p in hits) / kp_total
-    num_total = sum(n.weight for n in rubric.numeric)
-    num_got = sum(n.weight for n in rubric.numeric if outcome[n.id] == Outcome.HIT)
-    score = ((kp_share * kp_total + num_got) / (kp_total + num_total)) ** SCORE_CURVE
-    for wrong in rubric.misconceptions:
-        if outcome[wrong.id] == Outcome.WRONG:
-            score *= 1 - wrong.penalty
-    if _essential_missing(rubric, outcome) or capped:
-        score = min(score, ESSENTIAL_MISSING_CAP)
-    return round(min(1.0, max(0.0, score)), 3)
+def encode_state(state: tuple[float, ...] | None) -> str | None:
+    if state is None:
+        return None
+    return base64.b64encode(np.asarray(state, dtype="<f2").tobytes()).decode("ascii")
 
 
-def _essential_missing(rubric: Rubric, outcome: dict[str, Outcome]) -> bool:
-    numbers = any(n.essential and outcome[n.id] != Outcome.HIT for n in rubric.numeric)
-    if rubric.at_least:
-        return numbers
-    points = any(p.essential and outcome[p.id] != Outcome.HIT for p in rubric.key_points)
-    return numbers or points
+def decode_state(text: str | None) -> tuple[float, ...] | None:
+    if text is None:
+        return None
+    return tuple(np.frombuffer(base64.b64decode(text), dtype="<f2").astype(np.float64).tolist())

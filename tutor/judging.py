@@ -5,7 +5,8 @@ import time
 
 from tutor.errors import ExitCode, TutorError
 from tutor.judges import backend_class
-from tutor.judges.base import Judge, JudgeRequest
+from tutor.decide import Head
+from tutor.judges.base import Judge, JudgeRequest, Signals
 
 log = logging.getLogger("tutor.judge")
 
@@ -24,7 +25,7 @@ class ReliableJudge:
         self.inner = inner
         self.retries = retries
         self.backoff = backoff
-        self.cache: dict[JudgeRequest, list[float]] = {}
+        self.cache: dict[JudgeRequest, list[Signals]] = {}
 
     @property
     def name(self) -> str:
@@ -33,6 +34,10 @@ class ReliableJudge:
     @property
     def mode(self) -> str:
         return self.inner.mode
+
+    @property
+    def head(self) -> Head:
+        return self.inner.head
 
     def warm(self) -> None:
         """Do the backend's one-off work (loading, checking the server) ahead of time."""
@@ -44,7 +49,7 @@ class ReliableJudge:
         """Drop cached results, so the next requests really reach the backend (re-run checks)."""
         self.cache.clear()
 
-    def judge(self, request: JudgeRequest) -> list[float]:
+    def judge(self, request: JudgeRequest) -> list[Signals]:
         if request not in self.cache:
             start = time.perf_counter()
             self.cache[request] = self._with_retries(self.inner.judge, request)

@@ -144,6 +144,20 @@ def verify(spec: ModelSpec) -> bool:
     return path.stat().st_size == spec.size and digest.hexdigest() == spec.sha256
 
 
+def sha256_of(path: Path) -> str:
+    """The file's SHA-256: from its verification stamp when that is current, else computed."""
+    stamp = _stamp(path)
+    if stamp.exists():
+        digest = stamp.read_text().split(" ", 1)[0]
+        if stamp.read_text().strip() == _stamp_text(path, digest):
+            return digest
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def resolve(model: str | None) -> Path:
     """A model argument → a GGUF path: 'default'/'small' install on demand, else a file path."""
     name = model or "default"

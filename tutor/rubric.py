@@ -44,9 +44,15 @@ class KeyPoint(Strict):
     """One checkable claim a good answer states."""
 
     id: Slug
-    claim: Text
+    claim: Text  # the examiner's wording, shown in feedback
+    probe: Text | None = None  # the minimal form the judge is asked about (defaults to claim)
     weight: float = Field(default=1.0, gt=0)
     essential: bool = False
+
+    @property
+    def asked(self) -> str:
+        """What the judge is asked about: the minimal probe form when there is one."""
+        return self.probe or self.claim
 
 
 class Misconception(Strict):
@@ -56,6 +62,10 @@ class Misconception(Strict):
     claim: Text
     correction: Text
     penalty: float = Field(default=0.25, gt=0, le=1)
+
+    @property
+    def asked(self) -> str:
+        return self.claim
 
 
 class NumericCheck(Strict):

@@ -6,6 +6,7 @@ from tutor.batch.inputs import Submission
 from tutor.batch.outputs import write_all
 from tutor.batch.run import RESULTS, BatchRun, read_results
 from tutor.grader import grade
+from tutor.decide import PlainHead, Thresholds
 from tutor.judges.fake import FakeJudge
 
 
@@ -78,13 +79,13 @@ def test_retry_errors_regrades_only_failed_rows(bank, tmp_path):
     assert all(r["status"] == "graded" for r in rows) and len(rows) == 6
 
 
-def test_changed_rubric_version_regrades(bank, tmp_path):
+def test_changed_decision_rule_regrades(bank, tmp_path):
     subs = class_of(1)
     run_all(bank, tmp_path, subs)
     judge = FakeJudge()
-    run = BatchRun(bank, judge, tmp_path)
-    run.thresholds = type(run.thresholds)(key_point=0.9)  # other settings → another cache key
-    assert len(run.pending(subs, False)) == 2
+    judge.head = PlainHead(Thresholds(key_point=0.9))  # another decision rule → another cache key
+    assert len(BatchRun(bank, judge, tmp_path).pending(subs, False)) == 2
+    assert len(BatchRun(bank, FakeJudge(), tmp_path).pending(subs, False)) == 0
 
 
 def test_grades_match_the_single_answer_path(bank, tmp_path):

@@ -28,14 +28,17 @@ from rich.text import Text
 from tutor.bank import Bank
 from tutor.batch.inputs import Submission
 from tutor.grade import Grade
-from tutor.grader import Thresholds, grade
+from tutor.grader import grade
+from tutor.judging import ReliableJudge
 
 RESULTS = "results.jsonl"
 
 
-def cache_key(sub: Submission, rubric_version: str, model: str, thresholds: Thresholds) -> str:
-    raw = json.dumps([sub.student, sub.question_id, sub.answer, rubric_version, model,
-                      thresholds.key_point, thresholds.misconception])
+def cache_key(sub: Submission, rubric_version: str, judge: ReliableJudge) -> str:
+    """Same answer, rubric, model and decision rule → the same grade: grade it once."""
+    t = judge.head.thresholds
+    raw = json.dumps([sub.student, sub.question_id, sub.answer, rubric_version, judge.name,
+                      judge.head.name, t.key_point, t.misconception])
     return hashlib.sha256(raw.encode()).hexdigest()[:24]
 
 
@@ -71,13 +74,12 @@ def _end_cut_line(path: Path) -> None:
 @dataclass
 class BatchRun:
     bank: Bank
-    judge: object
+    judge: ReliableJudge
     out: Path
-    thresholds: Thresholds = Thresholds()
     concurrency: int = 1
 
     def key(self, sub: Submission) -> str:
-        return cache_key(sub, self.bank.get(sub.question_id).version, self.judge.name, self.thresholds)
+        return cache_key(sub, self.bank.get(sub.question_id).version, self.judge)
 
     def pending(self, subs: list[Submission], retry_errors: bool) -> list[Submission]:
         done = read_results(self.out / RESULTS)
@@ -105,7 +107,7 @@ class BatchRun:
                 yield line
 
     def _grade_one(self, sub: Submission) -> Grade:
-        return grade(self.bank.get(sub.question_id), sub.answer, self.judge, self.thresholds)
+        return grade(self.bank.get(sub.question_id), sub.answer, self.judge)
 
     def finalize(self, subs: list[Submission]) -> list[dict]:
         """Keep exactly one current line per submission, in input order."""

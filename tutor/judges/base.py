@@ -2,9 +2,12 @@
 
 from dataclasses import dataclass
 from functools import cache
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from tutor import paths
+
+if TYPE_CHECKING:
+    from tutor.decide import Head
 
 
 @dataclass(frozen=True)
@@ -16,12 +19,25 @@ class JudgeRequest:
     claims: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class Signals:
+    """What the model gave for one claim, before any decision: the probe step's output.
+
+    `p_yes` is P(yes) read from the next-token distribution (0 or 1 in structured mode);
+    `state` is the model's hidden state at the probe's last token (local backend only),
+    the input of a trained judge head. Stored in results so a new head re-scores offline."""
+
+    p_yes: float
+    state: tuple[float, ...] | None = None
+
+
 class Judge(Protocol):
     name: str  # the model, for grades and caches
     mode: str  # "logprobs" or "structured"
+    head: "Head"  # how this backend's signals become calibrated probabilities
 
-    def judge(self, request: JudgeRequest) -> list[float]:
-        """P(the answer states the claim), one per claim, in order."""
+    def judge(self, request: JudgeRequest) -> list[Signals]:
+        """The model's signals for each claim, in order."""
         ...
 
 
@@ -44,7 +60,7 @@ def messages_for(request: JudgeRequest, claim: str) -> list[dict[str, str]]:
     """Chat messages for one probe. Everything before the claim is shared by all probes."""
     answer_block = prompt("judge_answer").format(question=request.question,
                                                  answer=fence(request.answer))
-    probe = prompt("judge_probe").format(claim=_as_clause(claim))
+    probe = prompt("judge_probe").format(claim=_as_clause(claim), statement=claim)
     return [
         {"role": "system", "content": prompt("judge_system").strip()},
         {"role": "user", "content": answer_block + probe.strip()},

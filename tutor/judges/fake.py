@@ -10,12 +10,14 @@ import os
 import time
 from collections import deque
 
-from tutor.judges.base import JudgeRequest, messages_for
+from tutor.decide import PlainHead
+from tutor.judges.base import JudgeRequest, Signals, messages_for
 
 
 class FakeJudge:
     name = "fake"
     mode = "logprobs"
+    head = PlainHead()
 
     def __init__(self, answers: dict[str, float] | None = None, default: float | None = None):
         """`answers` maps a claim to its probability; other claims get `default`,
@@ -31,7 +33,7 @@ class FakeJudge:
         self.queue.extend(probabilities)
         return self
 
-    def judge(self, request: JudgeRequest) -> list[float]:
+    def judge(self, request: JudgeRequest) -> list[Signals]:
         self.requests.append(request)
         results = []
         for claim in request.claims:
@@ -43,7 +45,7 @@ class FakeJudge:
                 results.append(self.answers[claim])
             else:
                 results.append(self._fallback(claim, request.answer))
-        return results
+        return [Signals(p) for p in results]
 
     def _fallback(self, claim: str, answer: str) -> float:
         if self.default is not None:

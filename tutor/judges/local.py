@@ -12,9 +12,13 @@ from pathlib import Path
 
 import numpy as np
 
+from tutor.decide import head_for
 from tutor.errors import ExitCode, TutorError
-from tutor.judges.base import JudgeRequest, messages_for
+from tutor.judges.base import JudgeRequest, Signals, messages_for
+from tutor.judges.capture import BlockCapture, context_with_callback
+from tutor.model_store import sha256_of
 
+STATE_BLOCK = 20  # of 28: the block whose output feeds the judge head (research/judge.md §2.1)
 YES = ("yes", "Yes", "YES", " yes", " Yes")
 NO = ("no", "No", "NO", " no", " No")
 
@@ -39,17 +43,23 @@ class LocalJudge:
     mode = "logprobs"
 
     def __init__(self, model_path: Path, n_ctx: int = 2048, n_threads: int | None = None,
-                 reuse_prefix: bool = True):
+                 reuse_prefix: bool = True, block: int | None = STATE_BLOCK, head: str | None = None):
         from llama_cpp import Llama
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
         threads = n_threads or available_cores()
+        self.capture = BlockCapture(block) if block is not None else None
+        self.layer = f"l_out-{block}" if block is not None else None
         try:
-            self.llm = Llama(model_path=str(model_path), n_ctx=n_ctx, n_batch=512,
-                             n_threads=threads, n_threads_batch=threads, logits_all=False,
-                             seed=0, verbose=False)
+            with context_with_callback(self.capture.callback if self.capture else None):
+                self.llm = Llama(model_path=str(model_path), n_ctx=n_ctx, n_batch=512,
+                                 n_threads=threads, n_threads_batch=threads, logits_all=False,
+                                 seed=0, verbose=False)
         except (ValueError, RuntimeError) as exc:
             raise TutorError(f"cannot load model {model_path}: {exc}", ExitCode.MODEL) from None
+        if self.capture:
+            self.capture.width = self.llm.n_embd()
+        self.head = head_for(head, sha256_of(Path(model_path)), self.layer)
         self.name = Path(model_path).stem
         template = self.llm.metadata.get("tokenizer.chat_template")
         if not template:
@@ -118,7 +128,14 @@ class LocalJudge:
         no = np.exp(logits[self.no_ids] - top).sum()
         return float(yes / (yes + no)) if yes + no > 0 else 0.0
 
-    def judge(self, request: JudgeRequest) -> list[float]:
+    def _signals(self) -> Signals:
+        if self.capture is None:
+            return Signals(self._p_yes())
+        # rounded to float16 here, as stored, so re-scoring saved results gives the same grades
+        state = self.capture.take().astype(np.float16).astype(np.float64)
+        return Signals(self._p_yes(), tuple(state.tolist()))
+
+    def judge(self, request: JudgeRequest) -> list[Signals]:
         prompts = [self.tokens_for(request, claim) for claim in request.claims]
         longest = max(len(p) for p in prompts)
         if longest > self.llm.n_ctx():
@@ -135,13 +152,13 @@ class LocalJudge:
         for tokens in prompts:
             self.llm.n_tokens = len(shared)
             self._eval(tokens[len(shared) :])
-            results.append(self._p_yes())
+            results.append(self._signals())
         return results
 
-    def _probe_from_scratch(self, tokens: list[int]) -> float:
+    def _probe_from_scratch(self, tokens: list[int]) -> Signals:
         self.llm.reset()
         self._eval(tokens)
-        return self._p_yes()
+        return self._signals()
 
     def warm(self) -> None:
         """Evaluate the shared instructions now (e.g. while the learner is typing)."""

@@ -12,7 +12,8 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 
 from tutor.errors import ExitCode, TutorError
-from tutor.judges.base import JudgeRequest, messages_for
+from tutor.decide import PlainHead
+from tutor.judges.base import JudgeRequest, Signals, messages_for
 
 VERDICT_SCHEMA = {
     "name": "verdict",
@@ -39,6 +40,7 @@ class OpenAIJudge:
         self.base_url = base_url or "https://api.openai.com/v1"
         self.concurrency = concurrency
         self.mode = "logprobs"
+        self.head = PlainHead()  # an API gives top logprobs only: thresholds on P(yes)
         self._model_checked = False
 
     def warm(self) -> None:
@@ -52,10 +54,10 @@ class OpenAIJudge:
                              ExitCode.BACKEND)
         self._model_checked = True
 
-    def judge(self, request: JudgeRequest) -> list[float]:
+    def judge(self, request: JudgeRequest) -> list[Signals]:
         self.warm()
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            return list(pool.map(lambda claim: self._probe(request, claim), request.claims))
+            return [Signals(p) for p in pool.map(lambda claim: self._probe(request, claim), request.claims)]
 
     def _probe(self, request: JudgeRequest, claim: str) -> float:
         messages = messages_for(request, claim)

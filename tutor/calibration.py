@@ -1,0 +1,104 @@
+"""`tutor calibrate`: fit the judge head on labelled points, choose its thresholds on dev.
+
+The head is a logistic regression on each probe's signals (`tutor.decide.features`).
+Hyper-parameters, thresholds and the review cut-off are chosen on the dev run only, through
+the same decide step grading uses (`rescore_run`), so what is reported is what will run.
+"""
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from tutor.bank import Bank
+from tutor.decide import ProbeHead, Thresholds, features
+from tutor.evaluate import EvalRun, metrics, rescore_run, safe_threshold_settings
+from tutor.grader import decode_state
+from tutor.judges.base import Signals
+
+C_GRID = (0.001, 0.003, 0.01, 0.03, 0.1)
+REVIEW_GRID = tuple(round(0.40 + 0.025 * i, 3) for i in range(23))  # 0.40 … 0.95
+MAX_FLAGGED = 0.20  # at most this share of dev answers sent to review
+
+
+@dataclass
+class Points:
+    """Every judged, labelled point of a run: the head's training rows."""
+
+    kinds: list[str]
+    signals: list[Signals]
+    labels: np.ndarray
+    questions: list[str]
+
+
+def labelled_points(run: EvalRun) -> Points:
+    kinds, signals, labels, questions = [], [], [], []
+    for gold, result in zip(run.gold, run.grades, strict=True):
+        truth = {**gold.key_points, **gold.misconceptions}
+        for v in result.verdicts:
+            if v.kind != "numeric" and v.p_yes is not None and v.point_id in truth:
+                kinds.append(v.kind)
+                signals.append(Signals(v.p_yes, decode_state(v.state)))
+                labels.append(truth[v.point_id])
+                questions.append(gold.question_id)
+    return Points(kinds, signals, np.asarray(labels, dtype=bool), questions)
+
+
+def fit(points: Points, c: float, use_state: bool, meta: dict) -> ProbeHead:
+    from sklearn.linear_model import LogisticRegression
+
+    x = features(points.kinds, points.signals, use_state)
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale == 0] = 1.0
+    model = LogisticRegression(C=c, max_iter=2000).fit((x - mean) / scale, points.labels)
+    return ProbeHead(mean=mean, scale=scale, coef=model.coef_[0], intercept=float(model.intercept_[0]),
+                     thresholds=Thresholds(0.5, 0.5), review_below=0.0, use_state=use_state,
+                     meta={**meta, "C": c, "points": len(points.labels)})
+
+
+def log_loss(head: ProbeHead, points: Points) -> float:
+    p = np.clip(head.probabilities(points.kinds, points.signals), 1e-6, 1 - 1e-6)
+    y = points.labels
+    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+
+def choose_thresholds(bank: Bank, dev: EvalRun, head: ProbeHead) -> ProbeHead:
+    """Best band accuracy on dev (then Spearman) among settings that keep every
+    injection / keyword / master-key answer out of the top band."""
+    ranked = sorted(safe_threshold_settings(bank, dev, lambda t: replace(head, thresholds=t)),
+                    key=lambda tm: (round(tm[1]["band_accuracy"], 3), round(tm[1]["spearman"], 3)))
+    return replace(head, thresholds=ranked[-1][0])
+
+
+def choose_review(bank: Bank, dev: EvalRun, head: ProbeHead) -> ProbeHead:
+    """The highest review cut-off that flags at most MAX_FLAGGED of the dev answers."""
+    rescored = rescore_run(bank, dev, head)
+    probabilities = [g.band_probability or 1.0 for g in rescored.grades if g.status == "graded"]
+    allowed = [t for t in REVIEW_GRID
+               if np.mean([p < t for p in probabilities]) <= MAX_FLAGGED]
+    return replace(head, review_below=max(allowed, default=REVIEW_GRID[0]))
+
+
+def calibrate(bank: Bank, train: EvalRun, dev: EvalRun, meta: dict, use_state: bool = True,
+              say: Callable[[str], None] = print) -> ProbeHead:
+    """Fit on train; choose C, thresholds and the review cut-off on dev."""
+    train_points, dev_points = labelled_points(train), labelled_points(dev)
+    say(f"train: {len(train_points.labels)} points ({int(train_points.labels.sum())} stated); "
+        f"dev: {len(dev_points.labels)} points")
+    fits = [fit(train_points, c, use_state, meta) for c in C_GRID]
+    losses = [log_loss(h, dev_points) for h in fits]
+    for c, loss in zip(C_GRID, losses, strict=True):
+        say(f"  C={c:<6} dev log-loss {loss:.4f}")
+    head = fits[int(np.argmin(losses))]
+    head = choose_review(bank, dev, choose_thresholds(bank, dev, head))
+    m = metrics(rescore_run(bank, dev, head))
+    say(f"chosen C={head.meta['C']}, thresholds {head.thresholds.key_point}/"
+        f"{head.thresholds.misconception}, review below {head.review_below}: dev band accuracy "
+        f"{m['band_accuracy']:.3f}, Spearman {m['spearman']:.3f}")
+    return head
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]

@@ -1,0 +1,1 @@
+"""Trained judge heads shipped with the package (`tutor calibrate` writes them)."""
