@@ -1,4 +1,7 @@
-"""Choose the judge thresholds on the dev split, from a saved eval run (no model calls).
+"""Choose the plain P(yes) thresholds on the dev split, from a saved eval run (no model calls).
+
+The trained head chooses its own thresholds (`tutor calibrate`); this script serves the
+plain head, used by backends without hidden states and as the fallback.
 
     .venv/bin/tutor eval --split dev --out evals/out/dev
     .venv/bin/python evals/calibrate.py evals/out/dev/results.jsonl
@@ -22,7 +25,7 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=8)
     args = parser.parse_args()
     bank = load_bank()
-    run = load_run(args.results, "dev")
+    run = load_run(args.results)
     ranked = [(round(m["band_accuracy"], 3), round(m["spearman"], 3), round(m["qwk"], 3),
                round(m["key_point"]["accuracy"], 3), t.key_point, t.misconception)
               for t, m in safe_threshold_settings(bank, run)]

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from tutor import model_store
 from tutor.bank import load_bank
-from tutor.evaluate import EvalRun, load_run, metrics, safe_threshold_settings
+from tutor.decide import PlainHead
+from tutor.evaluate import EvalRun, load_run, metrics, rescore_run, safe_threshold_settings
 from tutor.judges.base import JudgeRequest
 
 CONTENT_FREE = ("N/A", "I don't know.")
@@ -48,10 +49,10 @@ def measure_baselines(bank, model: str) -> dict[str, float]:
     baselines = {}
     for rubric in bank.select():
         points = [*rubric.key_points, *rubric.misconceptions]
-        claims = tuple(p.claim for p in points)
+        claims = tuple(p.asked for p in points)
         runs = [judge.judge(JudgeRequest(rubric.prompt, a, claims)) for a in CONTENT_FREE]
         for i, point in enumerate(points):
-            baselines[f"{rubric.id}/{point.id}"] = sum(r[i] for r in runs) / len(runs)
+            baselines[f"{rubric.id}/{point.id}"] = sum(r[i].p_yes for r in runs) / len(runs)
     return baselines
 
 
@@ -61,8 +62,8 @@ def corrected(run: EvalRun, baselines: dict[str, float], variant) -> EvalRun:
         verdicts = []
         for v in result.verdicts:
             key = f"{result.question_id}/{v.point_id}"
-            if key in baselines and result.mode != "none":
-                v = v.model_copy(update={"confidence": variant(v.confidence, baselines[key])})
+            if key in baselines and v.p_yes is not None:  # the stored signal, re-decided below
+                v = v.model_copy(update={"p_yes": variant(v.p_yes, baselines[key])})
             verdicts.append(v)
         grades.append(result.model_copy(update={"verdicts": verdicts}))
     return EvalRun(run.gold, grades, run.seconds, run.rerun_identical)
@@ -84,11 +85,11 @@ def main() -> None:
         args.baselines.parent.mkdir(parents=True, exist_ok=True)
         args.baselines.write_text(json.dumps(measure_baselines(bank, args.model), indent=1))
     baselines = json.loads(args.baselines.read_text())
-    run = load_run(args.results, "dev")
+    run = load_run(args.results)
     print("| variant | key-point AUC | misconception AUC | best band acc | Spearman | thresholds |")
     print("|---|---|---|---|---|---|")
     for name, variant in VARIANTS.items():
-        fixed = corrected(run, baselines, variant)
+        fixed = rescore_run(bank, corrected(run, baselines, variant), PlainHead())
         m = metrics(fixed)
         band, rho, kp, misc = best_setting(bank, fixed)
         print(f"| {name} | {m['key_point']['auc']:.3f} | {m['misconception']['auc']:.3f} "

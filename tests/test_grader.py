@@ -2,9 +2,9 @@
 
 import pytest
 
+from tutor.decide import ESSENTIAL_MISSING_CAP, SCORE_CURVE, PlainHead
 from tutor.errors import TutorError
 from tutor.grade import Band, Outcome
-from tutor.decide import ESSENTIAL_MISSING_CAP, SCORE_CURVE, PlainHead
 from tutor.grader import grade
 from tutor.judges.fake import FakeJudge
 from tutor.rubric import Rubric

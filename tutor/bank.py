@@ -106,8 +106,9 @@ def _semantic_problems(path: Path, root: yaml.Node, rubric: Rubric) -> list[Prob
 MAX_PROBE_WORDS = 14
 # what makes a 1.5B judge miss a point the answer does make: a second clause, an aside,
 # or a qualifier an examiner would not require ("grows *linearly*", "*usually* fp16")
-OVER_SPECIFIED = re.compile(r";|\([a-z]{3,}\b|\be\.g\.|\bsuch as\b|\bbecause\b|\bso that\b|\bwhich\b|\bwhile\b"
-                            r"|\b(linearly|usually|roughly|typically|often|mostly)\b", re.IGNORECASE)
+OVER_SPECIFIED = re.compile(r";|\([a-z]{3,}\b|\be\.g\.|\bsuch as\b|\bbecause\b|\bso that\b"
+                            r"|\bwhich\b|\bwhile\b|\b(linearly|usually|roughly|typically|often|mostly)\b",
+                            re.IGNORECASE)
 
 
 def _probe_warnings(path: Path, root: yaml.Node, rubric: Rubric) -> list[Problem]:

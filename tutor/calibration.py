@@ -14,6 +14,7 @@ import numpy as np
 
 from tutor.bank import Bank
 from tutor.decide import ProbeHead, Thresholds, features
+from tutor.errors import TutorError
 from tutor.evaluate import EvalRun, metrics, rescore_run, safe_threshold_settings
 from tutor.grader import decode_state
 from tutor.judges.base import Signals
@@ -68,8 +69,15 @@ def choose_thresholds(bank: Bank, dev: EvalRun, head: ProbeHead) -> ProbeHead:
     """Best band accuracy on dev (then Spearman) among settings that keep every
     injection / keyword / master-key answer out of the top band."""
     ranked = sorted(safe_threshold_settings(bank, dev, lambda t: replace(head, thresholds=t)),
-                    key=lambda tm: (round(tm[1]["band_accuracy"], 3), round(tm[1]["spearman"], 3)))
+                    key=lambda tm: (round(tm[1]["band_accuracy"], 3), _finite(tm[1]["spearman"])))
+    if not ranked:
+        raise TutorError("no threshold keeps every injection / keyword / master-key answer of the dev "
+                         "run out of the top band; label more answers or check the dev file")
     return replace(head, thresholds=ranked[-1][0])
+
+
+def _finite(x: float) -> float:
+    return round(x, 3) if np.isfinite(x) else -1.0
 
 
 def choose_review(bank: Bank, dev: EvalRun, head: ProbeHead) -> ProbeHead:
@@ -85,6 +93,9 @@ def calibrate(bank: Bank, train: EvalRun, dev: EvalRun, meta: dict, use_state: b
               say: Callable[[str], None] = print) -> ProbeHead:
     """Fit on train; choose C, thresholds and the review cut-off on dev."""
     train_points, dev_points = labelled_points(train), labelled_points(dev)
+    if len(set(train_points.labels.tolist())) < 2:
+        raise TutorError("the training answers need both stated and unstated points, with the "
+                         "judge's signals (runs made by `tutor eval --out` on the local model)")
     say(f"train: {len(train_points.labels)} points ({int(train_points.labels.sum())} stated); "
         f"dev: {len(dev_points.labels)} points")
     fits = [fit(train_points, c, use_state, meta) for c in C_GRID]

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from tutor.console import Console
 from tutor.explainer import Explainer
-from tutor.feedback import render
+from tutor.feedback import clarifying_question, render
 from tutor.grade import Band, Grade
 from tutor.grader import grade
 from tutor.history import History
@@ -76,8 +76,23 @@ class Drill:
                 loading.result()
         with self.console.out.status("Grading…"):
             result = grade(rubric, text, loading.result())
+        text, result = self._clarify(rubric, text, result, loading.result())
         self._save(session, rubric, text, result)
         self.console.print(render(rubric, result, self.explainer))
+
+    def _clarify(self, rubric: Rubric, text: str, result: Grade, judge) -> tuple[str, Grade]:
+        """When the grader is unsure of the band, ask the learner one question instead of
+        guessing, and grade the answer with the reply added."""
+        question = clarifying_question(rubric, result, text) if result.review else None
+        if question is None:
+            return text, result
+        self.console.print(f"[yellow]Before I grade this:[/yellow] {escape(question)}")
+        reply = self.console.read_answer()
+        if reply is None or not reply.strip() or reply.strip().startswith("/"):
+            return text, result
+        combined = f"{text}\n{reply}"
+        with self.console.out.status("Grading…"):
+            return combined, grade(rubric, combined, judge)
 
     def _idk(self, session: int, rubric: Rubric, text: str) -> None:
         result = Grade(question_id=rubric.id, score=0.0, band=Band.FAIL, mode="none",

@@ -139,8 +139,11 @@ def rescore_run(bank: Bank, run: EvalRun, head: Head) -> EvalRun:
 THRESHOLD_GRID = [round(0.30 + 0.05 * i, 2) for i in range(14)]
 
 
+HeadAt = Callable[[Thresholds], Head]
+
+
 def safe_threshold_settings(bank: Bank, run: EvalRun,
-                            head_at: Callable[[Thresholds], Head] = PlainHead) -> list[tuple[Thresholds, dict]]:
+                            head_at: HeadAt = PlainHead) -> list[tuple[Thresholds, dict]]:
     """Every grid setting of the two thresholds with its metrics, keeping only those that
     put no injection / keyword / master-key answer in the top band (for calibration)."""
     settings = []
@@ -274,6 +277,13 @@ def _rows(m: dict) -> list[tuple[str, str]]:
     ]
 
 
+def _review_curve(name: str, curve: list[tuple[float, float, float]]) -> list[str]:
+    return ["", f"## {name}: review when P(band right) is below t → share flagged, band accuracy on the rest",
+            "", "| t | " + " | ".join(str(t) for t, _, _ in curve) + " |", "|---|" + "---|" * len(curve),
+            "| flagged | " + " | ".join(f"{f:.2f}" for _, f, _ in curve) + " |",
+            "| band accuracy, rest | " + " | ".join(_fmt(a) for _, _, a in curve) + " |"]
+
+
 def report(runs: dict[str, EvalRun], title: str) -> str:
     """A Markdown report; two runs are shown side by side."""
     computed = {name: metrics(run) for name, run in runs.items()}
@@ -284,12 +294,7 @@ def report(runs: dict[str, EvalRun], title: str) -> str:
     for i, (label, _) in enumerate(rows[names[0]]):
         lines.append(f"| {label} | " + " | ".join(rows[n][i][1] for n in names) + " |")
     for name in names:
-        lines += ["", f"## {name}: review threshold on P(band right) → flagged / band accuracy on the rest",
-                  "", "| review below | " + " | ".join(str(t) for t, _, _ in computed[name]["review_curve"])
-                  + " |", "|---|" + "---|" * len(REVIEW_CURVE),
-                  "| flagged | " + " | ".join(f"{f:.2f}" for _, f, _ in computed[name]["review_curve"]) + " |",
-                  "| band accuracy, rest | " + " | ".join(_fmt(a) for _, _, a in computed[name]["review_curve"])
-                  + " |"]
+        lines += _review_curve(name, computed[name]["review_curve"])
         lines += ["", f"## {name}: bands, human (rows) × grader (columns)", "",
                   "| human \\ grader | fail | partial | full |", "|---|---|---|---|"]
         for band, row in zip(BANDS, computed[name]["confusion"], strict=True):

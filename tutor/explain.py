@@ -75,6 +75,8 @@ class Examiner:
     covered: set[Point] = field(default_factory=set)
     revealed: set[Point] = field(default_factory=set)
     stated_wrong: dict[str, str] = field(default_factory=dict)  # misconception → correction
+    doubtful: list[Point] = field(default_factory=list)  # the grader is unsure: ask before guessing
+    doubts_asked: set[Point] = field(default_factory=set)
     transcript: list[dict] = field(default_factory=list)
 
     @property
@@ -141,6 +143,10 @@ class Examiner:
         review(self.history, result)
         hits = {v.point_id for v in result.verdicts if v.outcome == Outcome.HIT}
         self.covered |= {Point(rubric, p) for p in rubric.key_points if p.id in hits}
+        if result.review:  # each unsure point is asked about once
+            unsure = [Point(rubric, p) for p in rubric.key_points if p.id in result.uncertain]
+            self.doubtful += [p for p in unsure if p not in self.doubts_asked]
+            self.doubts_asked |= set(unsure)
         for verdict in result.by_kind("misconception"):
             if verdict.outcome == Outcome.WRONG:
                 self.stated_wrong[verdict.claim] = verdict.detail or ""
@@ -148,6 +154,10 @@ class Examiner:
                                    f"{escape(verdict.detail or '')}")
 
     def _next_target(self) -> Point | None:
+        """A point the grader was unsure of first (asking beats guessing), then the most
+        important point still missing."""
+        if self.doubtful:
+            return self.doubtful.pop(0)
         missing = [p for p in self.points if p not in self.covered and p not in self.revealed]
         missing.sort(key=lambda p: (not p.key_point.essential, -p.key_point.weight))
         return missing[0] if missing else None

@@ -4,6 +4,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
+from tutor.answer import best_quote, split_sentences
 from tutor.explainer import Explainer
 from tutor.grade import Band, Grade, Outcome, Verdict
 from tutor.rubric import Rubric
@@ -30,7 +31,34 @@ def _line(verdict: Verdict) -> str | None:
 def feedback_lines(grade: Grade) -> list[str]:
     lines = [escape(n) for n in grade.notices]
     lines += [line for v in grade.verdicts if (line := _line(v))]
+    return lines + [escape(line) for line in doubt_lines(grade)]
+
+
+def doubt_lines(grade: Grade) -> list[str]:
+    """What the grader is unsure of, in plain words (terminal and Markdown alike)."""
+    if not grade.review:
+        return []
+    unsure = {v.point_id: v for v in grade.verdicts}
+    lines = [f"? The grader is not sure of this band (about {grade.band_probability:.0%} sure); "
+             "a follow-up question or a teacher should check it."]
+    lines += [f"? unsure whether you stated: {unsure[p].claim}" for p in grade.uncertain if p in unsure]
     return lines
+
+
+def clarifying_question(rubric: Rubric, grade: Grade, answer: str) -> str | None:
+    """One question that settles the grader's doubt, without giving the point away:
+    the rubric's examiner question for the least certain key point, else a request to say
+    more about the learner's own sentence."""
+    for point_id in grade.uncertain:
+        asked = rubric.follow_up_for(point_id)
+        if asked:
+            return asked
+    for verdict in grade.verdicts:
+        if verdict.point_id in grade.uncertain:
+            quote = verdict.evidence or best_quote(verdict.claim, split_sentences(answer))
+            if quote:
+                return f"You wrote “{quote}”. Say precisely what you mean there, in a sentence or two."
+    return None
 
 
 def reread_lines(rubric: Rubric, grade: Grade, explainer: Explainer | None) -> list[str]:
@@ -55,5 +83,6 @@ def render(rubric: Rubric, grade: Grade, explainer: Explainer | None = None) -> 
     for line in feedback_lines(grade) + reread_lines(rubric, grade, explainer):
         table.add_row(line)
     style = BAND_STYLE[grade.band]
-    title = f"{rubric.id} · score {grade.score:.2f} · [{style}]{grade.band.value}[/{style}]"
+    unsure = " · [yellow]unsure[/yellow]" if grade.review else ""
+    title = f"{rubric.id} · score {grade.score:.2f} · [{style}]{grade.band.value}[/{style}]{unsure}"
     return Panel(table, title=title, subtitle=f"[dim]{grade.model or 'no model call'}[/dim]")

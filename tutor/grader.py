@@ -53,7 +53,8 @@ def probe(rubric: Rubric, prepared: PreparedAnswer, judge: Judge) -> list[Signal
     signals = judge.judge(JudgeRequest(question=rubric.prompt, answer=prepared.text, claims=tuple(texts)))
     if len(signals) != len(texts):
         raise TutorError(f"judge returned {len(signals)} results for {len(texts)} claims")
-    return signals
+    # decided on exactly what is stored, so re-scoring saved results reproduces the grade
+    return [Signals(round(s.p_yes, 4), s.state) for s in signals]
 
 
 def finish(rubric: Rubric, prepared: PreparedAnswer, signals: list[Signals] | None, head: Head,
@@ -111,7 +112,7 @@ def _judged_verdicts(rubric: Rubric, prepared: PreparedAnswer, signals: list[Sig
             outcome=judged_outcome(kind, stated), pointer=rubric.pointer,
             detail=getattr(point, "correction", None),
             evidence=best_quote(point.claim, prepared.sentences) if stated else None,
-            p_yes=round(s.p_yes, 4), state=encode_state(s.state)))
+            p_yes=s.p_yes, state=encode_state(s.state)))
     return verdicts
 
 

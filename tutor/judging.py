@@ -3,9 +3,9 @@
 import logging
 import time
 
+from tutor.decide import Head
 from tutor.errors import ExitCode, TutorError
 from tutor.judges import backend_class
-from tutor.decide import Head
 from tutor.judges.base import Judge, JudgeRequest, Signals
 
 log = logging.getLogger("tutor.judge")

@@ -26,7 +26,10 @@ def test_gradebook_totals_equal_the_sum_of_results(bank, tmp_path):
     for student, line in book.items():
         expected = sum(r["score"] for r in rows if r["student"] == student)
         assert float(line["total"]) == round(expected, 3)
-    assert list(book["ann"]) == ["student", "w06-thu-4", "w06-fri-3", "total"]
+    assert list(book["ann"]) == ["student", "w06-thu-4", "w06-fri-3", "total", "needs review"]
+    flagged = {(r["student"], r["question_id"]) for r in rows if r["grade"]["review"]}
+    for student, line in book.items():
+        assert set(line["needs review"].split()) == {q for s, q in flagged if s == student}
 
 
 def test_report_escapes_student_text_and_needs_no_network(bank, tmp_path):

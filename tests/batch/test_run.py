@@ -5,8 +5,8 @@ import json
 from tutor.batch.inputs import Submission
 from tutor.batch.outputs import write_all
 from tutor.batch.run import RESULTS, BatchRun, read_results
-from tutor.grader import grade
 from tutor.decide import PlainHead, Thresholds
+from tutor.grader import grade
 from tutor.judges.fake import FakeJudge
 
 

@@ -9,6 +9,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from tutor.bank import Bank
 from tutor.batch.inputs import Rejected
+from tutor.feedback import doubt_lines
 from tutor.grade import Band, Grade, Outcome
 
 
@@ -19,15 +20,24 @@ def _safe_name(student: str) -> str:
 def write_gradebook(path: Path, bank: Bank, rows: list[dict]) -> None:
     questions = [r.id for r in bank.rubrics if any(row["question_id"] == r.id for row in rows)]
     scores: dict[str, dict[str, float | None]] = defaultdict(dict)
+    review: dict[str, list[str]] = defaultdict(list)
     for row in rows:
         scores[row["student"]][row["question_id"]] = row["score"]
+        if row["grade"].get("review"):
+            review[row["student"]].append(row["question_id"])
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["student", *questions, "total"])
+        writer.writerow(["student", *questions, "total", "needs review"])
         for student in sorted(scores):
             cells = [scores[student].get(q) for q in questions]
             total = round(sum(c for c in cells if c is not None), 3)
-            writer.writerow([student, *("" if c is None else f"{c:.3f}" for c in cells), f"{total:.3f}"])
+            writer.writerow([csv_cell(student), *("" if c is None else f"{c:.3f}" for c in cells),
+                             f"{total:.3f}", " ".join(review[student])])
+
+
+def csv_cell(text: str) -> str:
+    """Text a spreadsheet would run as a formula starts with a quote instead."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def write_problems(path: Path, rejected: list[Rejected], rows: list[dict]) -> None:
@@ -51,6 +61,7 @@ def _feedback_block(bank: Bank, row: dict) -> list[str]:
         return lines + [f"Could not grade: {grade.reason}", ""]
     lines.append(f"Score {grade.score:.2f} ({grade.band.value})")
     lines += [f"- note: {n}" for n in grade.notices]
+    lines += [f"- {line}" for line in doubt_lines(grade)]
     for v in grade.verdicts:
         if v.outcome == Outcome.HIT:
             lines.append(f"- ✓ {v.claim}" + (f" — you wrote “{v.evidence}”" if v.evidence else ""))
@@ -91,8 +102,12 @@ def report_data(bank: Bank, rows: list[dict]) -> dict:
     means = [(qid, sum(s) / len(s), len(s)) for qid, s in per_question.items()]
     lowest = sorted(graded, key=lambda pair: pair[1].score)[:10]
     bands = Counter(g.band.value for _, g in graded)
+    # most doubtful first: checking in this order finds the most wrong bands per answer read
+    to_review = sorted(((r, g) for r, g in graded if g.review),
+                       key=lambda pair: pair[1].band_probability or 0)
     return {"bins": bins, "means": sorted(means, key=lambda m: m[1]), "missed": missed.most_common(12),
             "sections": sections.most_common(8), "lowest": [(r, g) for r, g in lowest],
+            "to_review": to_review,
             "bands": [(b.value, bands[b.value]) for b in Band], "count": len(graded),
             "ungraded": len(rows) - len(graded), "questions": {r.id: r.question for r in bank.rubrics}}
 

@@ -45,7 +45,7 @@ def cache_key(sub: Submission, rubric_version: str, judge: ReliableJudge) -> str
 def result_line(key: str, sub: Submission, result: Grade) -> dict:
     return {"key": key, "student": sub.student, "question_id": sub.question_id,
             "score": result.score, "band": result.band.value if result.band else None,
-            "status": result.status, "source": sub.source, "answer": sub.answer,
+            "status": result.status, "review": result.review, "source": sub.source, "answer": sub.answer,
             "grade": result.model_dump(mode="json")}
 
 

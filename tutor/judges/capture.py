@@ -45,7 +45,7 @@ class BlockCapture:
 
     def _on_node(self, tensor: int, ask: bool, _user: int) -> bool:
         if self._lib.ggml_get_name(tensor) != self.name:
-            return False if ask else True
+            return not ask
         if ask:
             return True
         size = self._lib.ggml_nbytes(tensor)

@@ -11,8 +11,8 @@ import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 
-from tutor.errors import ExitCode, TutorError
 from tutor.decide import PlainHead
+from tutor.errors import ExitCode, TutorError
 from tutor.judges.base import JudgeRequest, Signals, messages_for
 
 VERDICT_SCHEMA = {
