@@ -131,3 +131,24 @@ def test_config_show_masks_the_key(tmp_path: Path):
     assert result.returncode == 0
     assert "****abcd" in result.stdout and "very-secret" not in result.stdout
     assert "openai" in result.stdout and "flag" in result.stdout and "environment" in result.stdout
+
+
+def test_grade_json_carries_signals_and_doubt_but_not_hidden_states(tmp_path):
+    answer = tmp_path / "a.txt"
+    answer.write_text("MQA shares one key/value head; GQA shares one per group of query heads.")
+    result = tutor("--backend", "fake", "grade-answer", "--question", "w06-thu-4", "--answer-file",
+                   str(answer), "--json")
+    assert result.returncode == 0, result.stderr
+    import json
+
+    data = json.loads(result.stdout)
+    assert data["head"] == "p_yes" and 0 <= data["band_probability"] <= 1 and "review" in data
+    judged = [v for v in data["verdicts"] if v["kind"] != "numeric"]
+    assert judged and all("p_yes" in v and "state" not in v for v in judged)
+
+
+def test_a_missing_head_file_or_saved_run_is_one_line(tmp_path):
+    result = tutor("--head", str(tmp_path / "none.npz"), "eval", "--from", str(tmp_path / "r.jsonl"))
+    assert_one_line_error(result, ExitCode.BAD_INPUT, "none.npz", "not a head file")
+    result = tutor("eval", "--from", str(tmp_path / "r.jsonl"))
+    assert_one_line_error(result, ExitCode.BAD_INPUT, "r.jsonl", "no such saved run")

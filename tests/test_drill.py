@@ -55,3 +55,25 @@ def test_interrupt_keeps_answers_and_the_partial_text(bank):
         ("w06-thu-5", "graded", "First answer here ok."),
         ("w06-thu-6", "ungraded", "half typed")]
     assert "every answer so far is saved" in out.getvalue()
+
+
+def test_an_unsure_grade_asks_one_clarifying_question_then_grades_both_texts(bank):
+    rubric = bank.get("w06-thu-4")
+    unsure = FakeJudge(default=0.66)  # every point just over its threshold: the band is a guess
+    typed = "Something about heads being shared.\n.\nAll query heads share one KV head in MQA.\n.\n"
+    session, out = drill_with(typed, unsure)
+    session.run([rubric])
+    text = out.getvalue()
+    assert "Before I grade this:" in text
+    asked = text.split("Before I grade this:")[1].splitlines()[0]
+    assert all(p.claim.lower().rstrip(".") not in asked.lower() for p in rubric.key_points)
+    rows = session.history.attempts()
+    assert len(rows) == 1  # one attempt, one rescheduling: the reply completes the answer
+    assert rows[0]["answer"] == "Something about heads being shared.\nAll query heads share one KV head in MQA."
+    assert len(unsure.requests) == 2 and "All query heads" in unsure.requests[1].answer
+
+
+def test_a_sure_grade_asks_nothing(bank):
+    session, out = drill_with("MQA shares one KV head; GQA one per group.\n.\n", FakeJudge(default=0.99))
+    session.run([bank.get("w06-thu-4")])
+    assert "Before I grade this:" not in out.getvalue()

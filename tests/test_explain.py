@@ -67,3 +67,16 @@ def test_i_dont_know_reveals_the_point_and_moves_on(bank):
     first = bank.get("w06-thu-4").key_points[0]
     assert f"Here is that point: {first.claim}" in text
     assert "still missing" in text and "re-read explainer §4.3" in text
+
+
+def test_an_unsure_point_is_asked_about_before_mastery_is_declared(bank):
+    rubric = bank.get("w06-thu-4")
+    typed = "GQA and MQA share key/value heads somehow.\n.\nOne shared head.\n.\n"
+    sure, sure_out = examiner(bank, typed, FakeJudge(default=0.99), rounds=1)
+    sure.run()
+    assert "Mastery" in sure_out.getvalue()  # every point a confident hit: nothing to ask
+    unsure, out = examiner(bank, typed, FakeJudge(default=0.66), rounds=1)  # hits, each barely
+    unsure.run()
+    asked = [t["text"] for t in unsure.transcript if t["role"] == "examiner"]
+    assert len(asked) == 2 and asked[1] in {follow_up_for(Point(rubric, p)) for p in rubric.key_points}
+    assert "Mastery" not in out.getvalue()

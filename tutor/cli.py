@@ -192,7 +192,7 @@ def grade_answer(
     text = sys.stdin.read() if str(answer_file) == "-" else _read_answer_file(answer_file)
     result = grade(rubric, text, state.ready_judge())
     if as_json:
-        print(result.model_dump_json(indent=2))
+        print(result.shown_json())
     else:
         state.console.print(render(rubric, result, state.explainer()))
     if result.status == "ungraded":
@@ -219,7 +219,7 @@ def ask(ctx: typer.Context,
     _remember(rubric, text, result)
     console.print(render(rubric, result, state.explainer()))
     if as_json:
-        print(result.model_dump_json(indent=2))
+        print(result.shown_json())
 
 
 @app.command()

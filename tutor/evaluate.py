@@ -116,6 +116,8 @@ def run_eval(bank: Bank, gold: list[GoldAnswer], judge: ReliableJudge, head: Hea
 
 def load_run(path: Path, labelled: list[GoldAnswer] | None = None) -> EvalRun:
     """A saved run (from `--out`): re-score it with another head or threshold, no model call."""
+    if not path.exists():
+        raise TutorError(f"{path}: no such saved run")
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     by_id = {g.id: g for g in (labelled or load_gold("every"))}
     meta = next((r["meta"] for r in rows if "meta" in r), {})
@@ -136,7 +138,7 @@ def rescore_run(bank: Bank, run: EvalRun, head: Head) -> EvalRun:
     return EvalRun(run.gold, grades, run.seconds, run.rerun_identical)
 
 
-THRESHOLD_GRID = [round(0.30 + 0.05 * i, 2) for i in range(14)]
+THRESHOLD_GRID = [round(0.10 + 0.05 * i, 2) for i in range(18)]  # 0.10 … 0.95
 
 
 HeadAt = Callable[[Thresholds], Head]

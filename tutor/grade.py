@@ -71,6 +71,11 @@ class Grade(BaseModel):
     def ungraded(cls, question_id: str, reason: str, **extra) -> "Grade":
         return cls(question_id=question_id, status="ungraded", reason=reason, **extra)
 
+    def shown_json(self) -> str:
+        """The grade as JSON for people and scripts: without the hidden states, which are
+        raw model data kept in history and batch results for re-scoring."""
+        return self.model_dump_json(indent=2, exclude={"verdicts": {"__all__": {"state"}}})
+
     def by_kind(self, kind: str) -> list[Verdict]:
         return [v for v in self.verdicts if v.kind == kind]
 
