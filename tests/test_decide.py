@@ -85,7 +85,7 @@ def test_state_survives_storage_so_rescoring_equals_grading(bank, tmp_path):
     again = rescore(rubric, "MQA shares one key/value head across all query heads.", graded, head)
     assert again == graded
     state = (0.123, -4.5, 1e-3)
-    assert decode_state(encode_state(state)) == tuple(float(np.float16(x)) for x in state)
+    assert decode_state(encode_state(state)).tolist() == [float(np.float16(x)) for x in state]
 
 
 def _verdicts(bank, probability: float):

@@ -29,7 +29,7 @@ ESSENTIAL_MISSING_CAP = 0.79
 # not 0.25): the weighted share is raised to this power. Fitted on the gold dev split
 # (evals/calibrate.py); with the gold set's own point labels it reproduces 98% of human bands.
 SCORE_CURVE = 0.6
-MAX_ENUMERATED = 10  # points whose uncertainty is propagated exactly to the band (2^10 cases)
+MAX_ENUMERATED = 8  # points whose uncertainty is propagated exactly to the band (2^8 cases)
 
 
 @dataclass(frozen=True)
@@ -76,13 +76,13 @@ def features(kinds: list[str], signals: list[Signals], use_state: bool = True) -
     rows = []
     for kind, s in zip(kinds, signals, strict=True):
         misc = 1.0 if kind == "misconception" else 0.0
-        row = [logit(s.p_yes), misc, misc * logit(s.p_yes)]
+        row = np.array([logit(s.p_yes), misc, misc * logit(s.p_yes)])
         if use_state:
             if s.state is None:
                 raise ValueError("this head needs hidden states, and the signals carry none")
-            row += list(s.state)
+            row = np.concatenate([row, s.state])
         rows.append(row)
-    return np.asarray(rows, dtype=np.float64)
+    return np.vstack(rows)
 
 
 @dataclass
@@ -212,7 +212,7 @@ def _essential_missing(rubric: Rubric, outcome: dict[str, Outcome]) -> bool:
 
 @dataclass(frozen=True)
 class Doubt:
-    band_probability: float  # P(the decided band is the examiner's), from the verdict probabilities
+    band_probability: float | None  # P(the decided band is the examiner's), from the verdicts
     review: bool
     uncertain: list[str]  # point ids whose verdict could flip the band, least certain first
 

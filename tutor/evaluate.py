@@ -131,9 +131,9 @@ def load_run(path: Path, labelled: list[GoldAnswer] | None = None) -> EvalRun:
     return EvalRun(gold, grades, meta.get("seconds", 0.0), identical)
 
 
-def rescore_run(bank: Bank, run: EvalRun, head: Head) -> EvalRun:
+def rescore_run(bank: Bank, run: EvalRun, head: Head, with_doubt: bool = True) -> EvalRun:
     """The same decide step as grading, applied to a saved run's signals."""
-    grades = [rescore(bank.get(g.question_id), g.answer, old, head)
+    grades = [rescore(bank.get(g.question_id), g.answer, old, head, with_doubt)
               for g, old in zip(run.gold, run.grades, strict=True)]
     return EvalRun(run.gold, grades, run.seconds, run.rerun_identical)
 
@@ -152,7 +152,7 @@ def safe_threshold_settings(bank: Bank, run: EvalRun,
     for kp in THRESHOLD_GRID:
         for misc in THRESHOLD_GRID:
             thresholds = Thresholds(kp, misc)
-            m = metrics(rescore_run(bank, run, head_at(thresholds)))
+            m = metrics(rescore_run(bank, run, head_at(thresholds), with_doubt=False))
             if m["adversarial_full"] == 0:
                 settings.append((thresholds, m))
     return settings

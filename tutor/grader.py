@@ -8,7 +8,7 @@ import base64
 import numpy as np
 
 from tutor.answer import PreparedAnswer, best_quote, prepare
-from tutor.decide import Head, PlainHead, compute_score, doubt, judged_outcome
+from tutor.decide import Doubt, Head, PlainHead, compute_score, doubt, judged_outcome
 from tutor.errors import TutorError
 from tutor.grade import Band, Grade, Outcome, Verdict
 from tutor.judges.base import Judge, JudgeRequest, Signals
@@ -29,16 +29,16 @@ def grade(rubric: Rubric, answer: str, judge: Judge | None, head: Head | None = 
     return finish(rubric, prepared, signals, head, mode=judge.mode, model=judge.name)
 
 
-def rescore(rubric: Rubric, answer: str, old: Grade, head: Head) -> Grade:
+def rescore(rubric: Rubric, answer: str, old: Grade, head: Head, with_doubt: bool = True) -> Grade:
     """Decide again from the signals stored in a grade (no model call): a new head or
     threshold applied to saved results gives what grading with it would have given."""
     if old.status != "graded":
         return old
     judged = [v for v in old.verdicts if v.kind != "numeric"]
-    if old.mode == "none" or any(v.p_yes is None for v in judged):
-        return finish(rubric, prepare(answer), None, head, mode=old.mode, model=old.model)
-    signals = [Signals(v.p_yes or 0.0, decode_state(v.state)) for v in judged]
-    return finish(rubric, prepare(answer), signals, head, mode=old.mode, model=old.model)
+    signals = None
+    if old.mode != "none" and all(v.p_yes is not None for v in judged):
+        signals = [Signals(v.p_yes or 0.0, decode_state(v.state)) for v in judged]
+    return finish(rubric, prepare(answer), signals, head, old.mode, old.model, with_doubt)
 
 
 def claims_of(rubric: Rubric) -> tuple[list[str], list[str]]:
@@ -58,8 +58,9 @@ def probe(rubric: Rubric, prepared: PreparedAnswer, judge: Judge) -> list[Signal
 
 
 def finish(rubric: Rubric, prepared: PreparedAnswer, signals: list[Signals] | None, head: Head,
-           mode: str, model: str) -> Grade:
-    """The decide step: signals → verdicts → score, band and doubt."""
+           mode: str, model: str, with_doubt: bool = True) -> Grade:
+    """The decide step: signals → verdicts → score, band and (unless a threshold search
+    only needs bands) doubt."""
     verdicts = _numeric_verdicts(rubric, prepared)
     verdicts += _unjudged_verdicts(rubric) if signals is None else _judged_verdicts(
         rubric, prepared, signals, head)
@@ -69,7 +70,7 @@ def finish(rubric: Rubric, prepared: PreparedAnswer, signals: list[Signals] | No
     if capped:
         notices.append("This reads as a list of terms without claims: it cannot reach full marks.")
     score = compute_score(rubric, {v.point_id: v.outcome for v in verdicts}, capped=capped)
-    sure = doubt(rubric, verdicts, capped, head.review_below)
+    sure = doubt(rubric, verdicts, capped, head.review_below) if with_doubt else Doubt(None, False, [])
     return Grade(question_id=rubric.id, score=score, band=Band.of(score), verdicts=verdicts,
                  notices=notices, pointer=rubric.pointer, model=model, mode=mode,
                  rubric_version=rubric.version, head=head.name if signals is not None else "",
@@ -116,13 +117,13 @@ def _judged_verdicts(rubric: Rubric, prepared: PreparedAnswer, signals: list[Sig
     return verdicts
 
 
-def encode_state(state: tuple[float, ...] | None) -> str | None:
+def encode_state(state: np.ndarray | None) -> str | None:
     if state is None:
         return None
     return base64.b64encode(np.asarray(state, dtype="<f2").tobytes()).decode("ascii")
 
 
-def decode_state(text: str | None) -> tuple[float, ...] | None:
+def decode_state(text: str | None) -> np.ndarray | None:
     if text is None:
         return None
-    return tuple(np.frombuffer(base64.b64decode(text), dtype="<f2").astype(np.float64).tolist())
+    return np.frombuffer(base64.b64decode(text), dtype="<f2").astype(np.float64)

@@ -1,12 +1,14 @@
 """The one interface every judge backend implements."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Protocol
 
 from tutor import paths
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from tutor.decide import Head
 
 
@@ -28,7 +30,7 @@ class Signals:
     the input of a trained judge head. Stored in results so a new head re-scores offline."""
 
     p_yes: float
-    state: tuple[float, ...] | None = None
+    state: "np.ndarray | None" = field(default=None, compare=False)  # float16 values, as stored
 
 
 class Judge(Protocol):

@@ -132,8 +132,7 @@ class LocalJudge:
         if self.capture is None:
             return Signals(self._p_yes())
         # rounded to float16 here, as stored, so re-scoring saved results gives the same grades
-        state = self.capture.take().astype(np.float16).astype(np.float64)
-        return Signals(self._p_yes(), tuple(state.tolist()))
+        return Signals(self._p_yes(), self.capture.take().astype(np.float16).astype(np.float64))
 
     def judge(self, request: JudgeRequest) -> list[Signals]:
         prompts = [self.tokens_for(request, claim) for claim in request.claims]
