@@ -69,7 +69,8 @@ def test_an_unsure_grade_asks_one_clarifying_question_then_grades_both_texts(ban
     assert all(p.claim.lower().rstrip(".") not in asked.lower() for p in rubric.key_points)
     rows = session.history.attempts()
     assert len(rows) == 1  # one attempt, one rescheduling: the reply completes the answer
-    assert rows[0]["answer"] == "Something about heads being shared.\nAll query heads share one KV head in MQA."
+    assert rows[0]["answer"] == ("Something about heads being shared.\n"
+                                 "All query heads share one KV head in MQA.")
     assert len(unsure.requests) == 2 and "All query heads" in unsure.requests[1].answer
 
 

@@ -66,14 +66,25 @@ def log_loss(head: ProbeHead, points: Points) -> float:
 
 
 def choose_thresholds(bank: Bank, dev: EvalRun, head: ProbeHead) -> ProbeHead:
-    """Best band accuracy on dev (then Spearman) among settings that keep every
-    injection / keyword / master-key answer out of the top band."""
-    ranked = sorted(safe_threshold_settings(bank, dev, lambda t: replace(head, thresholds=t)),
-                    key=lambda tm: (round(tm[1]["band_accuracy"], 3), _finite(tm[1]["spearman"])))
+    """Best band accuracy on dev among settings that keep every injection / keyword /
+    master-key answer out of the top band, averaged with the neighbouring grid settings so
+    that a lucky corner of ~100 answers does not decide (then Spearman)."""
+    settings = safe_threshold_settings(bank, dev, lambda t: replace(head, thresholds=t))
+    accuracy = {(t.key_point, t.misconception): m["band_accuracy"] for t, m in settings}
+    ranked = sorted(settings, key=lambda tm: (round(_smoothed(accuracy, tm[0]), 3),
+                                              _finite(tm[1]["spearman"])))
     if not ranked:
         raise TutorError("no threshold keeps every injection / keyword / master-key answer of the dev "
                          "run out of the top band; label more answers or check the dev file")
     return replace(head, thresholds=ranked[-1][0])
+
+
+def _smoothed(accuracy: dict[tuple[float, float], float], t: Thresholds) -> float:
+    step = 0.05
+    near = [accuracy.get((round(t.key_point + i * step, 2), round(t.misconception + j * step, 2)))
+            for i in (-1, 0, 1) for j in (-1, 0, 1)]
+    found = [a for a in near if a is not None]
+    return sum(found) / len(found)
 
 
 def _finite(x: float) -> float:
