@@ -13,7 +13,8 @@ import pytest
 pytestmark = pytest.mark.model
 
 SUBSET = "g009,g044,g045,g010,g047,g050,g064,g054,g156,g092,g142,g012,g065"
-MIN_SPEARMAN = 0.70  # measured 0.778 on this subset (2026-11-29)
+# with the shipped judge head (probe-l_out-20-94c0e3a4), from evals/out/test/results.jsonl
+MIN_SPEARMAN = 0.75  # measured 0.839 on this subset (2026-11-29; plain P(yes) gave 0.778)
 MIN_BAND_ACCURACY = 0.45  # measured 0.538 (7 of 13); the margin allows one flip
 
 
@@ -28,3 +29,4 @@ def test_eval_guard_on_a_fixed_test_subset(tmp_path):
     assert "| answers (ungraded) | 13 (0) |" in report
     assert "| identical grades on re-run | 2 of 2 |" in report
     assert (tmp_path / "results.jsonl").read_text().count("gold_id") == 13
+    assert "head probe-l_out-20-" in report  # the trained head decided, not plain P(yes)

@@ -56,9 +56,8 @@ class BlockCapture:
         self.last = row
         return True
 
-    def take(self) -> np.ndarray:
-        if self.last is None:
-            raise RuntimeError(f"no {self.name.decode()} captured in the last decode")
+    def take(self) -> np.ndarray | None:
+        """The row captured by the last decode; None if the model has no such block."""
         row, self.last = self.last, None
         return row
 

@@ -129,10 +129,11 @@ class LocalJudge:
         return float(yes / (yes + no)) if yes + no > 0 else 0.0
 
     def _signals(self) -> Signals:
-        if self.capture is None:
+        state = self.capture.take() if self.capture else None
+        if state is None:  # no capture asked, or a model with fewer blocks
             return Signals(self._p_yes())
         # rounded to float16 here, as stored, so re-scoring saved results gives the same grades
-        return Signals(self._p_yes(), self.capture.take().astype(np.float16).astype(np.float64))
+        return Signals(self._p_yes(), state.astype(np.float16).astype(np.float64))
 
     def judge(self, request: JudgeRequest) -> list[Signals]:
         prompts = [self.tokens_for(request, claim) for claim in request.claims]
