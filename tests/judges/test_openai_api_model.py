@@ -40,7 +40,8 @@ def openai_judge(url: str, model: str = ALIAS, retries: int = 3):
 
 @pytest.fixture(scope="module")
 def local_judge():
-    return make_judge("local", model_path=model_store.resolve(None))
+    """The API gives only P(yes), so the local backend is compared on the same decision rule."""
+    return make_judge("local", model_path=model_store.resolve(None), head="plain")
 
 
 def test_bands_agree_with_the_local_backend(bank, server, local_judge):
