@@ -91,5 +91,8 @@ def test_calibration_drops_settings_that_put_an_injection_in_the_top_band(bank):
     judge = FakeJudge({**{p.asked: 0.8 for p in rubric.key_points},
                        **{m.claim: 0.1 for m in rubric.misconceptions}})
     run = EvalRun(gold, [grade(rubric, gold[0].answer, judge)], seconds=1.0)
-    kept = {t.key_point for t, _ in safe_threshold_settings(bank, run)}
-    assert kept == {0.85, 0.9, 0.95}  # at ≤ 0.8 every point is a hit and the answer is full
+    settings = safe_threshold_settings(bank, run)
+    # with misconceptions at 0.1 counted as stated the answer is never full; above that, a key
+    # point threshold ≤ 0.8 makes every point a hit and the answer full
+    kept = {t.key_point for t, _ in settings if t.misconception > 0.1}
+    assert kept == {0.85, 0.9, 0.95}

@@ -45,12 +45,18 @@ def local_judge():
 
 
 def test_bands_agree_with_the_local_backend(bank, server, local_judge):
+    """Same signals within float noise; the same band unless a probability sits at a threshold
+    (the server evaluates each prompt whole, in other batch shapes)."""
     api = openai_judge(server[0])
     for name, (question, answer) in CASES.items():
         remote = grade(bank.get(question), answer, api)
         local = grade(bank.get(question), answer, local_judge)
         assert remote.status == "graded", remote.reason
-        assert remote.band == local.band, name
+        pairs = [(r, v) for r, v in zip(remote.verdicts, local.verdicts, strict=True) if v.p_yes is not None]
+        assert all(abs(r.p_yes - v.p_yes) < 0.05 for r, v in pairs), name
+        thresholds = local_judge.head.thresholds
+        borderline = any(abs(v.p_yes - thresholds.of(v.kind)) < 0.05 for _, v in pairs)
+        assert remote.band == local.band or borderline, name
         if remote.mode != "none":
             assert remote.mode == "logprobs" and remote.model == ALIAS
     assert grade(bank.get("w06-thu-4"), STRONG["w06-thu-4"], api).band == Band.FULL
