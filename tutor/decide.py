@@ -19,7 +19,7 @@ import numpy as np
 
 from tutor.errors import TutorError
 from tutor.grade import Band, Outcome, Verdict
-from tutor.judges.base import Signals
+from tutor.judges.base import Signals, prompt
 from tutor.rubric import Rubric
 
 log = logging.getLogger("tutor.judge")
@@ -134,8 +134,6 @@ def prompts_hash() -> str:
     """The judge prompts' content hash: a head is only valid for the prompts it was fitted on."""
     digest = hashlib.sha256()
     for name in ("judge_system", "judge_answer", "judge_probe"):
-        from tutor.judges.base import prompt
-
         digest.update(prompt(name).encode())
     return digest.hexdigest()[:16]
 
@@ -145,7 +143,10 @@ SHIPPED_HEAD = "qwen2.5-coder-1.5b-instruct-q4_k_m.npz"
 
 def shipped_head() -> ProbeHead | None:
     source = resources.files("tutor.heads") / SHIPPED_HEAD
-    return ProbeHead.load(source.open("rb")) if source.is_file() else None
+    if not source.is_file():
+        return None
+    with source.open("rb") as handle:
+        return ProbeHead.load(handle)
 
 
 def load_head(option: str | None) -> Head:
