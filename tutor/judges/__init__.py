@@ -1,7 +1,8 @@
 """Judge backends, registered in one place and imported lazily.
 
-A backend implements one method, `judge(request) -> list[float]`: for each claim
-in the request, the probability that the learner's answer states it.
+A backend implements one method, `judge(request) -> list[Signals]`: for each claim
+in the request, the model's raw signals (P(yes), and a hidden state where the backend
+can read one), and names the `head` that turns them into probabilities (`tutor.decide`).
 Caching, retries and logging live once, in `tutor.judging`.
 """
 
