@@ -50,3 +50,19 @@ def test_feedback_per_student_and_problems(bank, tmp_path):
     problems = (tmp_path / "problems.csv").read_text()
     assert "class.csv:9,cy,w06-zzz,unknown question" in problems
     assert "in:3,<b>bob</b>,w06-thu-4,empty answer" in problems
+
+
+def test_spreadsheet_formulas_in_student_text_are_neutralised(bank, tmp_path):
+    subs = [Submission("in:1", "=HYPERLINK(\"http://x\")", "w06-thu-4", "GQA shares KV heads"),
+            Submission("in:2", "@SUM(A1)", "w06-thu-4", "")]
+    run = BatchRun(bank, FakeJudge(), tmp_path)
+    list(run.grade_all(run.pending(subs, False)))
+    rejected = [Rejected("in:3", "+1+1", "-2", "unknown question")]
+    write_all(tmp_path, bank, run.finalize(subs), rejected)
+    for name in ("gradebook.csv", "problems.csv"):
+        with (tmp_path / name).open() as handle:
+            cells = [c for row in csv.reader(handle) for c in row]
+        assert not any(c[:1] in "=+-@" and c for c in cells), (name, cells)
+    book = (tmp_path / "gradebook.csv").read_text()
+    assert "'=HYPERLINK" in book and "'@SUM(A1)" in book
+    assert "'+1+1" in (tmp_path / "problems.csv").read_text()

@@ -35,8 +35,9 @@ def write_gradebook(path: Path, bank: Bank, rows: list[dict]) -> None:
                              f"{total:.3f}", " ".join(review[student])])
 
 
-def csv_cell(text: str) -> str:
+def csv_cell(value: object) -> str:
     """Text a spreadsheet would run as a formula starts with a quote instead."""
+    text = "" if value is None else str(value)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
@@ -45,13 +46,16 @@ def write_problems(path: Path, rejected: list[Rejected], rows: list[dict]) -> No
         writer = csv.writer(handle)
         writer.writerow(["source", "student", "question", "problem"])
         for item in rejected:
-            writer.writerow([item.source, item.student, item.question[:80], item.reason])
+            writer.writerow(map(csv_cell, [item.source, item.student, item.question[:80], item.reason]))
         for row in rows:
             grade = Grade.model_validate(row["grade"])
             if grade.status == "ungraded":
-                writer.writerow([row["source"], row["student"], row["question_id"], grade.reason])
+                problem = grade.reason or ""
             elif not row["answer"].strip():
-                writer.writerow([row["source"], row["student"], row["question_id"], "empty answer"])
+                problem = "empty answer"
+            else:
+                continue
+            writer.writerow(map(csv_cell, [row["source"], row["student"], row["question_id"], problem]))
 
 
 def _feedback_block(bank: Bank, row: dict) -> list[str]:

@@ -8,6 +8,7 @@ one forward pass per claim gives P(yes) from the next-token distribution.
 """
 
 import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -72,6 +73,7 @@ class LocalJudge:
         self._question_lengths: dict[str, int] = {}
         self.reuse_prefix = reuse_prefix  # False only for benchmarks: every probe from scratch
         self.tokens_evaluated = 0  # for benchmarks: prompt tokens actually run through the model
+        self._lock = threading.Lock()
 
     def _single_tokens(self, words: tuple[str, ...]) -> list[int]:
         ids = {tuple(self.llm.tokenize(w.encode(), add_bos=False, special=False)) for w in words}
@@ -136,6 +138,12 @@ class LocalJudge:
         return Signals(self._p_yes(), state.astype(np.float16).astype(np.float64))
 
     def judge(self, request: JudgeRequest) -> list[Signals]:
+        """One answer at a time: a llama.cpp context is not thread safe, so concurrent callers
+        (`tutor grade --concurrency N`) queue here instead of corrupting it."""
+        with self._lock:
+            return self._judge(request)
+
+    def _judge(self, request: JudgeRequest) -> list[Signals]:
         prompts = [self.tokens_for(request, claim) for claim in request.claims]
         longest = max(len(p) for p in prompts)
         if longest > self.llm.n_ctx():
@@ -163,6 +171,7 @@ class LocalJudge:
     def warm(self) -> None:
         """Evaluate the shared instructions now (e.g. while the learner is typing)."""
         tokens = self.tokens_for(JudgeRequest("q", "a", ("c",)), "c")[: self.system_length]
-        if self.llm.input_ids[: self.llm.n_tokens].tolist()[: self.system_length] != tokens:
-            self.llm.reset()
-            self._eval(tokens)
+        with self._lock:
+            if self.llm.input_ids[: self.llm.n_tokens].tolist()[: self.system_length] != tokens:
+                self.llm.reset()
+                self._eval(tokens)
