@@ -16,7 +16,7 @@ from tutor.bank import Bank
 from tutor.decide import ProbeHead, Thresholds, features
 from tutor.errors import TutorError
 from tutor.evaluate import EvalRun, metrics, rescore_run, safe_threshold_settings
-from tutor.grader import decode_state
+from tutor.grader import stored_signals
 from tutor.judges.base import Signals
 
 C_GRID = (0.001, 0.003, 0.01, 0.03, 0.1)
@@ -41,7 +41,7 @@ def labelled_points(run: EvalRun) -> Points:
         for v in result.verdicts:
             if v.kind != "numeric" and v.p_yes is not None and v.point_id in truth:
                 kinds.append(v.kind)
-                signals.append(Signals(v.p_yes, decode_state(v.state)))
+                signals.append(stored_signals(v))
                 labels.append(truth[v.point_id])
                 questions.append(gold.question_id)
     return Points(kinds, signals, np.asarray(labels, dtype=bool), questions)
@@ -94,10 +94,14 @@ def _finite(x: float) -> float:
 def choose_review(bank: Bank, dev: EvalRun, head: ProbeHead) -> ProbeHead:
     """The highest review cut-off that flags at most MAX_FLAGGED of the dev answers."""
     rescored = rescore_run(bank, dev, head)
-    probabilities = [g.band_probability or 1.0 for g in rescored.grades if g.status == "graded"]
+    probabilities = [_sure(g.band_probability) for g in rescored.grades if g.status == "graded"]
     allowed = [t for t in REVIEW_GRID
                if np.mean([p < t for p in probabilities]) <= MAX_FLAGGED]
     return replace(head, review_below=max(allowed, default=REVIEW_GRID[0]))
+
+
+def _sure(band_probability: float | None) -> float:
+    return 1.0 if band_probability is None else band_probability  # None: nothing was judged
 
 
 def calibrate(bank: Bank, train: EvalRun, dev: EvalRun, meta: dict, use_state: bool = True,

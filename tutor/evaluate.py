@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from tutor import paths
 from tutor.bank import Bank
@@ -55,18 +55,15 @@ def load_labelled(path: Path) -> list[GoldAnswer]:
         if line.strip():
             try:
                 items.append(GoldAnswer.model_validate_json(line))
-            except ValueError as exc:
+            except ValidationError as exc:
                 raise TutorError(f"{path}:{number}: {_first_error(exc)}") from None
     return items
 
 
-def _first_error(exc: ValueError) -> str:
-    errors = getattr(exc, "errors", None)
-    if errors:
-        first = errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or "line"
-        return f"{field}: {first['msg']}"
-    return str(exc).splitlines()[0]
+def _first_error(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    field = ".".join(str(part) for part in first["loc"]) or "line"
+    return f"{field}: {first['msg']}"
 
 
 def load_gold(split: str, ids: list[str] | None = None) -> list[GoldAnswer]:
@@ -194,18 +191,16 @@ def metrics(run: EvalRun) -> dict:
         "seconds_per_answer": run.seconds / max(1, len(run.gold)),
         "rerun_identical": run.rerun_identical,
     }
-    for kind in ("key_point", "misconception"):
-        result[kind] = _point_metrics(*point_labels(run, kind))
     truth, confidence = [], []
     for kind in ("key_point", "misconception"):
-        t, c, _ = point_labels(run, kind)
-        truth += t
-        confidence += c
+        labels = point_labels(run, kind)
+        result[kind] = _point_metrics(*labels)
+        truth += labels[0]
+        confidence += labels[1]
     result["ece"] = expected_calibration_error(truth, confidence)
-    flagged = [r.review for _, r in graded]
-    result["review"] = _selective(human, machine, flagged)
-    result["review_curve"] = [(t, *_selective(human, machine, [(r.band_probability or 1.0) < t
-                                                               for _, r in graded]))
+    result["review"] = _selective(human, machine, [r.review for _, r in graded])
+    sure = [1.0 if r.band_probability is None else r.band_probability for _, r in graded]
+    result["review_curve"] = [(t, *_selective(human, machine, [p < t for p in sure]))
                               for t in REVIEW_CURVE]
     return result
 

@@ -37,7 +37,7 @@ def rescore(rubric: Rubric, answer: str, old: Grade, head: Head, with_doubt: boo
     judged = [v for v in old.verdicts if v.kind != "numeric"]
     signals = None
     if old.mode != "none" and all(v.p_yes is not None for v in judged):
-        signals = [Signals(v.p_yes or 0.0, decode_state(v.state)) for v in judged]
+        signals = [stored_signals(v) for v in judged]
     return finish(rubric, prepare(answer), signals, head, old.mode, old.model, with_doubt)
 
 
@@ -115,6 +115,11 @@ def _judged_verdicts(rubric: Rubric, prepared: PreparedAnswer, signals: list[Sig
             evidence=best_quote(point.claim, prepared.sentences) if stated else None,
             p_yes=s.p_yes, state=encode_state(s.state)))
     return verdicts
+
+
+def stored_signals(verdict: Verdict) -> Signals:
+    """The probe step's signals as a verdict keeps them (for re-scoring and training)."""
+    return Signals(verdict.p_yes or 0.0, decode_state(verdict.state))
 
 
 def encode_state(state: np.ndarray | None) -> str | None:

@@ -108,7 +108,7 @@ def report_data(bank: Bank, rows: list[dict]) -> dict:
     bands = Counter(g.band.value for _, g in graded)
     # most doubtful first: checking in this order finds the most wrong bands per answer read
     to_review = sorted(((r, g) for r, g in graded if g.review),
-                       key=lambda pair: pair[1].band_probability or 0)
+                       key=lambda pair: pair[1].band_probability or 0.0)  # None: not flagged
     return {"bins": bins, "means": sorted(means, key=lambda m: m[1]), "missed": missed.most_common(12),
             "sections": sections.most_common(8), "lowest": [(r, g) for r, g in lowest],
             "to_review": to_review,
