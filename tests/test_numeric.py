@@ -4,7 +4,15 @@ import math
 
 import pytest
 
-from tutor.numeric import Found, NumericOutcome, evaluate, extract_quantities, unit_problem, ureg
+from tutor.numeric import (
+    Found,
+    NumericOutcome,
+    evaluate,
+    evaluate_all,
+    extract_quantities,
+    unit_problem,
+    ureg,
+)
 from tutor.rubric import NumericCheck
 
 
@@ -270,11 +278,84 @@ def test_many_wrong_amounts_are_summarised():
     assert outcome.detail.endswith("and 1 more")
 
 
-def test_unit_outside_accept_list_is_not_a_candidate():
+def test_accept_list_narrows_on_purpose_the_right_value_in_another_unit_fails_saying_so():
     outcome = evaluate(check(140, "GB", accept=["GB"]), "130 GiB")
     assert not outcome.passed
-    assert outcome.found == []
-    assert "130 GiB" in outcome.detail and "GB" in outcome.detail
+    assert outcome.found == ["130 GiB"]
+    assert outcome.detail == "found 130 GiB, but this question asks for the amount in GB"
+
+
+def test_accept_list_still_reports_a_wrong_value_in_another_unit_as_wrong():
+    outcome = evaluate(check(2.7, "GB", accept=["GB", "MB"]), "about 320 KB per request")
+    assert outcome.found == ["320 KB"]
+    assert outcome.detail == "expected ≈ 2.7 GB, found 320 KB (≈ 0.00032 GB)"
+
+
+def test_any_unit_of_the_right_kind_converts():
+    outcome = evaluate(check(2.7, "GB", tolerance=0.12), "about 320 KB per request")
+    assert not outcome.passed and outcome.found == ["320 KB"]
+    assert evaluate(check(2.7, "GB", tolerance=0.12), "about 2,600,000 KB per request").passed
+    assert evaluate(check(2.7, "GB", tolerance=0.12), "2.5 GiB").passed
+
+
+# --- several amounts: lists, alternatives and which amount answers which check --------------
+
+SIZES = [check(14, "GB"), check(26, "GB"), check(140, "GB")]
+
+
+def _sizes_checks():
+    return [c.model_copy(update={"id": f"fp16-{n}-weights", "quantity": f"fp16 weight memory of a {n} model"})
+            for c, n in zip(SIZES, ("7B", "13B", "70B"), strict=True)]
+
+
+@pytest.mark.parametrize("answer", [
+    "It could be 35, 70, 140, 280 or 560 GB",
+    "1 GB, 2 GB, 4 GB, 8 GB, 16 GB, 32 GB, 64 GB, 128 GB, 140 GB, 160 GB",
+    "fp16 is 1, 2 or 4 bytes, so 70, 140 or 280 GB",
+    "maybe 70 GB, maybe 140 GB",
+])
+def test_values_offered_as_alternatives_never_pass(answer):
+    outcome = evaluate(WEIGHTS, answer)
+    assert not outcome.passed
+    assert "140" in " ".join(outcome.found)
+    assert outcome.detail.startswith("the answer offers several values for one amount")
+
+
+@pytest.mark.parametrize("answer", [
+    "fp16 = 2 bytes, 140 GB total, i.e. about 130 GiB",
+    "140 GB or 130 GiB, the same amount in two units",
+    "I first guessed 70 or 280 GB, but 2 bytes x 70B = 140 GB.",
+    "2·80·8·128·2 = 327,680 bytes per token, × 8192 tokens ≈ 2.7 GB, and the weights take 140 GB",
+])
+def test_one_committed_value_passes_beside_other_amounts(answer):
+    assert evaluate(WEIGHTS, answer).passed
+
+
+def test_a_unit_written_once_closes_its_list():
+    found = extract_quantities("70, 140 or 280 GB")
+    assert [str(f.quantity) for f in found] == ["70.0 gigabyte", "140.0 gigabyte", "280.0 gigabyte"]
+    assert all(f.hedged for f in found)
+    assert extract_quantities("2·80·64·128·2·8192 ≈ 21 GB")[-2].kind == "number"
+
+
+@pytest.mark.parametrize("answer, passed", [
+    ("7GB, 13GB, 70GB", [False, False, False]),  # sizes read as bytes: 13GB must not pass 7B
+    ("14 GB, 26 GB, 140 GB", [True, True, True]),
+    ("14, 26 and 140 GB", [True, True, True]),
+    ("70B -> 140 GB, 7B -> 14 GB, 13B -> 26 GB", [True, True, True]),
+    ("14 GB for the 7B model, 26 GB for 13B and 140 GB for the 70B one", [True, True, True]),
+    ("2 bytes per param: 7B x 2 = 14 GB; 13B x 2 = 26 GB; 70B x 2 = 140 GB", [True, True, True]),
+    ("7B: 26 GB, 13B: 14 GB, 70B: 140 GB", [False, False, True]),  # swapped
+    ("The 7B model needs 13GB.", [True, False, False]),  # anchored: 7% off is within tolerance
+])
+def test_each_amount_answers_its_own_check(answer, passed):
+    outcomes = evaluate_all(_sizes_checks(), answer)
+    assert [o.passed for o in outcomes] == passed, [o.detail for o in outcomes]
+
+
+def test_a_list_longer_than_the_checks_is_sprayed():
+    outcomes = evaluate_all(_sizes_checks(), "7, 14, 26, 70 or 140 GB")
+    assert not any(o.passed for o in outcomes)
 
 
 def test_memory_check_ignores_model_size_context_and_year():

@@ -25,10 +25,16 @@ from tutor.rubric import Rubric
 log = logging.getLogger("tutor.judge")
 
 ESSENTIAL_MISSING_CAP = 0.79
+# A wrong essential number (the 21 GB of 64 query heads where 8 KV heads give 2.7 GB) leaves
+# method credit only: examiners mark such answers about 0.15, in the `fail` band.
+WRONG_NUMBER_CAP = 0.25
 # Examiners give partial answers more than their share of points (one of four points ≈ 0.35,
 # not 0.25): the weighted share is raised to this power. Fitted on the gold dev split
 # (evals/calibrate.py); with the gold set's own point labels it reproduces 98% of human bands.
 SCORE_CURVE = 0.6
+# On a list question (`at_least`: k of the key points suffice) one lucky point decides the band,
+# so a key point counts only when the judge is at least this sure of it.
+AT_LEAST_CONFIDENT = 0.5
 MAX_ENUMERATED = 8  # points whose uncertainty is propagated exactly to the band (2^8 cases)
 
 
@@ -177,6 +183,14 @@ def head_for(option: str | None, model_sha256: str, layer: str | None) -> Head:
 
 # ---- verdicts, score and doubt -------------------------------------------------------------
 
+def stated_from(rubric: Rubric, kind: str, head: Head) -> float:
+    """The probability from which a claim of this kind counts as stated in this rubric."""
+    threshold = head.thresholds.of(kind)
+    if rubric.at_least and kind == "key_point":
+        return max(threshold, AT_LEAST_CONFIDENT)
+    return threshold
+
+
 def judged_outcome(kind: str, stated: bool) -> Outcome:
     if kind == "key_point":
         return Outcome.HIT if stated else Outcome.MISS
@@ -185,7 +199,8 @@ def judged_outcome(kind: str, stated: bool) -> Outcome:
 
 def compute_score(rubric: Rubric, outcome: dict[str, Outcome], capped: bool = False) -> float:
     """Weighted share of key points and numbers (curved), reduced by each misconception stated,
-    and kept below `full` when an essential point or number is missing or `capped` is set."""
+    kept below `full` when an essential point or number is missing or `capped` is set, and
+    at method credit when an essential number is wrong."""
     kp_total = sum(p.weight for p in rubric.key_points)
     hits = [p for p in rubric.key_points if outcome[p.id] == Outcome.HIT]
     if rubric.at_least:
@@ -200,6 +215,8 @@ def compute_score(rubric: Rubric, outcome: dict[str, Outcome], capped: bool = Fa
             score *= 1 - wrong.penalty
     if _essential_missing(rubric, outcome) or capped:
         score = min(score, ESSENTIAL_MISSING_CAP)
+    if any(n.essential and outcome[n.id] == Outcome.WRONG for n in rubric.numeric):
+        score = min(score, WRONG_NUMBER_CAP)
     return round(min(1.0, max(0.0, score)), 3)
 
 

@@ -8,11 +8,11 @@ import base64
 import numpy as np
 
 from tutor.answer import PreparedAnswer, best_quote, prepare
-from tutor.decide import Doubt, Head, PlainHead, compute_score, doubt, judged_outcome
+from tutor.decide import Doubt, Head, PlainHead, compute_score, doubt, judged_outcome, stated_from
 from tutor.errors import TutorError
 from tutor.grade import Band, Grade, Outcome, Verdict
 from tutor.judges.base import Judge, JudgeRequest, Signals
-from tutor.numeric import evaluate
+from tutor.numeric import evaluate_all
 from tutor.rubric import Rubric
 
 
@@ -79,8 +79,7 @@ def finish(rubric: Rubric, prepared: PreparedAnswer, signals: list[Signals] | No
 
 def _numeric_verdicts(rubric: Rubric, prepared: PreparedAnswer) -> list[Verdict]:
     verdicts = []
-    for check in rubric.numeric:
-        outcome = evaluate(check, prepared.text)
+    for check, outcome in zip(rubric.numeric, evaluate_all(rubric.numeric, prepared.text), strict=True):
         if outcome.passed:
             result = Outcome.HIT
         else:
@@ -107,7 +106,7 @@ def _judged_verdicts(rubric: Rubric, prepared: PreparedAnswer, signals: list[Sig
     points = [*rubric.key_points, *rubric.misconceptions]
     verdicts = []
     for point, kind, s, p in zip(points, kinds, signals, probabilities, strict=True):
-        stated = p >= head.thresholds.of(kind)
+        stated = p >= stated_from(rubric, kind, head)
         verdicts.append(Verdict(
             point_id=point.id, kind=kind, claim=point.claim, confidence=round(p, 3),
             outcome=judged_outcome(kind, stated), pointer=rubric.pointer,

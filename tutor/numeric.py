@@ -12,8 +12,17 @@ Domain conventions (LLM serving arithmetic):
 - "8K context" and "8K-token" are token counts; "32 concurrent", "32 users",
   "32 sequences" are request counts.
 - rates ("GB/s", "tokens/s") are not amounts and are dropped.
+
+Several amounts of one kind joined only by separators ("70, 140 or 280 GB") form a list:
+a unit written once at its end belongs to every member. A list joined by "or" (or "maybe",
+"/"), or a list of more distinct values than the rubric asks for ("1 GB, 2 GB, … 160 GB"),
+offers alternatives instead of an answer, and an offered value never passes a check.
+With several checks of one kind (7B, 13B and 70B weights), each amount answers the check
+whose own amounts ("7B") stand nearest before it in its clause, else the list position,
+else the closest value; one amount answers one check.
 """
 
+import dataclasses
 import functools
 import math
 import pathlib
@@ -101,6 +110,11 @@ class Found:
     start: int  # offset of `text` in the answer
     quantity: pint.Quantity  # 140 gigabyte, 131000 param, 8000 dimensionless
     kind: str  # "bytes" | "params" | "tokens" | "requests" | "number"
+    scale: float = 1.0  # the written scale word's factor: 1e9 for "70B", 1e3 for "131k"
+    end: int = 0  # offset just past `text`
+    bare: bool = False  # a plain number with no scale, exponent or unit: "70"
+    group: int = -1  # which list of amounts it belongs to (-1: none)
+    hedged: bool = False  # its list is joined by "or": alternatives, not an answer
 
 
 class NumericOutcome(BaseModel):
@@ -136,7 +150,8 @@ def ureg() -> pint.UnitRegistry:
 
 
 def extract_quantities(text: str) -> list[Found]:
-    """Every amount stated in `text`, in order; labels, years and rates are left out."""
+    """Every amount stated in `text`, in order; labels, years and rates are left out.
+    Amounts in one list share its closing unit and carry the list's number."""
     if not isinstance(text, str):
         return []
     found = []
@@ -144,34 +159,221 @@ def extract_quantities(text: str) -> list[Found]:
         item = _found(match)
         if item is not None and not _is_label(text, match, item):
             found.append(item)
-    return found
+    return _with_lists(text, found)
+
+
+# Between two members of a list: separators only ("70, 140 or 280", "1 GB, 2 GB, … 160 GB").
+_LIST_JOINER = re.compile(r"(?:\s|,|;|/|…|\.\.\.|(?i:\b(?:or|and|maybe|perhaps|possibly|even)\b))*")
+_HEDGE_JOINER = re.compile(r"(?i:\b(?:or|maybe|perhaps|possibly)\b)")
+
+
+def _with_lists(text: str, found: list[Found]) -> list[Found]:
+    """Number the lists among `found`, give bare members the closing member's unit, and mark
+    lists joined by "or" as hedged."""
+    result: list[Found] = []
+    for members in _runs(text, found):
+        if len(members) == 1:
+            result.append(members[0])
+            continue
+        joiners = [text[a.end:b.start] for a, b in zip(members, members[1:], strict=False)]
+        hedged = any(_HEDGE_JOINER.search(j) for j in joiners)
+        last = members[-1]
+        for item in members:
+            if item.kind == "number" and last.kind != "number":
+                item = _in_unit_of(item, last)
+            result.append(dataclasses.replace(item, group=members[0].start, hedged=hedged))
+    return result
+
+
+def _runs(text: str, found: list[Found]) -> list[list[Found]]:
+    """`found` cut into maximal runs joined only by list separators."""
+    runs: list[list[Found]] = []
+    for item in found:
+        between = text[runs[-1][-1].end:item.start] if runs else ""
+        if runs and between.strip() and len(between) <= 16 and _LIST_JOINER.fullmatch(between):
+            runs[-1].append(item)
+        else:
+            runs.append([item])
+    return runs
+
+
+def _in_unit_of(item: Found, last: Found) -> Found:
+    """"70" in "70, 140 or 280 GB" is 70 GB: the closing unit (and scale word, unless the
+    member has its own: "1.4e10, 2.6e10 and 1.4e11 bytes") applies to it."""
+    value = item.quantity.magnitude * (last.scale if item.bare else 1.0)
+    return dataclasses.replace(item, quantity=ureg().Quantity(value, last.quantity.units),
+                               kind=last.kind, scale=last.scale, bare=False)
 
 
 def evaluate(check: NumericCheck, answer: str) -> NumericOutcome:
     """Whether `answer` states `check.expected` (within tolerance) in a unit of its kind."""
-    expected = f"≈ {_amount(check.expected, check.unit)} (±{_percent(check.tolerance)})"
-    target = _parse_unit(check.unit)
-    kind = _kind_of(target) if target is not None else None
-    if target is None or kind is None:
-        detail = f"the rubric unit '{check.unit}' cannot be checked"
-        return NumericOutcome(check_id=check.id, passed=False, expected=expected,
-                              matched=None, found=[], detail=detail)
-    accepted = [u for u in map(_parse_unit, check.accept) if u is not None]
+    return evaluate_all([check], answer)[0]
+
+
+def evaluate_all(checks: list[NumericCheck], answer: str) -> list[NumericOutcome]:
+    """Each check against the amounts in `answer` that answer it (module docstring: lists,
+    alternatives and which amount answers which check)."""
     found = extract_quantities(answer)
-    candidates = [(f, value) for f in found
-                  if (value := _value_in(f, target, kind, accepted)) is not None]
-    best = min(candidates, key=lambda c: abs(c[1] - check.expected), default=None)
-    passed = best is not None and _within(best[1], check.expected, check.tolerance)
+    pools = [_candidates(c, found) for c in checks]
+    for kind in {k for k in map(_check_kind, checks) if k}:
+        same = [i for i, c in enumerate(checks) if _check_kind(c) == kind]
+        if len(same) > 1:
+            assigned = _assign([checks[i] for i in same], [pools[i] for i in same], found, answer)
+            for i, pool in zip(same, assigned, strict=True):
+                pools[i] = pool
+    return [_outcome(c, pool, _offered(c, pool, sum(_check_kind(o) == _check_kind(c) for o in checks)))
+            for c, pool in zip(checks, pools, strict=True)]
+
+
+Candidate = tuple[Found, float]  # an amount and its value in the check's unit
+
+
+def _check_kind(check: NumericCheck) -> str | None:
+    target = _parse_unit(check.unit)
+    return _kind_of(target) if target is not None else None
+
+
+# An amount more than this factor away from the expected value measures something else:
+# "2 bytes" per parameter is no attempt at a model's 140 GB, while "320 KB" for a 2.7 GB
+# request is (the per-token size taken for the request's).
+PLAUSIBLE_FACTOR = 1e4
+
+
+def _candidates(check: NumericCheck, found: list[Found]) -> list[Candidate]:
+    """The amounts of the check's kind, in its unit, within `PLAUSIBLE_FACTOR` of it."""
+    target, kind = _parse_unit(check.unit), _check_kind(check)
+    if target is None or kind is None:
+        return []
+    values = [(f, _value_in(f, target, kind)) for f in found]
+    return [(f, v) for f, v in values if v is not None and _plausible(v, check.expected)]
+
+
+def _plausible(value: float, expected: float) -> bool:
+    if value == 0 or expected == 0:
+        return value == expected
+    ratio = abs(value / expected)
+    return 1 / PLAUSIBLE_FACTOR <= ratio <= PLAUSIBLE_FACTOR
+
+
+def _offered(check: NumericCheck, pool: list[Candidate], checks_of_kind: int) -> set[int]:
+    """Starts of the amounts offered as alternatives: a hedged list ("70, 140 or 280 GB") with
+    two or more distinct values, or a list of three or more distinct values, more than the
+    rubric asks for of this kind ("1 GB, 2 GB, … 160 GB")."""
+    groups: dict[int, list[Candidate]] = {}
+    for f, value in pool:
+        if f.group >= 0:
+            groups.setdefault(f.group, []).append((f, value))
+    offered: set[int] = set()
+    for members in groups.values():
+        distinct = _distinct([v for _, v in members], check.tolerance)
+        hedged = members[0][0].hedged and distinct >= 2
+        if hedged or (distinct >= 3 and distinct > checks_of_kind):
+            offered |= {f.start for f, _ in members}
+    return offered
+
+
+def _distinct(values: list[float], tolerance: float) -> int:
+    """How many of `values` differ from each other by more than `tolerance` (relative)."""
+    kept: list[float] = []
+    for value in sorted(values):
+        if not kept or not _within(value, kept[-1], tolerance):
+            kept.append(value)
+    return len(kept)
+
+
+def _outcome(check: NumericCheck, pool: list[Candidate], offered: set[int]) -> NumericOutcome:
+    expected = f"≈ {_amount(check.expected, check.unit)} (±{_percent(check.tolerance)})"
+    if _check_kind(check) is None:
+        return NumericOutcome(check_id=check.id, passed=False, expected=expected, matched=None,
+                              found=[], detail=f"the rubric unit '{check.unit}' cannot be checked")
+    best = min(pool, key=lambda c: abs(c[1] - check.expected), default=None)
+    close = best is not None and _within(best[1], check.expected, check.tolerance)
+    problem = _problem_with(check, best, pool, offered) if close else None
+    passed = close and problem is None
     if passed:
         detail = f"found {_described(*best, check.unit)}, within {_percent(check.tolerance)} " \
                  f"of {_amount(check.expected, check.unit)}"
     else:
-        detail = _miss_detail(check, kind, candidates, [f for f in found if f.kind == kind])
-    return NumericOutcome(
-        check_id=check.id, passed=passed, expected=expected,
-        matched=best[0].text if passed else None,
-        found=[f.text for f, _ in candidates], detail=detail,
-    )
+        detail = problem or _miss_detail(check, pool)
+    return NumericOutcome(check_id=check.id, passed=passed, expected=expected,
+                          matched=best[0].text if passed and best else None,
+                          found=[f.text for f, _ in pool], detail=detail)
+
+
+def _problem_with(check: NumericCheck, best: Candidate, pool: list[Candidate],
+                  offered: set[int]) -> str | None:
+    """Why a value close enough to pass does not: offered among alternatives, or in a unit the
+    question excludes on purpose (`accept`)."""
+    found = best[0]
+    if found.start in offered:
+        listed = [f.text for f, _ in pool if f.group == found.group]
+        return (f"the answer offers several values for one amount ({', '.join(listed)}) "
+                f"instead of committing to one; expected ≈ {_amount(check.expected, check.unit)}")
+    accepted = [u for u in map(_parse_unit, check.accept) if u is not None]
+    if accepted and found.quantity.units not in accepted:
+        return (f"found {found.text}, but this question asks for the amount in "
+                f"{' or '.join(check.accept)}")
+    return None
+
+
+# --- which amount answers which check, when a rubric asks for several of one kind -----------
+
+_CLAUSE_END = re.compile(r"[;\n]|[.,!?](?=\s|$)")
+
+
+def _assign(checks: list[NumericCheck], pools: list[list[Candidate]], found: list[Found],
+            answer: str) -> list[list[Candidate]]:
+    """Each check's own amounts: those next to its anchor ("7B: 14 GB"), never another
+    check's; and of the amounts no anchor claims, a list of exactly one per check, in the
+    rubric's order, else the closest values, each passing one check at most."""
+    owners = _anchored(checks, found, answer)
+    anchored = [[c for c in pool if owners.get(c[0].start) == i] for i, pool in enumerate(pools)]
+    free = [[c for c in pool if c[0].start not in owners] for pool in pools]
+    shared = _by_position(free) or _by_closeness(checks, free)
+    return [own + [c for c in rest if c not in own] for own, rest in zip(anchored, shared, strict=True)]
+
+
+def _anchored(checks: list[NumericCheck], found: list[Found], answer: str) -> dict[int, int]:
+    """Amount start → the check whose anchor (an amount in its `quantity`, like "7B") stands
+    next to it in its clause. Whether anchors come before their amounts ("7B: 14 GB") or after
+    ("14 GB for 7B") is read from the answer: the side that pairs more of them."""
+    anchors = [(i, a) for i, c in enumerate(checks) for a in extract_quantities(c.quantity)]
+    kinds = {_check_kind(c) for c in checks}
+    sequence = sorted([(f.start, f.end, i) for f in found for i, a in anchors
+                       if f.kind == a.kind and _within(_base(f), _base(a), 0.05)]
+                      + [(f.start, f.end, -1) for f in found if f.kind in kinds])
+    pairs = [(x, y) for x, y in zip(sequence, sequence[1:], strict=False)
+             if not _CLAUSE_END.search(answer, x[1], y[0])]
+    before = [(y[0], x[2]) for x, y in pairs if x[2] >= 0 > y[2]]  # anchor, then its amount
+    after = [(x[0], y[2]) for x, y in pairs if y[2] >= 0 > x[2]]  # amount, then its anchor
+    chosen, other = (before, after) if len(before) >= len(after) else (after, before)
+    return {**dict(other), **dict(chosen)}
+
+
+def _base(found: Found) -> float:
+    return float(found.quantity.to_base_units().magnitude)
+
+
+def _by_position(pools: list[list[Candidate]]) -> list[list[Candidate]] | None:
+    """One list of exactly one amount per check ("7GB, 13GB, 70GB"): the i-th is for the i-th."""
+    groups = {f.group for pool in pools for f, _ in pool}
+    listed = pools[0] if pools else []
+    if len(groups) != 1 or -1 in groups or len(listed) != len(pools):
+        return None
+    return [[listed[i]] for i in range(len(pools))]
+
+
+def _by_closeness(checks: list[NumericCheck], pools: list[list[Candidate]]) -> list[list[Candidate]]:
+    """Closest values first; an amount that passes one check is not a candidate for another."""
+    pairs = sorted(((abs(v - c.expected) / abs(c.expected or 1), i, f.start)
+                    for i, (c, pool) in enumerate(zip(checks, pools, strict=True)) for f, v in pool))
+    taken: dict[int, int] = {}  # amount start → check
+    for _, i, start in pairs:
+        value = next(v for f, v in pools[i] if f.start == start)
+        if start not in taken and i not in taken.values() and _within(value, checks[i].expected,
+                                                                      checks[i].tolerance):
+            taken[start] = i
+    return [[(f, v) for f, v in pool if taken.get(f.start, i) == i] for i, pool in enumerate(pools)]
 
 
 def unit_problem(check: NumericCheck) -> str | None:
@@ -205,10 +407,13 @@ def _found(match: re.Match[str]) -> Found | None:
     scale = (match["scale"] or "").strip()
     if scale in ("B", "b") and not match["unit"] and (exponent or value >= 1000):
         kind, unit, scale = "bytes", "byte", ""  # "1.4e11 B", "327,680 B": bytes, not billions
-    value *= _SCALES.get(scale.lower(), 1.0)
+    factor = _SCALES.get(scale.lower(), 1.0)
+    value *= factor
     if not math.isfinite(value):
         return None
-    return Found(match[0], match.start(), ureg().Quantity(value, _parse_unit(unit)), kind)
+    bare = kind == "number" and not scale and not exponent
+    return Found(match[0], match.start(), ureg().Quantity(value, _parse_unit(unit)), kind,
+                 scale=factor, end=match.end(), bare=bare)
 
 
 def _kind_and_unit(match: re.Match[str]) -> tuple[str, str]:
@@ -275,8 +480,7 @@ def _kind_of(unit: pint.Unit) -> str | None:
                  if _parse_unit(name).dimensionality == unit.dimensionality), None)
 
 
-def _value_in(found: Found, target: pint.Unit, kind: str,
-              accepted: list[pint.Unit]) -> float | None:
+def _value_in(found: Found, target: pint.Unit, kind: str) -> float | None:
     """`found` converted to `target`, or None if it is not a candidate for the check.
 
     Bare numbers of 1000 or more stand for parameter counts: learners often omit "params".
@@ -284,7 +488,7 @@ def _value_in(found: Found, target: pint.Unit, kind: str,
     quantity = found.quantity
     if found.kind == "number" and kind == "params" and quantity.magnitude >= 1000:
         quantity = ureg().Quantity(quantity.magnitude, "param")
-    elif found.kind != kind or (accepted and quantity.units not in accepted):
+    elif found.kind != kind:
         return None
     return float(quantity.to(target).magnitude)
 
@@ -293,18 +497,14 @@ def _within(value: float, expected: float, tolerance: float) -> bool:
     return abs(value - expected) <= tolerance * abs(expected) * (1 + 1e-9)
 
 
-def _miss_detail(check: NumericCheck, kind: str, candidates: list[tuple[Found, float]],
-                 same_kind: list[Found]) -> str:
+def _miss_detail(check: NumericCheck, candidates: list[Candidate]) -> str:
     """One sentence naming what was expected and what the answer gave instead."""
     expected = _amount(check.expected, check.unit)
     if candidates:
         shown = [_described(f, value, check.unit) for f, value in candidates[:3]]
         more = f" and {len(candidates) - 3} more" if len(candidates) > 3 else ""
         return f"expected ≈ {expected}, found {', '.join(shown)}{more}"
-    if same_kind:  # a right-kind amount in a unit the rubric does not accept
-        return (f"expected ≈ {expected}; found {same_kind[0].text}, but the answer must use "
-                f"{' or '.join(check.accept)}")
-    return f"expected ≈ {expected}; no {_KIND_NOUNS[kind]} found in the answer"
+    return f"expected ≈ {expected}; no {_KIND_NOUNS[_check_kind(check) or 'number']} found in the answer"
 
 
 def _described(found: Found, value: float, unit: str) -> str:
