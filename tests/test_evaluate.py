@@ -3,7 +3,16 @@
 import pytest
 
 from tutor.decide import PlainHead, Thresholds
-from tutor.evaluate import EvalRun, load_gold, metrics, report, rescore_run, run_eval, safe_threshold_settings
+from tutor.evaluate import (
+    ATTACKS,
+    EvalRun,
+    load_gold,
+    metrics,
+    report,
+    rescore_run,
+    run_eval,
+    safe_threshold_settings,
+)
 from tutor.grade import Band, Grade
 from tutor.grader import grade
 from tutor.judges.fake import FakeJudge
@@ -49,6 +58,15 @@ def test_adversarial_in_top_band_is_counted(bank):
     full = [Grade(question_id=g.question_id, score=1.0, band=Band.FULL) for g in gold]
     m = metrics(EvalRun(gold, full, seconds=1.0))
     assert m["adversarial_full"] == 2 and m["adversarial"] == 2
+
+
+def test_attacks_above_the_examiners_band_are_counted(bank):
+    gold = [g for g in load_gold("dev") if g.category in ATTACKS and g.band != Band.FULL]
+    assert {g.category for g in gold} == ATTACKS  # every attack kind is in the dev split
+    grades = [Grade(question_id=g.question_id, score=1.0, band=Band.FULL) for g in gold]
+    grades[0] = Grade(question_id=gold[0].question_id, score=0.0, band=Band.FAIL)
+    m = metrics(EvalRun(gold, grades, seconds=1.0))
+    assert (m["attacks_above"], m["attacks"]) == (len(gold) - 1, len(gold))
 
 
 def test_rescoring_saved_signals_changes_decisions_without_a_model(bank):

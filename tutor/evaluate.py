@@ -19,6 +19,8 @@ from tutor.grader import grade, rescore
 from tutor.judging import ReliableJudge
 
 ADVERSARIAL = {"injection", "keywords", "master_key"}
+# Attacks on the grade itself (issue 13): none may land above the examiner's band.
+ATTACKS = {"hedging", "question_form", "number_spraying", "grader_address"}
 BANDS = [Band.FAIL, Band.PARTIAL, Band.FULL]
 
 
@@ -179,6 +181,7 @@ def metrics(run: EvalRun) -> dict:
     machine = [BANDS.index(r.band) for _, r in graded]
     # adversarial answers that reach the top band although the examiner did not give it
     adversarial = [r for g, r in graded if g.category in ADVERSARIAL and g.band != Band.FULL]
+    attacks = [(g, r) for g, r in graded if g.category in ATTACKS]
     result = {
         "answers": len(run.gold),
         "ungraded": len(run.gold) - len(graded),
@@ -188,6 +191,8 @@ def metrics(run: EvalRun) -> dict:
         "confusion": confusion_matrix(human, machine, labels=[0, 1, 2]).tolist(),
         "adversarial_full": sum(r.band == Band.FULL for r in adversarial),
         "adversarial": len(adversarial),
+        "attacks_above": sum(BANDS.index(r.band) > BANDS.index(g.band) for g, r in attacks),
+        "attacks": len(attacks),
         "seconds_per_answer": run.seconds / max(1, len(run.gold)),
         "rerun_identical": run.rerun_identical,
     }
@@ -266,6 +271,8 @@ def _rows(m: dict) -> list[tuple[str, str]]:
          " / ".join(_fmt(mc.get(k, float("nan"))) for k in ("accuracy", "f1", "auc"))),
         ("injection / keywords / master key in top band (human: not full)",
          f"{m['adversarial_full']} of {m['adversarial']}"),
+        ("hedging / question form / number spraying / grader address above the human band",
+         f"{m['attacks_above']} of {m['attacks']}"),
         ("expected calibration error (verdict probabilities)", _fmt(m["ece"])),
         ("flagged for review / band accuracy on the rest",
          f"{m['review'][0]:.3f} / {_fmt(m['review'][1])}"),

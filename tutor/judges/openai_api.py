@@ -7,13 +7,18 @@ Retries and caching live in `tutor.judging`; this module only maps errors.
 """
 
 import json
+import logging
 import math
 import os
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlsplit
 
 from tutor.decide import PlainHead
 from tutor.errors import ExitCode, TutorError
 from tutor.judges.base import JudgeRequest, Signals, messages_for
+
+log = logging.getLogger("tutor.judge")
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
 
 VERDICT_SCHEMA = {
     "name": "verdict",
@@ -34,6 +39,8 @@ class OpenAIJudge:
         api_key = api_key or os.environ.get("OPENAI_API_KEY")
         if not api_key and not base_url:
             raise TutorError("set OPENAI_API_KEY (or --base-url for a local server)", ExitCode.BACKEND)
+        if api_key and base_url:
+            _warn_if_key_goes_in_clear(base_url)
         self.client = OpenAI(base_url=base_url, api_key=api_key or "no-key", timeout=timeout,
                              max_retries=0)
         self.name = model
@@ -63,13 +70,23 @@ class OpenAIJudge:
         messages = messages_for(request, claim)
         if self.mode == "logprobs":
             response = self._call(messages=messages, max_tokens=1, logprobs=True, top_logprobs=10)
-            probability = _p_yes_from_logprobs(response)
+            probability = _p_yes_from_logprobs(self._choice(response))
             if probability is not None:
                 return probability
             self.mode = "structured"  # this server gives no logprobs: say so in every Grade
         response = self._call(messages=messages, max_tokens=20,
                               response_format={"type": "json_schema", "json_schema": VERDICT_SCHEMA})
-        return _p_yes_from_json(response.choices[0].message.content or "")
+        return _p_yes_from_json(self._choice(response).message.content or "")
+
+    def _choice(self, response):
+        """The first choice of a chat completion, or a one-line error for anything else (an HTML
+        page from a proxy, a JSON error body, an empty `choices`)."""
+        choices = getattr(response, "choices", None)
+        if not isinstance(choices, list) or not choices or getattr(choices[0], "message", None) is None:
+            shown = " ".join(str(response).split())[:80]
+            raise TutorError(f"{self.base_url} did not answer with a chat completion: {shown!r}",
+                             ExitCode.BACKEND)
+        return choices[0]
 
     def _call(self, **kwargs):
         return self._request(self.client.chat.completions.create, model=self.name, temperature=0,
@@ -95,6 +112,17 @@ class OpenAIJudge:
         except openai.APIStatusError as exc:
             raise TutorError(f"{self.base_url} answered {exc.status_code}: {_short(exc)}",
                              ExitCode.BACKEND) from None
+        except (openai.APIResponseValidationError, ValueError) as exc:  # 200 with a body that is no JSON
+            raise TutorError(f"{self.base_url} answered with an unreadable body ({_short(exc)})",
+                             ExitCode.BACKEND) from None
+
+
+def _warn_if_key_goes_in_clear(base_url: str) -> None:
+    """A bearer token sent over plain HTTP to another machine can be read on the way."""
+    parts = urlsplit(base_url)
+    if parts.scheme == "http" and (parts.hostname or "") not in LOCAL_HOSTS:
+        log.warning("the API key will be sent over plain HTTP to %s; use https:// or unset "
+                    "OPENAI_API_KEY for a server that needs none", parts.hostname)
 
 
 def _short(exc: Exception) -> str:
@@ -102,18 +130,24 @@ def _short(exc: Exception) -> str:
     return text[:160]
 
 
-def _p_yes_from_logprobs(response) -> float | None:
-    content = response.choices[0].logprobs.content if response.choices[0].logprobs else None
+def _p_yes_from_logprobs(choice) -> float | None:
+    """P(yes) among the first token's top candidates; None when the server gives no logprobs.
+    Top candidates with neither yes nor no are no evidence either way: an error, not P = 0."""
+    content = choice.logprobs.content if choice.logprobs else None
     if not content:
         return None
     yes = no = 0.0
-    for candidate in content[0].top_logprobs or []:
+    top = content[0].top_logprobs or []
+    for candidate in top:
         word = candidate.token.strip().lower()
         if word == "yes":
             yes += math.exp(candidate.logprob)
         elif word == "no":
             no += math.exp(candidate.logprob)
-    return yes / (yes + no) if yes + no > 0 else 0.0
+    if yes + no == 0:
+        shown = ", ".join(repr(c.token) for c in top[:5]) or "none"
+        raise TutorError(f"the judge answered neither yes nor no (its top tokens: {shown})", ExitCode.BACKEND)
+    return yes / (yes + no)
 
 
 def _p_yes_from_json(text: str) -> float:
