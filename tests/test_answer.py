@@ -97,7 +97,8 @@ def test_questions_and_open_choices_assert_nothing_and_are_not_judged(unasserted
 
 
 def test_an_answer_made_only_of_questions_has_nothing_to_grade():
-    assert prepare("Isn't the KV cache per request? Doesn't it grow with context? Isn't GQA smaller?").contentless
+    questions = "Isn't the KV cache per request? Doesn't it grow with context? Isn't GQA smaller?"
+    assert prepare(questions).contentless
 
 
 @pytest.mark.parametrize("claim", [

@@ -1,7 +1,7 @@
 """Loading rubric files, and reporting every problem with file, line and field."""
 
 import re
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +27,39 @@ class Problem:
         where = f"{self.path}:{self.line}" if self.line else str(self.path)
         field = f" {self.field}:" if self.field else ""
         return f"{where}:{field} {'warning: ' if self.warning else ''}{self.message}"
+
+
+MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, except that a key given twice in one mapping is an error:
+    plain YAML keeps the last, so a second `key_points:` block would silently replace the first."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen = set()
+        for key_node, _ in node.value:
+            if key_node.tag == MERGE_TAG:
+                continue  # a merge (`<<: *base`) may override keys on purpose
+            key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, Hashable):
+                continue  # the base loader reports it
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping", node.start_mark,
+                    f"duplicate key '{key}'", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _load_yaml(text: str) -> tuple[yaml.Node | None, object]:
+    """The document's node tree (for line numbers) and its data, from one parse."""
+    loader = UniqueKeyLoader(text)
+    try:
+        root = loader.get_single_node()
+        return root, (loader.construct_document(root) if root is not None else None)
+    finally:
+        loader.dispose()
 
 
 def _node_line(root: yaml.Node | None, loc: tuple) -> int | None:
@@ -67,9 +100,9 @@ def _validation_problems(path: Path, root: yaml.Node, error: ValidationError) ->
 def parse_rubric(path: Path) -> tuple[Rubric | None, list[Problem]]:
     """Read one rubric file: the rubric, or the list of everything wrong with it."""
     try:
-        text = path.read_text(encoding="utf-8")
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
+        root, data = _load_yaml(path.read_text(encoding="utf-8"))
+    except RecursionError:
+        return None, [Problem(path, None, None, "nested too deeply to be a rubric")]
     except OSError as exc:
         return None, [Problem(path, None, None, f"cannot read file: {exc.strerror}")]
     except UnicodeDecodeError:

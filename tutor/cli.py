@@ -14,12 +14,12 @@ from rich.table import Table
 from tutor import model_store
 from tutor.bank import check_files, load_bank, rubric_files
 from tutor.config import config_path, load_settings, mask
-from tutor.console import Console
+from tutor.console import Console, safe_line
 from tutor.errors import ExitCode, TutorError
 from tutor.explainer import Explainer
 from tutor.feedback import render
 from tutor.grader import grade
-from tutor.paths import rubrics_dir
+from tutor.paths import ensure_dir, rubrics_dir
 from tutor.rubric import Day
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -93,7 +93,7 @@ def config_show(ctx: typer.Context) -> None:
         shown = mask(state.settings.api_key) if name == "api_key" else str(value)
         table.add_row(name, escape(shown), escape(state.sources.get(name, "default")))
     state.console.print(table)
-    state.console.print(f"config file: {config_path()}", soft_wrap=True)
+    state.console.print(f"config file: {escape(str(config_path()))}", soft_wrap=True)
 
 
 @app.command()
@@ -151,9 +151,11 @@ def deck_import(
     from tutor.importer import import_deck
 
     state: State = ctx.obj
+    if out:
+        ensure_dir(out, "--out")
     written = import_deck(deck, out, module, force, state.explainer())
     for path in written:
-        state.console.print(str(path))
+        state.console.print(escape(str(path)))
     state.console.print(f"{len(written)} rubric skeletons written; fill in key points, "
                         "then run `tutor rubrics check`.")
 
@@ -165,6 +167,16 @@ def _read_answer_file(path: Path) -> str:
         raise TutorError(f"{path}: no such answer file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise TutorError(f"{path}: cannot read answer file ({exc})") from None
+
+
+def _answer_text(console: Console, answer_file: Path) -> str:
+    """The answer from a file, or from stdin for '-': closed or empty stdin grades nothing."""
+    if str(answer_file) != "-":
+        return _read_answer_file(answer_file)
+    text = console.read_all()
+    if not text.strip():
+        raise TutorError("no answer on stdin (closed or empty); nothing graded")
+    return text
 
 
 def _remember(rubric, text: str, result) -> None:
@@ -189,7 +201,7 @@ def grade_answer(
     """Grade one answer from a file (for scripts)."""
     state: State = ctx.obj
     rubric = load_bank().get(question)
-    text = sys.stdin.read() if str(answer_file) == "-" else _read_answer_file(answer_file)
+    text = _answer_text(state.console, answer_file)
     result = grade(rubric, text, state.ready_judge())
     if as_json:
         print(result.shown_json())
@@ -278,9 +290,10 @@ def grade_batch(
     from tutor.batch.command import grade_submissions
 
     state: State = ctx.obj
+    ensure_dir(out, "--out")
     summary = grade_submissions(load_bank(), state.ready_judge, submissions, out,
                                 max(1, concurrency), retry_errors)
-    state.console.print(summary.line(out), soft_wrap=True)
+    state.console.print(escape(summary.line(out)), soft_wrap=True)
     if summary.failed:
         raise typer.Exit(ExitCode.PROBLEMS)
 
@@ -319,6 +332,8 @@ def eval_command(
 
     state: State = ctx.obj
     bank = load_bank()
+    if out:
+        ensure_dir(out, "--out")  # before a long run, not after it
     if saved:
         chosen = _chosen_head(state.settings.head, None, kp_threshold, misc_threshold)
         known = ev.load_gold("every") + (ev.load_labelled(labelled) if labelled else [])
@@ -341,7 +356,6 @@ def eval_command(
     text = ev.report(runs, f"Grader eval, split {split}, head {chosen.name}, thresholds "
                            f"{t.key_point}/{t.misconception}")
     if out:
-        out.mkdir(parents=True, exist_ok=True)
         (out / "report.md").write_text(text)
     print(text)
     _eval_guard(ev.metrics(next(iter(runs.values()))), min_spearman, min_band_accuracy)
@@ -388,9 +402,9 @@ def calibrate(
             "dev": file_digest(dev)}
     head = fit_head(bank, train_run, ev.load_run(dev, known), meta, use_state=not plain)
     head.meta["name"] = f"probe-{'plain' if plain else head.meta['layer']}-{head.fingerprint()}"
-    out.parent.mkdir(parents=True, exist_ok=True)
+    ensure_dir(out.parent, "--out")
     head.save(out)
-    ctx.obj.console.print(f"head {head.meta['name']} written to {out}")
+    ctx.obj.console.print(f"head {head.meta['name']} written to {escape(str(out))}")
 
 
 def _eval_guard(m: dict, min_spearman: float | None, min_band_accuracy: float | None) -> None:
@@ -441,5 +455,5 @@ def main() -> None:
     except TutorError as exc:
         if os.environ.get("TUTOR_DEBUG"):
             raise
-        print(f"tutor: error: {exc.message}", file=sys.stderr)
+        print(f"tutor: error: {safe_line(exc.message)}", file=sys.stderr)
         sys.exit(exc.exit_code)

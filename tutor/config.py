@@ -4,7 +4,7 @@ import os
 import tomllib
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from tutor import paths
 from tutor.errors import TutorError
@@ -21,15 +21,15 @@ ENV = {
 
 
 class Settings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     backend: str = "local"
     model: str | None = None  # local: default | small | PATH.gguf; openai: the model name
     base_url: str | None = None
     api_key: SecretStr | None = None
     explainer: Path | None = None
-    timeout: float = 60.0
-    concurrency: int = 4
+    timeout: float = Field(default=60.0, gt=0)
+    concurrency: int = Field(default=4, ge=1)
     head: str | None = None  # local judge: a head file from `tutor calibrate`, or "plain" (P(yes))
 
 
@@ -65,9 +65,19 @@ def load_settings(flags: dict | None = None) -> tuple[Settings, dict[str, str]]:
         return Settings.model_validate(values), sources
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = ".".join(map(str, first["loc"]))
-        where = sources.get(str(first["loc"][0]), "settings")
-        raise TutorError(f"setting '{field}' from {where}: {first['msg']}") from None
+        raise TutorError(f"{_origin(first['loc'], sources)}: {first['msg']}") from None
+
+
+def _origin(loc: tuple, sources: dict[str, str]) -> str:
+    """Where a bad setting came from, as the user would write it: `option --timeout`,
+    `setting 'timeout' from environment (TUTOR_TIMEOUT)` or from the config file."""
+    name = str(loc[0])
+    where = sources.get(name, "settings")
+    if where == "flag":
+        return f"option --{name.replace('_', '-')}"
+    if where == "environment":
+        where = f"environment ({ENV[name]})"
+    return f"setting '{'.'.join(map(str, loc))}' from {where}"
 
 
 def mask(secret: SecretStr | None) -> str:

@@ -25,7 +25,8 @@ class Day(StrEnum):
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # a nan or inf anywhere (`expected: .nan`, `weight: .inf`) would silently zero a score
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class SectionRef(Strict):

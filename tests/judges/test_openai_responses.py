@@ -12,6 +12,7 @@ from tutor.grader import grade
 from tutor.judges.openai_api import OpenAIJudge
 from tutor.judging import make_judge
 
+ANSWER = "GQA shares each K/V head across a group of query heads."
 MODELS = {"object": "list", "data": [{"id": "m", "object": "model", "created": 0, "owned_by": "t"}]}
 
 
@@ -59,7 +60,7 @@ def test_a_reply_that_is_no_verdict_leaves_the_answer_ungraded(bank, body, conte
     server = serve(body, content_type)
     try:
         judge = make_judge("openai", model="m", base_url=f"http://127.0.0.1:{server.server_port}/v1")
-        result = grade(bank.get("w06-thu-4"), "GQA shares each K/V head across a group of query heads.", judge)
+        result = grade(bank.get("w06-thu-4"), ANSWER, judge)
     finally:
         server.shutdown()
     assert result.status == "ungraded" and result.score is None
@@ -70,7 +71,7 @@ def test_a_real_verdict_through_the_same_server_is_graded(bank):
     server = serve(json.dumps(completion([("yes", -0.05), ("no", -3.0)])).encode(), "application/json")
     try:
         judge = make_judge("openai", model="m", base_url=f"http://127.0.0.1:{server.server_port}/v1")
-        result = grade(bank.get("w06-thu-4"), "GQA shares each K/V head across a group of query heads.", judge)
+        result = grade(bank.get("w06-thu-4"), ANSWER, judge)
     finally:
         server.shutdown()
     assert result.status == "graded" and all(v.p_yes and v.p_yes > 0.9 for v in result.by_kind("key_point"))
