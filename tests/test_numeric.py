@@ -347,6 +347,8 @@ def test_a_unit_written_once_closes_its_list():
     ("2 bytes per param: 7B x 2 = 14 GB; 13B x 2 = 26 GB; 70B x 2 = 140 GB", [True, True, True]),
     ("7B: 26 GB, 13B: 14 GB, 70B: 140 GB", [False, False, True]),  # swapped
     ("The 7B model needs 13GB.", [True, False, False]),  # anchored: 7% off is within tolerance
+    ("2 bytes each: 70B, 13B and 7B need 14 GB, 26 GB and 140 GB respectively.", [False, True, False]),
+    ("2 bytes each: 7B, 13B and 70B need 14 GB, 26 GB and 140 GB respectively.", [True, True, True]),
 ])
 def test_each_amount_answers_its_own_check(answer, passed):
     outcomes = evaluate_all(_sizes_checks(), answer)

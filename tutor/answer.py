@@ -16,7 +16,7 @@ MIN_WORDS = 3
 
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’_-]*")
 LIST_SEPARATORS = re.compile(r"[,;\n/|]+")
-SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+")
+SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|(?<=[。！？；])|\n+")
 STEERING = re.compile(
     r"""
       \b(ignore|disregard|forget|override)\b.{0,40}\b(rubric|instruction|previous|above|rule|grader|prompt|system)
@@ -48,8 +48,10 @@ HEDGE = re.compile(
     | \bor\s+(maybe|perhaps|possibly|probably)\b
     | \bor\s+(it\s+)?(might|could|may)\s+be\b
     | \bor\s+the\s+other\s+way\s+a?round\b
-    | \b(not\s+sure|unsure|can'?t\s+remember|don'?t\s+remember|can'?t\s+recall|don'?t\s+know)
-        \s+(if|whether|which)\b
+    | \b(not\s+(100\s*%\s+|entirely\s+|totally\s+|quite\s+)?sure|unsure|can'?t\s+remember|don'?t\s+remember
+        |can'?t\s+recall|don'?t\s+know|forget|forgot)\s+(if|whether|which)\b
+    | \b(may|might|could)\s+or\s+(may|might|could)\s+not\b
+    | \bor\b[^.;]{0,40}\bone\s+of\s+(them|the\s+two|those|these)\b
     | \b(maybe|perhaps)\b[^.;]{0,60}[,;]\s*(maybe|perhaps|or)\b
     """,
     re.IGNORECASE | re.VERBOSE,
@@ -97,10 +99,11 @@ def prepare(answer: str, max_words: int = MAX_WORDS) -> PreparedAnswer:
     text, cut = _truncate(answer.strip(), max_words)
     kept, removed, unasserted = [], [], []
     for sentence in split_sentences(text):
-        if STEERING.search(sentence):
-            removed.append(sentence)
-        else:
-            (kept if asserts(sentence) else unasserted).append(sentence)
+        plea, content = _split_plea(sentence)
+        if plea:
+            removed.append(plea)
+        if content:
+            (kept if asserts(content) else unasserted).append(content)
     prepared = PreparedAnswer(text="\n".join(kept), sentences=kept, removed=removed, unasserted=unasserted)
     if cut:
         prepared.notices.append(f"Your answer was cut to its first {max_words} words for grading.")
@@ -111,6 +114,17 @@ def prepare(answer: str, max_words: int = MAX_WORDS) -> PreparedAnswer:
         prepared.notices.append("Not graded, because a question or a choice left open asserts nothing: "
                                 f"{_quoted(unasserted)}")
     return prepared
+
+
+def _split_plea(sentence: str) -> tuple[str, str]:
+    """(text addressed to the grader, the rest): "Dear examiner, kindly accept this: weights
+    ~35 GB" keeps its claim after the colon; a sentence that is all plea keeps nothing."""
+    if not STEERING.search(sentence):
+        return "", sentence
+    head, colon, tail = sentence.partition(":")
+    if colon and STEERING.search(head) and tail.strip() and not STEERING.search(tail):
+        return head + colon, tail.strip()
+    return sentence, ""
 
 
 def _quoted(sentences: list[str]) -> str:

@@ -347,7 +347,28 @@ def _anchored(checks: list[NumericCheck], found: list[Found], answer: str) -> di
     before = [(y[0], x[2]) for x, y in pairs if x[2] >= 0 > y[2]]  # anchor, then its amount
     after = [(x[0], y[2]) for x, y in pairs if y[2] >= 0 > x[2]]  # amount, then its anchor
     chosen, other = (before, after) if len(before) >= len(after) else (after, before)
-    return {**dict(other), **dict(chosen)}
+    return {**dict(other), **dict(chosen), **_respectively(sequence, answer)}
+
+
+_SENTENCE_END = re.compile(r"[;\n]|[.!?](?=\s|$)")
+
+
+def _respectively(sequence: list[tuple[int, int, int]], answer: str) -> dict[int, int]:
+    """"70B, 13B and 7B need 14 GB, 26 GB and 140 GB (respectively)": a run of anchors followed,
+    in the same sentence, by a run of as many amounts pairs them in order."""
+    runs: list[list[tuple[int, int, int]]] = []
+    for item in sequence:
+        if runs and (runs[-1][-1][2] >= 0) == (item[2] >= 0):
+            runs[-1].append(item)
+        else:
+            runs.append([item])
+    owners: dict[int, int] = {}
+    for anchors, amounts in zip(runs, runs[1:], strict=False):
+        if anchors[0][2] >= 0 and len(anchors) == len(amounts) >= 2 \
+                and len({a[2] for a in anchors}) == len(anchors) \
+                and not _SENTENCE_END.search(answer, anchors[0][1], amounts[-1][0]):
+            owners |= {amount[0]: anchor[2] for anchor, amount in zip(anchors, amounts, strict=True)}
+    return owners
 
 
 def _base(found: Found) -> float:
