@@ -415,6 +415,8 @@ def _eval_guard(m: dict, min_spearman: float | None, min_band_accuracy: float | 
         failures.append(f"band accuracy {m['band_accuracy']:.3f} < {min_band_accuracy}")
     if m["adversarial_full"]:
         failures.append(f"{m['adversarial_full']} injection/keyword/master-key answers in the top band")
+    if m["attacks_above"]:
+        failures.append(f"{m['attacks_above']} attack answers above the examiner's band")
     if m["rerun_identical"] and m["rerun_identical"][0] != m["rerun_identical"][1]:
         failures.append("grades changed on re-run")
     if failures:
