@@ -56,4 +56,5 @@ def test_unreadable_and_unsupported_files(bank, tmp_path):
     other = tmp_path / "x.txt"
     other.write_text("hi")
     rows = read_submissions(bank, [binary, other])
-    assert [r.reason.split(" (")[0] for r in rows] == ["unreadable file", "unsupported file type"]
+    assert [r.reason.split(" (")[0] for r in rows] == ["not valid UTF-8 text", "unsupported file type"]
+    assert rows[0].source == f"{binary}:1"

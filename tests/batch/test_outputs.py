@@ -15,7 +15,8 @@ def graded_rows(bank, out):
             Submission("in:4", "<b>bob</b>", "w06-fri-3", "65,536 params")]
     run = BatchRun(bank, FakeJudge(), out)
     list(run.grade_all(run.pending(subs, False)))
-    return run.finalize(subs)
+    run.finalize(subs)
+    return list(run.results())
 
 
 def test_gradebook_totals_equal_the_sum_of_results(bank, tmp_path):
@@ -26,7 +27,7 @@ def test_gradebook_totals_equal_the_sum_of_results(bank, tmp_path):
     for student, line in book.items():
         expected = sum(r["score"] for r in rows if r["student"] == student)
         assert float(line["total"]) == round(expected, 3)
-    assert list(book["ann"]) == ["student", "w06-thu-4", "w06-fri-3", "total", "needs review"]
+    assert list(book["ann"]) == ["student", "w06-thu-4", "w06-fri-3", "total", "status", "needs review"]
     flagged = {(r["student"], r["question_id"]) for r in rows if r["grade"]["review"]}
     for student, line in book.items():
         assert set(line["needs review"].split()) == {q for s, q in flagged if s == student}
@@ -44,8 +45,9 @@ def test_report_escapes_student_text_and_needs_no_network(bank, tmp_path):
 def test_feedback_per_student_and_problems(bank, tmp_path):
     rows = graded_rows(bank, tmp_path)
     write_all(tmp_path, bank, rows, [Rejected("class.csv:9", "cy", "w06-zzz", "unknown question")])
-    assert sorted(p.name for p in (tmp_path / "feedback").iterdir()) == ["ann.md", "b_bob_b.md"]
-    ann = (tmp_path / "feedback" / "ann.md").read_text()
+    names = sorted(p.name for p in (tmp_path / "feedback").iterdir())
+    assert [n.rsplit("-", 1)[0] for n in names] == ["ann", "b_bob_b"]
+    ann = (tmp_path / "feedback" / names[0]).read_text()
     assert "## w06-fri-3" in ann and "re-read explainer" in ann or "✓" in ann
     problems = (tmp_path / "problems.csv").read_text()
     assert "class.csv:9,cy,w06-zzz,unknown question" in problems
@@ -58,7 +60,8 @@ def test_spreadsheet_formulas_in_student_text_are_neutralised(bank, tmp_path):
     run = BatchRun(bank, FakeJudge(), tmp_path)
     list(run.grade_all(run.pending(subs, False)))
     rejected = [Rejected("in:3", "+1+1", "-2", "unknown question")]
-    write_all(tmp_path, bank, run.finalize(subs), rejected)
+    run.finalize(subs)
+    write_all(tmp_path, bank, run.results(), rejected)
     for name in ("gradebook.csv", "problems.csv"):
         with (tmp_path / name).open() as handle:
             cells = [c for row in csv.reader(handle) for c in row]

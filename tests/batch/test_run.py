@@ -4,7 +4,7 @@ import json
 
 from tutor.batch.inputs import Submission
 from tutor.batch.outputs import write_all
-from tutor.batch.run import RESULTS, BatchRun, read_results
+from tutor.batch.run import RESULTS, BatchRun, valid_lines
 from tutor.decide import PlainHead, Thresholds
 from tutor.grader import grade
 from tutor.judges.fake import FakeJudge
@@ -18,7 +18,8 @@ def class_of(n: int) -> list[Submission]:
 def run_all(bank, out, subs, judge=None, retry=False):
     run = BatchRun(bank, judge or FakeJudge(), out)
     made = list(run.grade_all(run.pending(subs, retry)))
-    return made, run.finalize(subs)
+    run.finalize(subs)
+    return made, list(run.results())
 
 
 def test_results_have_top_level_fields_and_one_line_per_answer(bank, tmp_path):
@@ -54,10 +55,12 @@ def test_interrupted_run_resumes_without_loss_or_duplicates(bank, tmp_path):
         sink.write('{"key": "half a line')  # a crash mid-write
     made, broken_rows = run_all(bank, broken, subs)
     assert len(made) == 5  # the cut line is graded again, the three complete ones are not
-    assert len(read_results(broken / RESULTS)) == 8
+    assert len({row["key"] for _, _, row in valid_lines(broken / RESULTS)}) == 8
     write_all(straight, bank, straight_rows, [])
     write_all(broken, bank, broken_rows, [])
-    for name in (RESULTS, "gradebook.csv", "report.html", "feedback/s03.md"):
+    feedback = [f"feedback/{f.name}" for f in (straight / "feedback").iterdir()]
+    assert len(feedback) == 4
+    for name in (RESULTS, "gradebook.csv", "report.html", *feedback):
         assert (broken / name).read_bytes() == (straight / name).read_bytes(), name
 
 
@@ -84,8 +87,8 @@ def test_changed_decision_rule_regrades(bank, tmp_path):
     run_all(bank, tmp_path, subs)
     judge = FakeJudge()
     judge.head = PlainHead(Thresholds(key_point=0.9))  # another decision rule → another cache key
-    assert len(BatchRun(bank, judge, tmp_path).pending(subs, False)) == 2
-    assert len(BatchRun(bank, FakeJudge(), tmp_path).pending(subs, False)) == 0
+    assert len(list(BatchRun(bank, judge, tmp_path).pending(subs, False))) == 2
+    assert list(BatchRun(bank, FakeJudge(), tmp_path).pending(subs, False)) == []
 
 
 def test_grades_match_the_single_answer_path(bank, tmp_path):

@@ -1,16 +1,22 @@
 """`tutor grade`, end to end: read, grade what is not done yet, write every output."""
 
+import fcntl
 import sys
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from tutor.bank import Bank
-from tutor.batch.inputs import Rejected, read_submissions
+from tutor.batch.inputs import Inputs
 from tutor.batch.outputs import write_all
 from tutor.batch.run import BatchRun, answers_per_minute, progress_bar
+from tutor.console import safe_line
 from tutor.errors import TutorError
+
+LOCK = ".tutor-grade.lock"
 
 
 @dataclass(frozen=True)
@@ -29,23 +35,47 @@ class Summary:
 
 def grade_submissions(bank: Bank, load_judge: Callable, targets: list[Path], out: Path,
                       concurrency: int = 1, retry_errors: bool = False) -> Summary:
+    _check_paths(targets, out)
+    out.mkdir(parents=True, exist_ok=True)
+    with locked(out):
+        inputs = Inputs(bank, targets)
+        for item in inputs.rejected:
+            print(f"tutor: skipped {safe_line(item.source)}: {safe_line(item.reason)}", file=sys.stderr)
+        run = BatchRun(bank, load_judge(), out, concurrency=concurrency)
+        todo = sum(1 for _ in run.pending(inputs.submissions(), retry_errors))
+        start = time.perf_counter()
+        with progress_bar() as progress:
+            made = Counter(line["status"] for line in
+                           run.grade_all(run.pending(inputs.submissions()), progress, todo))
+        seconds = time.perf_counter() - start
+        run.finalize(inputs.submissions())
+        final: Counter = Counter()
+        write_all(out, bank, _counted(run.results(), final), inputs.rejected)
+    failed = final.total() - final["graded"] + len(inputs.rejected)
+    return Summary(made["graded"], failed, inputs.count - todo, made.total(), seconds)
+
+
+def _check_paths(targets: list[Path], out: Path) -> None:
     missing = [p for p in targets if not p.exists()]
     if missing:
         raise TutorError(f"{missing[0]}: no such file or folder")
-    rows = read_submissions(bank, targets)
-    rejected = [r for r in rows if isinstance(r, Rejected)]
-    subs = [r for r in rows if not isinstance(r, Rejected)]
-    for item in rejected:
-        print(f"tutor: skipped {item.source}: {item.reason}", file=sys.stderr)
-    out.mkdir(parents=True, exist_ok=True)
-    run = BatchRun(bank, load_judge(), out, concurrency=concurrency)
-    todo = run.pending(subs, retry_errors)
-    start = time.perf_counter()
-    with progress_bar() as progress:
-        made = list(run.grade_all(todo, progress))
-    seconds = time.perf_counter() - start
-    final = run.finalize(subs)
-    write_all(out, bank, final, rejected)
-    failed = sum(r["status"] != "graded" for r in final) + len(rejected)
-    graded = sum(r["status"] == "graded" for r in made)
-    return Summary(graded, failed, len(subs) - len(todo), len(made), seconds)
+    if out.exists() and not out.is_dir():
+        raise TutorError(f"{out}: --out must be a folder, and this is a file")
+
+
+def _counted(rows: Iterable[dict], statuses: Counter) -> Iterator[dict]:
+    for row in rows:
+        statuses[row["status"]] += 1
+        yield row
+
+
+@contextmanager
+def locked(out: Path) -> Iterator[None]:
+    """One `tutor grade` per --out at a time: a second run would grade everything again."""
+    with (out / LOCK).open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise TutorError(f"{out}: another `tutor grade` is writing to this folder; "
+                             "wait for it to finish or choose another --out") from None
+        yield

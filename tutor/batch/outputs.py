@@ -1,8 +1,11 @@
 """What a batch leaves in --out: gradebook.csv, feedback/*.md, problems.csv, report.html."""
 
 import csv
+import hashlib
+import heapq
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -12,27 +15,57 @@ from tutor.batch.inputs import Rejected
 from tutor.feedback import doubt_lines
 from tutor.grade import Band, Grade, Outcome
 
+UNSAFE_IN_MARKDOWN = re.compile(r"([\\`*_\[\]()<>!#&|~])")
+NAME_BYTES = 60  # the readable part of a feedback file name; with the hash, well under 100 bytes
 
-def _safe_name(student: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", student).strip("._") or "student"
+
+def md_text(text: object) -> str:
+    """Learner text made inert inside one Markdown line: no HTML, links, images or emphasis."""
+    return UNSAFE_IN_MARKDOWN.sub(r"\\\1", " ".join(str(text).split()))
 
 
-def write_gradebook(path: Path, bank: Bank, rows: list[dict]) -> None:
-    questions = [r.id for r in bank.rubrics if any(row["question_id"] == r.id for row in rows)]
-    scores: dict[str, dict[str, float | None]] = defaultdict(dict)
-    review: dict[str, list[str]] = defaultdict(list)
-    for row in rows:
-        scores[row["student"]][row["question_id"]] = row["score"]
-        if row["grade"].get("review"):
-            review[row["student"]].append(row["question_id"])
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["student", *questions, "total", "needs review"])
-        for student in sorted(scores):
-            cells = [scores[student].get(q) for q in questions]
-            total = round(sum(c for c in cells if c is not None), 3)
-            writer.writerow([csv_cell(student), *("" if c is None else f"{c:.3f}" for c in cells),
-                             f"{total:.3f}", " ".join(review[student])])
+def feedback_name(student: str) -> str:
+    """A file name no other student gets: a readable, bounded slug and a hash of the exact name
+    (so "a/b", "a b" and "a_b", or "Ann" and "ann" on a case-blind disk, stay apart)."""
+    slug = re.sub(r"[^\w-]+", "_", student).strip("_-")
+    slug = slug.encode()[:NAME_BYTES].decode(errors="ignore") or "student"
+    digest = hashlib.sha256(student.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    return f"{slug}-{digest}.md"
+
+
+class Gradebook:
+    """Students × questions, total, status and the questions to review: one small cell per answer."""
+
+    def __init__(self, bank: Bank):
+        self.bank = bank
+        self.scores: dict[str, dict[str, float | None]] = defaultdict(dict)
+        self.review: dict[str, list[str]] = defaultdict(list)
+
+    def add(self, row: dict, grade: Grade) -> None:
+        self.scores[row["student"]][row["question_id"]] = row["score"]
+        if grade.review:
+            self.review[row["student"]].append(row["question_id"])
+
+    def write(self, path: Path) -> None:
+        present = {q for own in self.scores.values() for q in own}
+        questions = [r.id for r in self.bank.rubrics if r.id in present]
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["student", *questions, "total", "status", "needs review"])
+            for student in sorted(self.scores):
+                cells = [self.scores[student].get(q) for q in questions]
+                writer.writerow([csv_cell(student), *("" if c is None else f"{c:.3f}" for c in cells),
+                                 *self._total_and_status(self.scores[student].values()),
+                                 " ".join(self.review[student])])
+
+    @staticmethod
+    def _total_and_status(scores) -> tuple[str, str]:
+        """No graded answer: no total (not 0); some ungraded: the total of the graded ones."""
+        graded = [s for s in scores if s is not None]
+        missing = len(scores) - len(graded)
+        if not graded:
+            return "", "ungraded"
+        return f"{round(sum(graded), 3):.3f}", f"{missing} ungraded" if missing else "graded"
 
 
 def csv_cell(value: object) -> str:
@@ -41,89 +74,146 @@ def csv_cell(value: object) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def write_problems(path: Path, rejected: list[Rejected], rows: list[dict]) -> None:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["source", "student", "question", "problem"])
+class Problems:
+    """problems.csv: rejected rows first, then every answer that was not graded or was empty."""
+
+    def __init__(self, path: Path, rejected: list[Rejected]):
+        self.handle = path.open("w", newline="", encoding="utf-8")
+        self.writer = csv.writer(self.handle)
+        self.writer.writerow(["source", "student", "question", "problem"])
         for item in rejected:
-            writer.writerow(map(csv_cell, [item.source, item.student, item.question[:80], item.reason]))
-        for row in rows:
-            grade = Grade.model_validate(row["grade"])
-            if grade.status == "ungraded":
-                problem = grade.reason or ""
-            elif not row["answer"].strip():
-                problem = "empty answer"
-            else:
-                continue
-            writer.writerow(map(csv_cell, [row["source"], row["student"], row["question_id"], problem]))
+            self._write(item.source, item.student, item.question[:80], item.reason)
+
+    def add(self, row: dict, grade: Grade) -> None:
+        if grade.status == "ungraded":
+            self._write(row["source"], row["student"], row["question_id"], grade.reason or "")
+        elif not row["answer"].strip():
+            self._write(row["source"], row["student"], row["question_id"], "empty answer")
+
+    def _write(self, *cells: str) -> None:
+        self.writer.writerow(map(csv_cell, cells))
+
+    def close(self) -> None:
+        self.handle.close()
 
 
-def _feedback_block(bank: Bank, row: dict) -> list[str]:
-    rubric, grade = bank.get(row["question_id"]), Grade.model_validate(row["grade"])
+def _feedback_block(bank: Bank, row: dict, grade: Grade) -> list[str]:
+    rubric = bank.get(row["question_id"])
     lines = [f"## {rubric.id}: {rubric.question}", ""]
     if grade.status == "ungraded":
-        return lines + [f"Could not grade: {grade.reason}", ""]
+        return lines + [f"Could not grade: {md_text(grade.reason or '')}", ""]
     lines.append(f"Score {grade.score:.2f} ({grade.band.value})")
-    lines += [f"- note: {n}" for n in grade.notices]
+    lines += [f"- note: {md_text(n)}" for n in grade.notices]
     lines += [f"- {line}" for line in doubt_lines(grade)]
     for v in grade.verdicts:
         if v.outcome == Outcome.HIT:
-            lines.append(f"- ✓ {v.claim}" + (f" — you wrote “{v.evidence}”" if v.evidence else ""))
+            lines.append(f"- ✓ {v.claim}" + (f" — you wrote “{md_text(v.evidence)}”" if v.evidence else ""))
         elif v.outcome in (Outcome.MISS, Outcome.WRONG):
-            extra = f" → {v.detail}" if v.detail else ""
+            extra = f" → {md_text(v.detail)}" if v.detail else ""
             lines.append(f"- ✗ {'wrong' if v.outcome == Outcome.WRONG else 'missing'}: {v.claim}{extra}")
     if grade.missed():
         lines += [f"- re-read explainer {ref.label}" for ref in rubric.refs]
     return lines + [""]
 
 
-def write_feedback(folder: Path, bank: Bank, rows: list[dict]) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    by_student: dict[str, list[dict]] = defaultdict(list)
-    for row in rows:
-        by_student[row["student"]].append(row)
-    for student, own in by_student.items():
-        lines = [f"# Feedback for {student}", ""]
-        for row in own:
-            lines += _feedback_block(bank, row)
-        (folder / f"{_safe_name(student)}.md").write_text("\n".join(lines), encoding="utf-8")
+class Feedback:
+    """feedback/<name>.md per student, appended answer by answer (rows of one student may be
+    far apart in the input); a student's file is started afresh on each run."""
+
+    def __init__(self, folder: Path, bank: Bank):
+        self.folder, self.bank = folder, bank
+        self.started: set[str] = set()
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def add(self, row: dict, grade: Grade) -> None:
+        student = row["student"]
+        mode = "a" if student in self.started else "w"
+        with (self.folder / feedback_name(student)).open(mode, encoding="utf-8") as handle:
+            if mode == "w":
+                handle.write(f"# Feedback for {md_text(student)}\n\n")
+            handle.write("\n".join(_feedback_block(self.bank, row, grade)) + "\n")
+        self.started.add(student)
 
 
-def report_data(bank: Bank, rows: list[dict]) -> dict:
-    graded = [(r, Grade.model_validate(r["grade"])) for r in rows if r["status"] == "graded"]
-    bins = [0] * 10
-    for _, g in graded:
-        bins[min(9, int(g.score * 10))] += 1
-    per_question: dict[str, list[float]] = defaultdict(list)
-    missed: Counter = Counter()
-    sections: Counter = Counter()
-    for row, g in graded:
-        per_question[row["question_id"]].append(g.score)
-        for v in g.missed():
-            missed[(row["question_id"], v.claim)] += 1
-            for ref in bank.get(row["question_id"]).refs:
-                sections[ref.label] += 1
-    means = [(qid, sum(s) / len(s), len(s)) for qid, s in per_question.items()]
-    lowest = sorted(graded, key=lambda pair: pair[1].score)[:10]
-    bands = Counter(g.band.value for _, g in graded)
-    # most doubtful first: checking in this order finds the most wrong bands per answer read
-    to_review = sorted(((r, g) for r, g in graded if g.review),
-                       key=lambda pair: pair[1].band_probability or 0.0)  # None: not flagged
-    return {"bins": bins, "means": sorted(means, key=lambda m: m[1]), "missed": missed.most_common(12),
-            "sections": sections.most_common(8), "lowest": [(r, g) for r, g in lowest],
-            "to_review": to_review,
-            "bands": [(b.value, bands[b.value]) for b in Band], "count": len(graded),
-            "ungraded": len(rows) - len(graded), "questions": {r.id: r.question for r in bank.rubrics}}
+class Report:
+    """report.html from running totals and a few bounded lists, not from every row."""
+
+    def __init__(self, bank: Bank):
+        self.bank = bank
+        self.bins = [0] * 10
+        self.per_question: dict[str, list[float]] = defaultdict(lambda: [0.0, 0])  # sum, count
+        self.missed: Counter = Counter()
+        self.sections: Counter = Counter()
+        self.bands: Counter = Counter()
+        self.lowest: list[tuple] = []  # heap of (-score, order, row, grade): the highest goes first
+        self.to_review: list[tuple] = []  # heap of (-band probability, order, row, grade)
+        self.review_count = self.ungraded = self.order = 0
+
+    def add(self, row: dict, grade: Grade) -> None:
+        self.order += 1
+        if grade.status != "graded":
+            self.ungraded += 1
+            return
+        self.bins[min(9, int(grade.score * 10))] += 1
+        self.bands[grade.band.value] += 1
+        totals = self.per_question[row["question_id"]]
+        totals[0], totals[1] = totals[0] + grade.score, totals[1] + 1
+        self._count_missed(row["question_id"], grade)
+        _keep_smallest(self.lowest, LOWEST, (-grade.score, -self.order, row, grade))
+        if grade.review:
+            self.review_count += 1
+            # most doubtful first: checking in this order finds the most wrong bands per answer read
+            sure = grade.band_probability or 0.0  # None: not flagged
+            _keep_smallest(self.to_review, TO_REVIEW, (-sure, -self.order, row, grade))
+
+    def _count_missed(self, question_id: str, grade: Grade) -> None:
+        for v in grade.missed():
+            self.missed[(question_id, v.claim)] += 1
+            for ref in self.bank.get(question_id).refs:
+                self.sections[ref.label] += 1
+
+    def data(self) -> dict:
+        means = [(qid, total / n, n) for qid, (total, n) in self.per_question.items()]
+        return {"bins": self.bins, "means": sorted(means, key=lambda m: m[1]),
+                "missed": self.missed.most_common(12), "sections": self.sections.most_common(8),
+                "lowest": _in_order(self.lowest), "to_review": _in_order(self.to_review),
+                "review_count": self.review_count,
+                "bands": [(b.value, self.bands[b.value]) for b in Band], "count": sum(self.bands.values()),
+                "ungraded": self.ungraded, "questions": {r.id: r.question for r in self.bank.rubrics}}
+
+    def write(self, path: Path) -> None:
+        env = Environment(loader=PackageLoader("tutor.batch", "templates"),
+                          autoescape=select_autoescape(["html", "j2"]))
+        path.write_text(env.get_template("report.html.j2").render(**self.data()), encoding="utf-8")
 
 
-def write_report(path: Path, bank: Bank, rows: list[dict]) -> None:
-    env = Environment(loader=PackageLoader("tutor.batch", "templates"),
-                      autoescape=select_autoescape(["html", "j2"]))
-    path.write_text(env.get_template("report.html.j2").render(**report_data(bank, rows)), encoding="utf-8")
+LOWEST, TO_REVIEW = 10, 200  # rows the report lists; the gradebook names every row to review
 
 
-def write_all(out: Path, bank: Bank, rows: list[dict], rejected: list[Rejected]) -> None:
-    write_gradebook(out / "gradebook.csv", bank, rows)
-    write_problems(out / "problems.csv", rejected, rows)
-    write_feedback(out / "feedback", bank, rows)
-    write_report(out / "report.html", bank, rows)
+def _keep_smallest(heap: list[tuple], size: int, item: tuple) -> None:
+    """Keep the `size` items that sort first, in a heap whose root is the one to drop next.
+    Items arrive as (-key, -order, …), so the heap root is the largest (key, order)."""
+    if len(heap) < size:
+        heapq.heappush(heap, item)
+    elif item[:2] > heap[0][:2]:
+        heapq.heapreplace(heap, item)
+
+
+def _in_order(heap: list[tuple]) -> list[tuple[dict, Grade]]:
+    """(row, grade) by key, then input order, as a full sort would give."""
+    return [(row, grade) for _, _, row, grade in sorted(heap, key=lambda item: (-item[0], -item[1]))]
+
+
+def write_all(out: Path, bank: Bank, rows: Iterable[dict], rejected: list[Rejected]) -> None:
+    """Every output from one pass over the results; each row's grade is parsed once."""
+    book, feedback, report = Gradebook(bank), Feedback(out / "feedback", bank), Report(bank)
+    problems = Problems(out / "problems.csv", rejected)
+    try:
+        for row in rows:
+            grade = Grade.model_validate(row["grade"])
+            for sink in (book, problems, feedback, report):
+                sink.add(row, grade)
+    finally:
+        problems.close()
+    book.write(out / "gradebook.csv")
+    report.write(out / "report.html")

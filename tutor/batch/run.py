@@ -5,15 +5,18 @@ version, model, thresholds). A re-run skips every key already in results.jsonl,
 so a killed batch resumes where it stopped, an unchanged batch costs nothing,
 and no row is ever written twice. At the end the file is rewritten in input
 order, so an interrupted-and-resumed run ends byte-identical to a straight one.
+Inputs and results are streamed: memory stays flat as a class grows.
 """
 
 import hashlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
+from typing import BinaryIO
 
 from rich.progress import (
     BarColumn,
@@ -32,6 +35,7 @@ from tutor.grader import grade
 from tutor.judging import ReliableJudge
 
 RESULTS = "results.jsonl"
+WINDOW = 512  # answers read ahead and reordered at a time
 
 
 def cache_key(sub: Submission, rubric_version: str, judge: ReliableJudge) -> str:
@@ -49,17 +53,21 @@ def result_line(key: str, sub: Submission, result: Grade) -> dict:
             "grade": result.model_dump(mode="json")}
 
 
-def read_results(path: Path) -> dict[str, dict]:
-    """Lines already written; a line cut short by a crash is ignored (and re-graded)."""
-    done: dict[str, dict] = {}
-    if path.exists():
-        for line in path.read_text(encoding="utf-8").splitlines():
+def valid_lines(path: Path) -> Iterator[tuple[int, bytes, dict]]:
+    """(offset, line, row) of each complete line; a line cut short by a crash is skipped
+    (and so graded again). Read as a stream: results are never held whole in memory."""
+    if not path.exists():
+        return
+    with path.open("rb") as handle:
+        offset = 0
+        for line in handle:
             try:
                 row = json.loads(line)
-                done[row["key"]] = row
-            except (ValueError, KeyError, TypeError):
-                continue
-    return done
+                if isinstance(row, dict) and isinstance(row.get("key"), str):
+                    yield offset, line.rstrip(b"\n") + b"\n", row
+            except ValueError:
+                pass
+            offset += len(line)
 
 
 def _end_cut_line(path: Path) -> None:
@@ -71,58 +79,91 @@ def _end_cut_line(path: Path) -> None:
                 handle.write(b"\n")
 
 
+def by_question(subs: Iterable[Submission], window: int = WINDOW) -> Iterator[list[Submission]]:
+    """Bounded windows, each with answers to the same question back to back (the local judge
+    reuses its prefix): grading order, without holding the class in memory."""
+    stream = iter(subs)
+    while chunk := list(islice(stream, window)):
+        yield sorted(chunk, key=lambda s: s.question_id)
+
+
+def one_line(exc: Exception) -> str:
+    return " ".join(f"{type(exc).__name__}: {exc}".split())
+
+
 @dataclass
 class BatchRun:
     bank: Bank
     judge: ReliableJudge
     out: Path
     concurrency: int = 1
+    done: set[str] | None = None  # keys already in results.jsonl, read once
 
     def key(self, sub: Submission) -> str:
         return cache_key(sub, self.bank.get(sub.question_id).version, self.judge)
 
-    def pending(self, subs: list[Submission], retry_errors: bool) -> list[Submission]:
-        done = read_results(self.out / RESULTS)
-        if retry_errors:
-            done = {k: v for k, v in done.items() if v["status"] == "graded"}
-            self._rewrite(list(done.values()))
-        todo = [s for s in subs if self.key(s) not in done]
-        # answers to the same question back to back: the local judge reuses its prefix
-        return sorted(todo, key=lambda s: s.question_id)
+    def pending(self, subs: Iterable[Submission], retry_errors: bool = False) -> Iterator[Submission]:
+        """The submissions not graded yet, lazily; `retry_errors` first drops failed results."""
+        if self.done is None:
+            if retry_errors:
+                self._rewrite(line for _, line, row in valid_lines(self.path) if row["status"] == "graded")
+            self.done = {row["key"] for _, _, row in valid_lines(self.path)}
+        done = self.done
+        return (s for s in subs if self.key(s) not in done)
 
-    def grade_all(self, todo: list[Submission], progress: Progress | None = None) -> Iterator[dict]:
+    @property
+    def path(self) -> Path:
+        return self.out / RESULTS
+
+    def grade_all(self, todo: Iterable[Submission], progress: Progress | None = None,
+                  total: int | None = None) -> Iterator[dict]:
         """Grade and append each result as soon as it exists; yields the lines."""
-        path = self.out / RESULTS
-        _end_cut_line(path)
-        with path.open("a", encoding="utf-8") as sink, ThreadPoolExecutor(self.concurrency) as pool:
-            task = progress.add_task("grading", total=len(todo)) if progress else None
-            results = pool.map(self._grade_one, todo)
-            for sub, result in zip(todo, results, strict=True):
-                line = result_line(self.key(sub), sub, result)
-                sink.write(json.dumps(line, ensure_ascii=False) + "\n")
-                sink.flush()
-                os.fsync(sink.fileno())
-                if progress:
-                    progress.advance(task)
-                yield line
+        _end_cut_line(self.path)
+        with self.path.open("a", encoding="utf-8") as sink, ThreadPoolExecutor(self.concurrency) as pool:
+            task = progress.add_task("grading", total=total) if progress else None
+            for window in by_question(todo):
+                for sub, result in zip(window, pool.map(self._grade_one, window), strict=True):
+                    line = result_line(self.key(sub), sub, result)
+                    sink.write(json.dumps(line, ensure_ascii=False) + "\n")
+                    sink.flush()
+                    os.fsync(sink.fileno())
+                    if progress:
+                        progress.advance(task)
+                    yield line
 
     def _grade_one(self, sub: Submission) -> Grade:
-        return grade(self.bank.get(sub.question_id), sub.answer, self.judge)
+        """One answer's grade; an unexpected failure costs that answer only (ungraded, with why)."""
+        rubric = self.bank.get(sub.question_id)
+        try:
+            return grade(rubric, sub.answer, self.judge)
+        except Exception as exc:  # noqa: BLE001 - one bad row never sinks the batch
+            return Grade.ungraded(rubric.id, one_line(exc), model=self.judge.name,
+                                  rubric_version=rubric.version, pointer=rubric.pointer)
 
-    def finalize(self, subs: list[Submission]) -> list[dict]:
+    def finalize(self, subs: Iterable[Submission]) -> None:
         """Keep exactly one current line per submission, in input order."""
-        done = read_results(self.out / RESULTS)
-        rows = [done[k] for k in dict.fromkeys(self.key(s) for s in subs) if k in done]
-        self._rewrite(rows)
-        return rows
+        self.done = None  # only `where` is needed now
+        where = {row["key"]: offset for offset, _, row in valid_lines(self.path)}
+        self.path.touch()
+        with self.path.open("rb") as source:
+            self._rewrite(_copy(source, where.pop(self.key(s), None)) for s in subs)
 
-    def _rewrite(self, rows: list[dict]) -> None:
-        path = self.out / RESULTS
-        temporary = path.with_suffix(".tmp")
-        with temporary.open("w", encoding="utf-8") as sink:
-            for row in rows:
-                sink.write(json.dumps(row, ensure_ascii=False) + "\n")
-        os.replace(temporary, path)
+    def results(self) -> Iterator[dict]:
+        """The result rows, streamed (after `finalize`: one per submission, in input order)."""
+        return (row for _, _, row in valid_lines(self.path))
+
+    def _rewrite(self, lines: Iterable[bytes | None]) -> None:
+        temporary = self.path.with_suffix(".tmp")
+        with temporary.open("wb") as sink:
+            sink.writelines(line for line in lines if line)
+        os.replace(temporary, self.path)
+
+
+def _copy(source: BinaryIO, offset: int | None) -> bytes | None:
+    if offset is None:
+        return None
+    source.seek(offset)
+    return source.readline().rstrip(b"\n") + b"\n"
 
 
 class RateColumn(ProgressColumn):
