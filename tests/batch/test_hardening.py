@@ -304,3 +304,13 @@ def test_peak_memory_grows_far_slower_than_the_class(bank, tmp_path, monkeypatch
     small, large = (traced_peak(bank, tmp_path / str(n), n) for n in (2000, 8000))
     # holding every row cost ~21 KB per extra row (42 MB → 167 MB); a few keys per row remain
     assert (large - small) / 6000 < 2000, (small, large)
+
+
+def test_an_out_folder_inside_the_submissions_folder_is_not_read_as_submissions(bank, tmp_path):
+    (tmp_path / "ann.md").write_text(f"## w06-thu-4\n{GOOD}\n")
+    out = tmp_path / "marks"
+    first = grade_submissions(bank, lambda: FakeJudge(), [tmp_path], out)
+    assert list((out / "feedback").glob("*.md"))  # Markdown files with headings, inside the folder
+    again = grade_submissions(bank, lambda: FakeJudge(), [tmp_path], out)
+    assert (first.failed, again.failed, again.skipped) == (0, 0, 1)
+    assert not (out / "problems.csv").exists() or table(out / "problems.csv") == []

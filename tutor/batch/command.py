@@ -38,7 +38,7 @@ def grade_submissions(bank: Bank, load_judge: Callable, targets: list[Path], out
     _check_paths(targets, out)
     out.mkdir(parents=True, exist_ok=True)
     with locked(out):
-        inputs = Inputs(bank, targets)
+        inputs = Inputs(bank, targets, skip=out)
         for item in inputs.rejected:
             print(f"tutor: skipped {safe_line(item.source)}: {safe_line(item.reason)}", file=sys.stderr)
         run = BatchRun(bank, load_judge(), out, concurrency=concurrency)

@@ -169,18 +169,21 @@ def read_markdown(bank: Bank, path: Path) -> Iterator[Row]:
 READERS = {".csv": read_csv, ".jsonl": read_jsonl, ".md": read_markdown}
 
 
-def submission_files(target: Path) -> list[Path]:
+def submission_files(target: Path, skip: Path | None = None) -> list[Path]:
     """A file, or every file under a folder and its subfolders (each is read or reported);
-    hidden files and folders (".DS_Store", ".git/") are not submissions."""
+    hidden files and folders (".DS_Store", ".git/") are not submissions, nor is anything in
+    `skip` (the batch's own --out, when it lies inside the submissions folder)."""
     if not target.is_dir():
         return [target]
+    outside = skip.resolve() if skip else None
     return sorted(p for p in target.rglob("*") if not p.is_dir()
-                  and not any(part.startswith(".") for part in p.relative_to(target).parts))
+                  and not any(part.startswith(".") for part in p.relative_to(target).parts)
+                  and (outside is None or outside not in p.resolve().parents))
 
 
-def iter_rows(bank: Bank, targets: list[Path]) -> Iterator[Row]:
+def iter_rows(bank: Bank, targets: list[Path], skip: Path | None = None) -> Iterator[Row]:
     """Every row of every file, in input order; a file named twice is read once."""
-    files = dict.fromkeys(p for target in targets for p in submission_files(target))
+    files = dict.fromkeys(p for target in targets for p in submission_files(target, skip))
     for path in files:
         yield from _read_one(bank, path)
 
@@ -208,13 +211,14 @@ class Inputs:
 
     bank: Bank
     targets: list[Path]
+    skip: Path | None = None  # the batch's --out: its feedback files are not submissions
     rejected: list[Rejected] = field(default_factory=list, init=False)
     count: int = field(default=0, init=False)  # submissions that count
     _latest: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         earlier: list[tuple[str, tuple[str, str]]] = []  # (source, key) of rows a later one replaces
-        for number, row in enumerate(iter_rows(self.bank, self.targets)):
+        for number, row in enumerate(iter_rows(self.bank, self.targets, self.skip)):
             if isinstance(row, Rejected):
                 self.rejected.append(row)
                 continue
@@ -231,7 +235,7 @@ class Inputs:
     def submissions(self) -> Iterator[Submission]:
         """The submissions that count, in input order (a row added to a file since the first
         pass is not among them)."""
-        for number, row in enumerate(iter_rows(self.bank, self.targets)):
+        for number, row in enumerate(iter_rows(self.bank, self.targets, self.skip)):
             if isinstance(row, Submission) and self._latest.get((row.student, row.question_id),
                                                                 (None,))[0] == number:
                 yield row
