@@ -106,6 +106,8 @@ def test_an_answer_made_only_of_questions_has_nothing_to_grade():
     "The cache grows with context or with concurrency, and with both it multiplies.",
     "Please note that decode reads all the weights for every token.",
     "Quantization can hurt math or code first.",
+    "The cache grows with the context, not the other way around.",
+    "Quantization saves memory, but it could be slower on some kernels.",
 ])
 def test_ordinary_claims_with_or_either_or_please_are_still_judged(claim):
     assert prepare(claim).text == claim
@@ -128,6 +130,10 @@ def test_sentences_end_at_cjk_full_stops_so_a_plea_takes_only_its_own_sentence()
     "Range comes from the exponent bits, or the mantissa, one of them.",
     "The cache grows with context length, or with the number of requests, I'm not 100% sure which.",
     "At long contexts it may or may not end up bigger than the weights.",
+    "I think prefill is the memory-bound one but it could be the other way around.",
+    "One is 5/10 and the other 8/7, I always mix up which is which.",
+    "One of the two keeps the fp32 range, probably bf16 but it could be fp16.",
+    "Prefill is compute-bound and decode memory-bound, or vice versa.",
 ])
 def test_more_open_choices_are_not_judged(hedge):
     assert prepare(hedge).unasserted == [hedge]

@@ -47,7 +47,11 @@ HEDGE = re.compile(
       \beither\b[^.;]{0,80}\bor\b
     | \bor\s+(maybe|perhaps|possibly|probably)\b
     | \bor\s+(it\s+)?(might|could|may)\s+be\b
-    | \bor\s+the\s+other\s+way\s+a?round\b
+    | \b(or|could\s+be|might\s+be|may\s+be)\s+the\s+other\s+way\s+a?round\b
+    | \bor\s+vice\s+versa\b
+    | \bwhich\s+is\s+which\b
+    | \bmix(ed)?\s+(them\s+|these\s+|those\s+)?up\b
+    | \bprobably\b[^.;]{0,40}\bbut\b[^.;]{0,20}\b(could|might|may)\b
     | \b(not\s+(100\s*%\s+|entirely\s+|totally\s+|quite\s+)?sure|unsure|can'?t\s+remember|don'?t\s+remember
         |can'?t\s+recall|don'?t\s+know|forget|forgot)\s+(if|whether|which)\b
     | \b(may|might|could)\s+or\s+(may|might|could)\s+not\b
