@@ -96,6 +96,14 @@ def test_questions_and_open_choices_assert_nothing_and_are_not_judged(unasserted
     assert any("asserts nothing" in n for n in prepared.notices)
 
 
+def test_a_hedge_takes_its_whole_sentence_across_semicolons():
+    hedged = ["one phase is compute-bound and the other memory-bound;",
+              "I'd guess prefill is the compute one but it might be the other way round."]
+    prepared = prepare("Decode makes one token per step. " + " ".join(hedged))
+    assert prepared.text == "Decode makes one token per step."
+    assert prepared.unasserted == hedged
+
+
 def test_an_answer_made_only_of_questions_has_nothing_to_grade():
     questions = "Isn't the KV cache per request? Doesn't it grow with context? Isn't GQA smaller?"
     assert prepare(questions).contentless

@@ -17,6 +17,7 @@ MIN_WORDS = 3
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’_-]*")
 LIST_SEPARATORS = re.compile(r"[,;\n/|]+")
 SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|(?<=[。！？；])|\n+")
+FULL_STOP = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])|\n+")  # sentences, not clauses
 STEERING = re.compile(
     r"""
       \b(ignore|disregard|forget|override)\b.{0,40}\b(rubric|instruction|previous|above|rule|grader|prompt|system)
@@ -95,19 +96,23 @@ def _truncate(text: str, max_words: int) -> tuple[str, bool]:
 
 
 def asserts(sentence: str) -> bool:
-    """Whether a sentence claims something: a question or a hedge between alternatives does not."""
+    """Whether a sentence claims something: a question or a hedge between alternatives does not.
+    A hedge takes its whole sentence: in "one phase is compute-bound and the other memory-bound;
+    I think prefill is the memory one but it could be the other way round" nothing is asserted."""
     return not sentence.rstrip().endswith(("?", "？")) and not HEDGE.search(sentence)
 
 
 def prepare(answer: str, max_words: int = MAX_WORDS) -> PreparedAnswer:
     text, cut = _truncate(answer.strip(), max_words)
     kept, removed, unasserted = [], [], []
-    for sentence in split_sentences(text):
-        plea, content = _split_plea(sentence)
-        if plea:
-            removed.append(plea)
-        if content:
-            (kept if asserts(content) else unasserted).append(content)
+    for sentence in FULL_STOP.split(text):
+        committed = asserts(sentence)
+        for clause in split_sentences(sentence):
+            plea, content = _split_plea(clause)
+            if plea:
+                removed.append(plea)
+            if content:
+                (kept if committed and asserts(content) else unasserted).append(content)
     prepared = PreparedAnswer(text="\n".join(kept), sentences=kept, removed=removed, unasserted=unasserted)
     if cut:
         prepared.notices.append(f"Your answer was cut to its first {max_words} words for grading.")
