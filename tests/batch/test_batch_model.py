@@ -9,6 +9,7 @@ from statistics import mean
 import pytest
 
 from tests.batch.classgen import write_class
+from tutor.batch.outputs import feedback_name
 
 pytestmark = pytest.mark.model
 
@@ -55,7 +56,7 @@ def test_gradebook_totals_equal_the_sum_of_results(graded_class):
 def test_feedback_and_report(graded_class):
     out, _, _ = graded_class
     assert len(list((out / "feedback").glob("*.md"))) == 30
-    feedback = (out / "feedback" / "student00.md").read_text()
+    feedback = (out / "feedback" / feedback_name("student00")).read_text()
     assert feedback.startswith("# Feedback for student00") and "Score " in feedback
     page = (out / "report.html").read_text()
     assert "<script>" not in page and "&lt;script&gt;alert(" in page
