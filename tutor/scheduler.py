@@ -5,7 +5,7 @@ from datetime import datetime
 from fsrs import Card, Rating, Scheduler
 
 from tutor.bank import Bank
-from tutor.grade import Grade
+from tutor.grade import Band, Grade
 from tutor.history import History, now
 from tutor.rubric import Rubric
 
@@ -15,9 +15,10 @@ _SCHEDULER = Scheduler(enable_fuzzing=False)  # fuzzing off: the same history gi
 def rating_for(grade: Grade) -> Rating:
     """fail → Again, partial → Hard, full → Good (Easy from 0.95)."""
     score = grade.score or 0.0
-    if score < 0.3:
+    band = Band.of(score)
+    if band == Band.FAIL:
         return Rating.Again
-    if score < 0.8:
+    if band == Band.PARTIAL:
         return Rating.Hard
     return Rating.Easy if score >= 0.95 else Rating.Good
 

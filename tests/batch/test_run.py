@@ -82,7 +82,7 @@ def test_retry_errors_regrades_only_failed_rows(bank, tmp_path):
     assert all(r["status"] == "graded" for r in rows) and len(rows) == 6
 
 
-def test_changed_decision_rule_regrades(bank, tmp_path):
+def test_a_changed_decision_rule_puts_every_answer_back_in_the_queue(bank, tmp_path):
     subs = class_of(1)
     run_all(bank, tmp_path, subs)
     judge = FakeJudge()

@@ -173,8 +173,10 @@ class Report:
                 self.sections[ref.label] += 1
 
     def data(self) -> dict:
-        means = [(qid, total / n, n) for qid, (total, n) in self.per_question.items()]
-        return {"bins": self.bins, "means": sorted(means, key=lambda m: m[1]),
+        means = [(qid, total / n, n, Band.of(total / n).value)
+                 for qid, (total, n) in self.per_question.items()]
+        bins = [(n, Band.of(i / 10).value) for i, n in enumerate(self.bins)]  # a bin's band: its low edge
+        return {"bins": bins, "peak": max(self.bins) or 1, "means": sorted(means, key=lambda m: m[1]),
                 "missed": self.missed.most_common(12), "sections": self.sections.most_common(8),
                 "lowest": _in_order(self.lowest), "to_review": _in_order(self.to_review),
                 "review_count": self.review_count,
