@@ -66,3 +66,27 @@ def test_non_transient_errors_are_not_retried():
     with pytest.raises(TutorError, match="not found"):
         ReliableJudge(Broken(), retries=3, backoff=0).judge(REQUEST)
     assert Broken.calls == 1
+
+
+def test_every_backend_keeps_the_judge_contract():
+    from tutor.judges import BACKENDS, backend_class
+
+    for name in BACKENDS:
+        backend = backend_class(name)
+        members = ("from_settings", "warm", "judge")
+        assert all(callable(getattr(backend, member, None)) for member in members), name
+
+
+def test_the_backend_the_settings_name_is_built_from_them(monkeypatch, tmp_path):
+    from tutor.config import load_settings
+    from tutor.judges.openai_api import OpenAIJudge
+    from tutor.judging import judge_from_settings
+
+    monkeypatch.setenv("TUTOR_HOME", str(tmp_path))
+    settings, _ = load_settings({"backend": "fake"})
+    assert isinstance(judge_from_settings(settings).inner, FakeJudge)
+    settings, _ = load_settings({"backend": "openai", "model": "m", "base_url": "http://127.0.0.1:9/v1",
+                                 "timeout": 7, "concurrency": 3})
+    inner = judge_from_settings(settings).inner
+    assert isinstance(inner, OpenAIJudge)
+    assert (inner.name, inner.client.timeout, inner.concurrency) == ("m", 7, 3)

@@ -55,16 +55,9 @@ class State:
         return judge
 
     def judge(self):
-        from tutor.judging import make_judge
+        from tutor.judging import judge_from_settings
 
-        s = self.settings
-        if s.backend == "local":
-            return make_judge("local", model_path=model_store.resolve(s.model), head=s.head)
-        if s.backend == "openai":
-            key = s.api_key.get_secret_value() if s.api_key else None
-            return make_judge("openai", model=s.model, base_url=s.base_url, api_key=key,
-                              timeout=s.timeout, concurrency=s.concurrency)
-        return make_judge(s.backend)
+        return judge_from_settings(self.settings)
 
 
 @app.callback()

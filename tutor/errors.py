@@ -22,3 +22,10 @@ class TutorError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+class TransientJudgeError(TutorError):
+    """A judge failure worth retrying (rate limit, 5xx, dropped connection)."""
+
+    def __init__(self, message: str):
+        super().__init__(message, ExitCode.BACKEND)

@@ -2,20 +2,19 @@
 
 import logging
 import time
+from typing import TYPE_CHECKING
 
 from tutor.decide import Head
-from tutor.errors import ExitCode, TutorError
+from tutor.errors import ExitCode, TransientJudgeError, TutorError
 from tutor.judges import backend_class
 from tutor.judges.base import Judge, JudgeRequest, Signals
 
+if TYPE_CHECKING:
+    from tutor.config import Settings
+
+__all__ = ["ReliableJudge", "TransientJudgeError", "judge_from_settings", "make_judge"]
+
 log = logging.getLogger("tutor.judge")
-
-
-class TransientJudgeError(TutorError):
-    """A failure worth retrying (rate limit, 5xx, dropped connection)."""
-
-    def __init__(self, message: str):
-        super().__init__(message, ExitCode.BACKEND)
 
 
 class ReliableJudge:
@@ -41,9 +40,7 @@ class ReliableJudge:
 
     def warm(self) -> None:
         """Do the backend's one-off work (loading, checking the server) ahead of time."""
-        warm = getattr(self.inner, "warm", None)
-        if warm:
-            self._with_retries(warm)
+        self._with_retries(self.inner.warm)
 
     def forget(self) -> None:
         """Drop cached results, so the next requests really reach the backend (re-run checks)."""
@@ -70,4 +67,10 @@ class ReliableJudge:
 
 
 def make_judge(backend: str = "local", **options) -> ReliableJudge:
+    """A backend built from explicit options (tests, scripts)."""
     return ReliableJudge(backend_class(backend)(**options))
+
+
+def judge_from_settings(settings: "Settings") -> ReliableJudge:
+    """The backend the settings name, built by the backend itself from them."""
+    return ReliableJudge(backend_class(settings.backend).from_settings(settings))

@@ -9,6 +9,7 @@ from tutor import paths
 if TYPE_CHECKING:
     import numpy as np
 
+    from tutor.config import Settings
     from tutor.decide import Head
 
 
@@ -34,9 +35,24 @@ class Signals:
 
 
 class Judge(Protocol):
+    """What every backend promises its callers.
+
+    Thread safety: `judge` and `warm` may be called from several threads at once (batch
+    workers, a session warming the model while the learner types); a backend that cannot
+    run requests in parallel serialises them itself (the local llama.cpp context does)."""
+
     name: str  # the model, for grades and caches
     mode: str  # "logprobs" or "structured"
     head: "Head"  # how this backend's signals become calibrated probabilities
+
+    @classmethod
+    def from_settings(cls, settings: "Settings") -> "Judge":
+        """The backend built from the effective settings (`tutor.config.Settings`)."""
+        ...
+
+    def warm(self) -> None:
+        """The one-off work (loading the model, checking the server) done now; idempotent."""
+        ...
 
     def judge(self, request: JudgeRequest) -> list[Signals]:
         """The model's signals for each claim, in order."""

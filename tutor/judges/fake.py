@@ -29,6 +29,13 @@ class FakeJudge:
         self.requests: list[JudgeRequest] = []
         self.prompts: list[list[dict[str, str]]] = []
 
+    @classmethod
+    def from_settings(cls, settings) -> "FakeJudge":
+        return cls()
+
+    def warm(self) -> None:
+        """Nothing to load."""
+
     def enqueue(self, *probabilities: float) -> "FakeJudge":
         self.queue.extend(probabilities)
         return self

@@ -168,6 +168,12 @@ class LocalJudge:
         self._eval(tokens)
         return self._signals()
 
+    @classmethod
+    def from_settings(cls, settings) -> "LocalJudge":
+        from tutor.model_store import resolve
+
+        return cls(resolve(settings.model), head=settings.head)
+
     def warm(self) -> None:
         """Evaluate the shared instructions now (e.g. while the learner is typing)."""
         tokens = self.tokens_for(JudgeRequest("q", "a", ("c",)), "c")[: self.system_length]

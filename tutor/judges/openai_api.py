@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 from tutor.decide import PlainHead
-from tutor.errors import ExitCode, TutorError
+from tutor.errors import ExitCode, TransientJudgeError, TutorError
 from tutor.judges.base import JudgeRequest, Signals, messages_for
 
 log = logging.getLogger("tutor.judge")
@@ -49,6 +49,12 @@ class OpenAIJudge:
         self.mode = "logprobs"
         self.head = PlainHead()  # an API gives top logprobs only: thresholds on P(yes)
         self._model_checked = False
+
+    @classmethod
+    def from_settings(cls, settings) -> "OpenAIJudge":
+        key = settings.api_key.get_secret_value() if settings.api_key else None
+        return cls(model=settings.model, base_url=settings.base_url, api_key=key,
+                   timeout=settings.timeout, concurrency=settings.concurrency)
 
     def warm(self) -> None:
         """Fail early and clearly: the server is reachable and serves this model."""
@@ -95,8 +101,6 @@ class OpenAIJudge:
     def _request(self, method, **kwargs):
         """One API call, its failures mapped to one-line errors (transient ones are retried)."""
         import openai
-
-        from tutor.judging import TransientJudgeError
 
         try:
             return method(**kwargs)
