@@ -1,8 +1,8 @@
-# `make ask` and `make test` install first (idempotent: a second run takes seconds).
+# `make ask` and `make test` install first (idempotent: when nothing changed it is silent and instant).
 .PHONY: install ask test lint
 
 install:
-	scripts/install.sh
+	@scripts/install.sh
 
 ask: install
 	.venv/bin/tutor ask $(Q)

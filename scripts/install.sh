@@ -20,6 +20,18 @@ if [ -z "${CMAKE_ARGS:-}" ]; then
 fi
 export CMAKE_ARGS
 
+# Nothing changed since the last complete install (same pyproject.toml, this script, build
+# flags; the package and llama_cpp import; the model is there and was verified): done, silently.
+STAMP=.venv/.tutor-install
+key=$(cat pyproject.toml "$0" | sha256sum | cut -c1-16)-$(printf '%s %s' "$LLAMA_VERSION" "$CMAKE_ARGS" | sha256sum | cut -c1-16)
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$key" ] && .venv/bin/python -c "
+import sys, llama_cpp, tutor
+from tutor import model_store
+sys.exit(0 if model_store.is_installed(model_store.MODELS['default']) else 1)" 2>/dev/null; then
+  exit 0
+fi
+rm -f "$STAMP"
+
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 PIP=(.venv/bin/python -m pip --disable-pip-version-check --quiet)
 "${PIP[@]}" install --upgrade pip
@@ -36,3 +48,4 @@ fi
 
 "${PIP[@]}" install -e ".[dev,server]"
 .venv/bin/tutor model install
+echo "$key" > "$STAMP"
