@@ -7,8 +7,11 @@ install:
 ask: install
 	.venv/bin/tutor ask $(Q)
 
-test: install
-	.venv/bin/pytest
+# lint and types, then the fast tier (no model: a failure shows in a minute), then the model tier
+test: install lint
+	.venv/bin/pytest -m "not model"
+	.venv/bin/pytest -m model
 
-lint:
+lint: install
 	.venv/bin/ruff check tutor tests evals
+	.venv/bin/mypy

@@ -104,7 +104,9 @@ def asserts(sentence: str) -> bool:
 
 def prepare(answer: str, max_words: int = MAX_WORDS) -> PreparedAnswer:
     text, cut = _truncate(answer.strip(), max_words)
-    kept, removed, unasserted = [], [], []
+    kept: list[str] = []
+    removed: list[str] = []
+    unasserted: list[str] = []
     for sentence in FULL_STOP.split(text):
         committed = asserts(sentence)
         for clause in split_sentences(sentence):

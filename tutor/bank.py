@@ -173,7 +173,9 @@ def rubric_files(targets: Iterable[Path]) -> list[Path]:
 
 def check_files(targets: Iterable[Path]) -> tuple[list[Rubric], list[Problem]]:
     """Validate every file; also flag ids used by two files."""
-    rubrics, problems, seen = [], [], {}
+    rubrics: list[Rubric] = []
+    problems: list[Problem] = []
+    seen: dict[str, Path] = {}
     for path in rubric_files(targets):
         rubric, found = parse_rubric(path)
         problems.extend(found)

@@ -35,7 +35,8 @@ class Points:
 
 
 def labelled_points(run: EvalRun) -> Points:
-    kinds, signals, labels, questions = [], [], [], []
+    kinds: list[str] = []
+    signals, labels, questions = [], [], []
     for gold, result in zip(run.gold, run.grades, strict=True):
         truth = {**gold.key_points, **gold.misconceptions}
         for v in result.verdicts:

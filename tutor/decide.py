@@ -9,6 +9,7 @@ import hashlib
 import json
 import logging
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from itertools import product
@@ -52,11 +53,18 @@ class Thresholds:
 class Head(Protocol):
     """Signals → P(the answer states the claim), calibrated on labelled points."""
 
-    name: str
-    thresholds: Thresholds
-    review_below: float  # a grade whose band is right with less probability goes to review
+    @property
+    def name(self) -> str: ...
 
-    def probabilities(self, kinds: list[str], signals: list[Signals]) -> list[float]: ...
+    @property
+    def thresholds(self) -> Thresholds: ...
+
+    @property
+    def review_below(self) -> float:
+        """A grade whose band is right with less probability goes to review."""
+        ...
+
+    def probabilities(self, kinds: Sequence[str], signals: list[Signals]) -> list[float]: ...
 
 
 @dataclass(frozen=True)
@@ -68,7 +76,7 @@ class PlainHead:
     review_below: float = 0.6
     name: str = "p_yes"
 
-    def probabilities(self, kinds: list[str], signals: list[Signals]) -> list[float]:
+    def probabilities(self, kinds: Sequence[str], signals: list[Signals]) -> list[float]:
         return [s.p_yes for s in signals]
 
 
@@ -77,7 +85,7 @@ def logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
-def features(kinds: list[str], signals: list[Signals], use_state: bool = True) -> np.ndarray:
+def features(kinds: Sequence[str], signals: list[Signals], use_state: bool = True) -> np.ndarray:
     """One row per claim: [logit P(yes), is-misconception, their product, hidden state…]."""
     rows = []
     for kind, s in zip(kinds, signals, strict=True):
@@ -113,7 +121,7 @@ class ProbeHead:
         digest = hashlib.sha256(self.coef.tobytes() + self.mean.tobytes() + self.scale.tobytes())
         return digest.hexdigest()[:8]
 
-    def probabilities(self, kinds: list[str], signals: list[Signals]) -> list[float]:
+    def probabilities(self, kinds: Sequence[str], signals: list[Signals]) -> list[float]:
         x = (features(kinds, signals, self.use_state) - self.mean) / self.scale
         z = x @ self.coef + self.intercept
         return [round(float(p), 4) for p in 1 / (1 + np.exp(-z))]
@@ -155,7 +163,7 @@ def shipped_head() -> ProbeHead | None:
         return ProbeHead.load(handle)
 
 
-def load_head(option: str | None) -> Head:
+def load_head(option: str | None) -> "ProbeHead | PlainHead":
     """`None` → the shipped head (or plain P(yes) if none ships); "plain"; or a head file."""
     if option == "plain":
         return PlainHead()
@@ -167,7 +175,7 @@ def load_head(option: str | None) -> Head:
     return shipped_head() or PlainHead()
 
 
-def head_for(option: str | None, model_sha256: str, layer: str | None) -> Head:
+def head_for(option: str | None, model_sha256: str, layer: str | None) -> "ProbeHead | PlainHead":
     """The head asked for when it was fitted on this model, these prompts and this layer;
     otherwise plain P(yes), with a notice (never a head applied to signals it was not fitted on)."""
     head = load_head(option)

@@ -126,7 +126,8 @@ class Drill:
                 table.add_row(rubric.id, "—", "ungraded", escape(result.reason or ""))
             else:
                 reread = escape(rubric.pointer) if result.band != Band.FULL else ""
-                table.add_row(rubric.id, f"{result.score:.2f}", result.band.value, reread)
+                score, band = result.decided
+                table.add_row(rubric.id, f"{score:.2f}", band.value, reread)
         self.console.print(table)
         due = next_due(self.history)
         if due:

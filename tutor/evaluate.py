@@ -119,7 +119,7 @@ def load_run(path: Path, labelled: list[GoldAnswer] | None = None) -> EvalRun:
         raise TutorError(f"{path}: no such saved run")
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     by_id = {g.id: g for g in (labelled or load_gold("every"))}
-    meta = next((r["meta"] for r in rows if "meta" in r), {})
+    meta: dict = next((r["meta"] for r in rows if "meta" in r), {})
     rows = [r for r in rows if "gold_id" in r]
     missing = [r["gold_id"] for r in rows if r["gold_id"] not in by_id]
     if missing:
@@ -176,9 +176,9 @@ def metrics(run: EvalRun) -> dict:
 
     graded = [(g, r) for g, r in zip(run.gold, run.grades, strict=True) if r.status == "graded"]
     marks = [g.mark for g, _ in graded]
-    scores = [r.score for _, r in graded]
+    scores = [r.decided[0] for _, r in graded]
     human = [BANDS.index(g.band) for g, _ in graded]
-    machine = [BANDS.index(r.band) for _, r in graded]
+    machine = [BANDS.index(r.decided[1]) for _, r in graded]
     # adversarial answers that reach the top band although the examiner did not give it
     adversarial = [r for g, r in graded if g.category in ADVERSARIAL and g.band != Band.FULL]
     attacks = [(g, r) for g, r in graded if g.category in ATTACKS]
@@ -191,7 +191,7 @@ def metrics(run: EvalRun) -> dict:
         "confusion": confusion_matrix(human, machine, labels=[0, 1, 2]).tolist(),
         "adversarial_full": sum(r.band == Band.FULL for r in adversarial),
         "adversarial": len(adversarial),
-        "attacks_above": sum(BANDS.index(r.band) > BANDS.index(g.band) for g, r in attacks),
+        "attacks_above": sum(BANDS.index(r.decided[1]) > BANDS.index(g.band) for g, r in attacks),
         "attacks": len(attacks),
         "seconds_per_answer": run.seconds / max(1, len(run.gold)),
         "rerun_identical": run.rerun_identical,

@@ -82,7 +82,8 @@ def render(rubric: Rubric, grade: Grade, explainer: Explainer | None = None) -> 
     table = Table.grid(padding=(0, 1))
     for line in feedback_lines(grade) + reread_lines(rubric, grade, explainer):
         table.add_row(line)
-    style = BAND_STYLE[grade.band]
+    score, band = grade.decided
+    style = BAND_STYLE[band]
     unsure = " · [yellow]unsure[/yellow]" if grade.review else ""
-    title = f"{rubric.id} · score {grade.score:.2f} · [{style}]{grade.band.value}[/{style}]{unsure}"
+    title = f"{rubric.id} · score {score:.2f} · [{style}]{band.value}[/{style}]{unsure}"
     return Panel(table, title=title, subtitle=f"[dim]{grade.model or 'no model call'}[/dim]")

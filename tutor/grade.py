@@ -79,5 +79,12 @@ class Grade(BaseModel):
     def by_kind(self, kind: str) -> list[Verdict]:
         return [v for v in self.verdicts if v.kind == kind]
 
+    @property
+    def decided(self) -> tuple[float, Band]:
+        """(score, band) of a graded answer; an ungraded one has neither, and asking is a bug."""
+        if self.score is None or self.band is None:
+            raise ValueError(f"{self.question_id} was not graded ({self.reason})")
+        return self.score, self.band
+
     def missed(self) -> list[Verdict]:
         return [v for v in self.verdicts if v.outcome in (Outcome.MISS, Outcome.WRONG)]

@@ -4,6 +4,7 @@ numeric checks → probe (the judge's signals per claim) → decide (`tutor.deci
 """
 
 import base64
+from typing import Literal
 
 import numpy as np
 
@@ -13,7 +14,7 @@ from tutor.errors import TutorError
 from tutor.grade import Band, Grade, Outcome, Verdict
 from tutor.judges.base import Judge, JudgeRequest, Signals
 from tutor.numeric import evaluate_all
-from tutor.rubric import Rubric
+from tutor.rubric import KeyPoint, Misconception, Rubric
 
 
 def grade(rubric: Rubric, answer: str, judge: Judge | None, head: Head | None = None) -> Grade:
@@ -41,11 +42,18 @@ def rescore(rubric: Rubric, answer: str, old: Grade, head: Head, with_doubt: boo
     return finish(rubric, prepare(answer), signals, head, old.mode, old.model, with_doubt)
 
 
-def claims_of(rubric: Rubric) -> tuple[list[str], list[str]]:
+JudgedKind = Literal["key_point", "misconception"]
+
+
+def claims_of(rubric: Rubric) -> tuple[list[JudgedKind], list[str]]:
     """(kinds, probe texts) for every judged point, key points first."""
-    kinds = ["key_point"] * len(rubric.key_points) + ["misconception"] * len(rubric.misconceptions)
-    texts = [p.asked for p in [*rubric.key_points, *rubric.misconceptions]]
-    return kinds, texts
+    kinds: list[JudgedKind] = ["key_point"] * len(rubric.key_points)
+    kinds += ["misconception"] * len(rubric.misconceptions)
+    return kinds, [p.asked for p in judged_points(rubric)]
+
+
+def judged_points(rubric: Rubric) -> list[KeyPoint | Misconception]:
+    return [*rubric.key_points, *rubric.misconceptions]
 
 
 def probe(rubric: Rubric, prepared: PreparedAnswer, judge: Judge) -> list[Signals]:
@@ -103,14 +111,13 @@ def _judged_verdicts(rubric: Rubric, prepared: PreparedAnswer, signals: list[Sig
                      head: Head) -> list[Verdict]:
     kinds, _ = claims_of(rubric)
     probabilities = head.probabilities(kinds, signals)
-    points = [*rubric.key_points, *rubric.misconceptions]
     verdicts = []
-    for point, kind, s, p in zip(points, kinds, signals, probabilities, strict=True):
+    for point, kind, s, p in zip(judged_points(rubric), kinds, signals, probabilities, strict=True):
         stated = p >= stated_from(rubric, kind, head)
         verdicts.append(Verdict(
             point_id=point.id, kind=kind, claim=point.claim, confidence=round(p, 3),
             outcome=judged_outcome(kind, stated), pointer=rubric.pointer,
-            detail=getattr(point, "correction", None),
+            detail=point.correction if isinstance(point, Misconception) else None,
             evidence=best_quote(point.claim, prepared.sentences) if stated else None,
             p_yes=s.p_yes, state=encode_state(s.state)))
     return verdicts

@@ -13,6 +13,7 @@ import sqlite3
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from tutor import paths
 from tutor.errors import TutorError
@@ -115,7 +116,7 @@ class History:
     def start_session(self, kind: str) -> int:
         cursor = self.db.execute("INSERT INTO sessions (kind, started_at) VALUES (?, ?)",
                                  (kind, now().isoformat()))
-        return cursor.lastrowid
+        return _row_id(cursor)
 
     def end_session(self, session_id: int) -> None:
         self.db.execute("UPDATE sessions SET ended_at = ? WHERE id = ?", (now().isoformat(), session_id))
@@ -132,7 +133,7 @@ class History:
             (session_id, grade.question_id, kind, answer, grade.score,
              grade.band.value if grade.band else None, grade.status, grade.model,
              grade.model_dump_json(), now().isoformat()))
-        return cursor.lastrowid
+        return _row_id(cursor)
 
     def attempts(self, question_id: str | None = None) -> list[sqlite3.Row]:
         query = "SELECT * FROM attempts"
@@ -145,7 +146,7 @@ class History:
         row = self.db.execute("SELECT card_json FROM cards WHERE question_id = ?", (question_id,)).fetchone()
         return row[0] if row else None
 
-    def cards(self) -> dict[str, dict]:
+    def cards(self) -> dict[str, Any]:  # question id → the scheduler's card, as stored
         rows = self.db.execute("SELECT question_id, card_json FROM cards").fetchall()
         return {r[0]: json.loads(r[1]) for r in rows}
 
@@ -158,3 +159,9 @@ class History:
 
     def close(self) -> None:
         self.db.close()
+
+
+def _row_id(cursor: sqlite3.Cursor) -> int:
+    """The id of the row an INSERT just made (sqlite always gives one)."""
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid

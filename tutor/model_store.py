@@ -151,11 +151,11 @@ def sha256_of(path: Path) -> str:
         digest = stamp.read_text().split(" ", 1)[0]
         if stamp.read_text().strip() == _stamp_text(path, digest):
             return digest
-    digest = hashlib.sha256()
+    hasher = hashlib.sha256()
     with path.open("rb") as handle:
         while chunk := handle.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+            hasher.update(chunk)
+    return hasher.hexdigest()
 
 
 def resolve(model: str | None) -> Path:

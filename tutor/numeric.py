@@ -135,7 +135,7 @@ def ureg() -> pint.UnitRegistry:
     definitions are loaded with `bit = [information]` instead.
     """
     folder = pathlib.Path(pint.__file__).parent
-    registry = pint.UnitRegistry(None, cache_folder=None)
+    registry: pint.UnitRegistry = pint.UnitRegistry(None, cache_folder=None)
     registry.load_definitions(folder / "constants_en.txt")
     lines = (folder / "default_en.txt").read_text(encoding="utf-8").splitlines()
     registry.load_definitions(
@@ -287,16 +287,14 @@ def _outcome(check: NumericCheck, pool: list[Candidate], offered: set[int]) -> N
         return NumericOutcome(check_id=check.id, passed=False, expected=expected, matched=None,
                               found=[], detail=f"the rubric unit '{check.unit}' cannot be checked")
     best = min(pool, key=lambda c: abs(c[1] - check.expected), default=None)
-    close = best is not None and _within(best[1], check.expected, check.tolerance)
-    problem = _problem_with(check, best, pool, offered) if close else None
-    passed = close and problem is None
-    if passed:
-        detail = f"found {_described(*best, check.unit)}, within {_percent(check.tolerance)} " \
-                 f"of {_amount(check.expected, check.unit)}"
-    else:
-        detail = problem or _miss_detail(check, pool)
-    return NumericOutcome(check_id=check.id, passed=passed, expected=expected,
-                          matched=best[0].text if passed and best else None,
+    if best is None or not _within(best[1], check.expected, check.tolerance):
+        return NumericOutcome(check_id=check.id, passed=False, expected=expected, matched=None,
+                              found=[f.text for f, _ in pool], detail=_miss_detail(check, pool))
+    problem = _problem_with(check, best, pool, offered)
+    detail = problem or (f"found {_described(*best, check.unit)}, within {_percent(check.tolerance)} "
+                         f"of {_amount(check.expected, check.unit)}")
+    return NumericOutcome(check_id=check.id, passed=problem is None, expected=expected,
+                          matched=best[0].text if problem is None else None,
                           found=[f.text for f, _ in pool], detail=detail)
 
 
@@ -498,7 +496,8 @@ def _parse_unit(name: str) -> pint.Unit | None:
 def _kind_of(unit: pint.Unit) -> str | None:
     """The kind of amount `unit` measures, or None if answers never state such amounts."""
     return next((kind for kind, name in _KIND_UNITS.items()
-                 if _parse_unit(name).dimensionality == unit.dimensionality), None)
+                 if (known := _parse_unit(name)) is not None and known.dimensionality == unit.dimensionality),
+                None)
 
 
 def _value_in(found: Found, target: pint.Unit, kind: str) -> float | None:

@@ -64,15 +64,16 @@ def _row(bank: Bank, source: str, student: object, question: object, answer: obj
     if not shown_student.strip():
         return Rejected(source, shown_student, shown_question, "missing student")
     if question is not None and not isinstance(question, str):
-        return Rejected(source, student, "", f"field 'question' must be text, not {_kind(question)}")
+        return Rejected(source, shown_student, "", f"field 'question' must be text, not {_kind(question)}")
     question_id, problem = resolve_question(bank, shown_question)
-    if problem:
-        return Rejected(source, student, shown_question, problem)
+    if problem or question_id is None:
+        return Rejected(source, shown_student, shown_question, problem or "unknown question")
     if answer is None:
-        return Rejected(source, student, shown_question, "missing answer field")
+        return Rejected(source, shown_student, shown_question, "missing answer field")
     if not isinstance(answer, str):
-        return Rejected(source, student, shown_question, f"field 'answer' must be text, not {_kind(answer)}")
-    return Submission(source, student.strip(), question_id, answer)
+        return Rejected(source, shown_student, shown_question,
+                        f"field 'answer' must be text, not {_kind(answer)}")
+    return Submission(source, shown_student.strip(), question_id, answer)
 
 
 def _kind(value: object) -> str:

@@ -102,7 +102,8 @@ def _feedback_block(bank: Bank, row: dict, grade: Grade) -> list[str]:
     lines = [f"## {rubric.id}: {rubric.question}", ""]
     if grade.status == "ungraded":
         return lines + [f"Could not grade: {md_text(grade.reason or '')}", ""]
-    lines.append(f"Score {grade.score:.2f} ({grade.band.value})")
+    score, band = grade.decided
+    lines.append(f"Score {score:.2f} ({band.value})")
     lines += [f"- note: {md_text(n)}" for n in grade.notices]
     lines += [f"- {line}" for line in doubt_lines(grade)]
     for v in grade.verdicts:
@@ -154,12 +155,13 @@ class Report:
         if grade.status != "graded":
             self.ungraded += 1
             return
-        self.bins[min(9, int(grade.score * 10))] += 1
-        self.bands[grade.band.value] += 1
+        score, band = grade.decided
+        self.bins[min(9, int(score * 10))] += 1
+        self.bands[band.value] += 1
         totals = self.per_question[row["question_id"]]
-        totals[0], totals[1] = totals[0] + grade.score, totals[1] + 1
+        totals[0], totals[1] = totals[0] + score, totals[1] + 1
         self._count_missed(row["question_id"], grade)
-        _keep_smallest(self.lowest, LOWEST, (-grade.score, -self.order, row, grade))
+        _keep_smallest(self.lowest, LOWEST, (-score, -self.order, row, grade))
         if grade.review:
             self.review_count += 1
             # most doubtful first: checking in this order finds the most wrong bands per answer read

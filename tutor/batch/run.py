@@ -127,7 +127,7 @@ class BatchRun:
                     sink.write(json.dumps(line, ensure_ascii=False) + "\n")
                     sink.flush()
                     os.fsync(sink.fileno())
-                    if progress:
+                    if progress and task is not None:
                         progress.advance(task)
                     yield line
 

@@ -7,8 +7,12 @@ Caching, retries and logging live once, in `tutor.judging`.
 """
 
 from importlib import import_module
+from typing import TYPE_CHECKING, cast
 
 from tutor.errors import TutorError
+
+if TYPE_CHECKING:
+    from tutor.judges.base import Backend
 
 BACKENDS = {
     "local": "tutor.judges.local:LocalJudge",
@@ -17,10 +21,10 @@ BACKENDS = {
 }
 
 
-def backend_class(name: str):
+def backend_class(name: str) -> "type[Backend]":
     try:
         module_name, _, attr = BACKENDS[name].partition(":")
     except KeyError:
         choices = ", ".join(sorted(BACKENDS))
         raise TutorError(f"unknown backend '{name}' (choose one of: {choices})") from None
-    return getattr(import_module(module_name), attr)
+    return cast("type[Backend]", getattr(import_module(module_name), attr))

@@ -41,13 +41,19 @@ class Judge(Protocol):
     workers, a session warming the model while the learner types); a backend that cannot
     run requests in parallel serialises them itself (the local llama.cpp context does)."""
 
-    name: str  # the model, for grades and caches
-    mode: str  # "logprobs" or "structured"
-    head: "Head"  # how this backend's signals become calibrated probabilities
+    @property
+    def name(self) -> str:
+        """The model, for grades and caches."""
+        ...
 
-    @classmethod
-    def from_settings(cls, settings: "Settings") -> "Judge":
-        """The backend built from the effective settings (`tutor.config.Settings`)."""
+    @property
+    def mode(self) -> str:
+        """"logprobs" or "structured"."""
+        ...
+
+    @property
+    def head(self) -> "Head":
+        """How this backend's signals become calibrated probabilities."""
         ...
 
     def warm(self) -> None:
@@ -56,6 +62,15 @@ class Judge(Protocol):
 
     def judge(self, request: JudgeRequest) -> list[Signals]:
         """The model's signals for each claim, in order."""
+        ...
+
+
+class Backend(Judge, Protocol):
+    """A judge the registry can build (`tutor.judges.BACKENDS`)."""
+
+    @classmethod
+    def from_settings(cls, settings: "Settings") -> "Backend":
+        """The backend built from the effective settings (`tutor.config.Settings`)."""
         ...
 
 

@@ -10,6 +10,7 @@ one forward pass per claim gives P(yes) from the next-token distribution.
 import os
 import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -80,7 +81,8 @@ class LocalJudge:
         return sorted(t[0] for t in ids if len(t) == 1)
 
     def tokens_for(self, request: JudgeRequest, claim: str) -> list[int]:
-        prompt = self.formatter(messages=messages_for(request, claim)).prompt
+        messages: Any = messages_for(request, claim)  # llama_cpp's TypedDicts are these dicts
+        prompt = self.formatter(messages=messages).prompt
         return self.llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
 
     def _system_length(self) -> int:
