@@ -7,30 +7,37 @@ from rich.table import Table
 from tutor.answer import best_quote, split_sentences
 from tutor.explainer import Explainer
 from tutor.grade import Band, Grade, Outcome, Verdict
-from tutor.rubric import Rubric
+from tutor.rubric import Rubric, SectionRef
 
 BAND_STYLE = {Band.FULL: "bold green", Band.PARTIAL: "bold yellow", Band.FAIL: "bold red"}
 
 
-def _line(verdict: Verdict) -> str | None:
-    claim = escape(verdict.claim)
+def verdict_text(verdict: Verdict) -> tuple[bool, str] | None:
+    """The one wording of a verdict, as plain text (each renderer escapes it for its medium):
+    (whether it is right, the sentence); None for a misconception the answer avoided."""
+    claim = verdict.claim
     if verdict.kind == "numeric":
-        mark = "[green]✓[/green]" if verdict.outcome == Outcome.HIT else "[red]✗[/red]"
-        return f"{mark} {claim}: {escape(verdict.detail or '')}"
+        return verdict.outcome == Outcome.HIT, f"{claim}: {verdict.detail or ''}"
     if verdict.outcome == Outcome.HIT:
-        quote = f' — you wrote “{escape(verdict.evidence)}”' if verdict.evidence else ""
-        return f"[green]✓[/green] {claim}{quote}"
+        return True, claim + (f" — you wrote “{verdict.evidence}”" if verdict.evidence else "")
     if verdict.outcome == Outcome.MISS:
-        return f"[red]✗[/red] missing: {claim}"
+        return False, f"missing: {claim}"
     if verdict.outcome == Outcome.WRONG:
-        quote = f' (“{escape(verdict.evidence)}”)' if verdict.evidence else ""
-        return f"[red]✗[/red] wrong: {claim}{quote} → {escape(verdict.detail or '')}"
+        quote = f" (“{verdict.evidence}”)" if verdict.evidence else ""
+        return False, f"wrong: {claim}{quote} → {verdict.detail or ''}"
     return None
+
+
+def reread_text(ref: SectionRef, explainer: Explainer | None = None) -> str:
+    """"re-read explainer §4.3 — MQA vs GQA", with the title from the learner's explainer."""
+    titled = ref.model_copy(update={"title": explainer.title(ref)}) if explainer else ref
+    return f"re-read explainer {titled.label}"
 
 
 def feedback_lines(grade: Grade) -> list[str]:
     lines = [escape(n) for n in grade.notices]
-    lines += [line for v in grade.verdicts if (line := _line(v))]
+    for right, text in filter(None, map(verdict_text, grade.verdicts)):
+        lines.append(f"{'[green]✓[/green]' if right else '[red]✗[/red]'} {escape(text)}")
     return lines + [escape(line) for line in doubt_lines(grade)]
 
 
@@ -66,9 +73,7 @@ def reread_lines(rubric: Rubric, grade: Grade, explainer: Explainer | None) -> l
         return []
     lines = []
     for ref in rubric.refs:
-        title = explainer.title(ref) if explainer else ref.title
-        prefix = "" if ref.section == "ELI5" else "§"
-        lines.append(f"re-read explainer {prefix}{ref.section} — {escape(title)}")
+        lines.append(escape(reread_text(ref, explainer)))
         text = explainer.text(ref) if explainer else None
         if text:
             lines.append(f"[dim]{escape(text[:600])}[/dim]")

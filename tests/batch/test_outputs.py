@@ -50,7 +50,9 @@ def test_feedback_per_student_and_problems(bank, tmp_path):
     ann = (tmp_path / "feedback" / names[0]).read_text()
     assert "## w06-thu-4" in ann and "## w06-fri-3" in ann
     assert "re-read explainer §5.2" in ann  # the section of a question with points missing
-    assert "✓ trainable parameters added by rank-16 LoRA" in ann and "— you wrote “131,072 params”" in ann
+    # the terminal's wording, Markdown-escaped: the number found, and the missing point
+    assert "- ✓ trainable parameters added by rank-16 LoRA on a 4096 × 4096 matrix: found 131,072" in ann
+    assert "- ✗ missing: LoRA adds r × \\(d + k\\) trainable parameters" in ann
     problems = (tmp_path / "problems.csv").read_text()
     assert "class.csv:9,cy,w06-zzz,unknown question" in problems
     assert "in:3,<b>bob</b>,w06-thu-4,empty answer" in problems
@@ -71,3 +73,20 @@ def test_spreadsheet_formulas_in_student_text_are_neutralised(bank, tmp_path):
     book = (tmp_path / "gradebook.csv").read_text()
     assert "'=HYPERLINK" in book and "'@SUM(A1)" in book
     assert "'+1+1" in (tmp_path / "problems.csv").read_text()
+
+
+def test_terminal_and_markdown_feedback_use_one_wording(bank):
+    from rich.text import Text
+
+    from tutor.batch.outputs import _feedback_block
+    from tutor.feedback import feedback_lines
+    from tutor.grader import grade
+
+    result = grade(bank.get("w06-fri-3"), "B is 4096 × 16 (*65,536*) and A 16 × 4096: 131,072 params",
+                   FakeJudge(default=0.3))
+    marks = ("✓", "✗")
+    terminal = [Text.from_markup(line).plain for line in feedback_lines(result)]
+    block = _feedback_block(bank, {"question_id": "w06-fri-3"}, result)
+    markdown = [line[2:].replace("\\", "") for line in block]
+    assert [t for t in terminal if t.startswith(marks)] == [m for m in markdown if m.startswith(marks)]
+    assert any(t.startswith("✓") for t in terminal) and any(t.startswith("✗") for t in terminal)

@@ -12,8 +12,8 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from tutor.bank import Bank
 from tutor.batch.inputs import Rejected
-from tutor.feedback import doubt_lines
-from tutor.grade import Band, Grade, Outcome
+from tutor.feedback import doubt_lines, reread_text, verdict_text
+from tutor.grade import Band, Grade
 
 UNSAFE_IN_MARKDOWN = re.compile(r"([\\`*_\[\]()<>!#&|~])")
 NAME_BYTES = 60  # the readable part of a feedback file name; with the hash, well under 100 bytes
@@ -106,14 +106,10 @@ def _feedback_block(bank: Bank, row: dict, grade: Grade) -> list[str]:
     lines.append(f"Score {score:.2f} ({band.value})")
     lines += [f"- note: {md_text(n)}" for n in grade.notices]
     lines += [f"- {line}" for line in doubt_lines(grade)]
-    for v in grade.verdicts:
-        if v.outcome == Outcome.HIT:
-            lines.append(f"- ✓ {v.claim}" + (f" — you wrote “{md_text(v.evidence)}”" if v.evidence else ""))
-        elif v.outcome in (Outcome.MISS, Outcome.WRONG):
-            extra = f" → {md_text(v.detail)}" if v.detail else ""
-            lines.append(f"- ✗ {'wrong' if v.outcome == Outcome.WRONG else 'missing'}: {v.claim}{extra}")
+    for right, text in filter(None, map(verdict_text, grade.verdicts)):
+        lines.append(f"- {'✓' if right else '✗'} {md_text(text)}")
     if grade.missed():
-        lines += [f"- re-read explainer {ref.label}" for ref in rubric.refs]
+        lines += [f"- {md_text(reread_text(ref))}" for ref in rubric.refs]
     return lines + [""]
 
 
