@@ -332,7 +332,7 @@ def eval_command(
         known = ev.load_gold("every") + (ev.load_labelled(labelled) if labelled else [])
         runs = {p.stem: ev.rescore_run(bank, ev.load_run(p, known), chosen) for p in saved}
     else:
-        from tutor.batch.run import progress_bar
+        from tutor.console import progress_bar
 
         gold = ev.load_labelled(labelled) if labelled else ev.load_gold(split)
         gold = [g for g in gold if not ids or g.id in ids.split(",")][:limit]

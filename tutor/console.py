@@ -7,7 +7,16 @@ piece of text it prints."""
 import sys
 
 from rich.console import Console as RichConsole
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.segment import Segment
+from rich.text import Text
 
 from tutor.errors import TutorError
 
@@ -87,3 +96,15 @@ class Console:
                 break  # a session command such as /skip
         text = "\n".join(lines).strip()
         return text or None
+
+
+class RateColumn(ProgressColumn):
+    """Answers per minute, from rich's own moving speed estimate."""
+
+    def render(self, task) -> Text:
+        return Text(f"{task.speed * 60:.1f} answers/min" if task.speed else "— answers/min")
+
+
+def progress_bar() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    RateColumn(), TextColumn("ETA"), TimeRemainingColumn())

@@ -12,8 +12,8 @@ from pathlib import Path
 from tutor.bank import Bank
 from tutor.batch.inputs import Inputs
 from tutor.batch.outputs import write_all
-from tutor.batch.run import BatchRun, answers_per_minute, progress_bar
-from tutor.console import safe_line
+from tutor.batch.run import BatchRun, answers_per_minute
+from tutor.console import progress_bar, safe_line
 from tutor.errors import TutorError
 
 LOCK = ".tutor-grade.lock"

@@ -18,15 +18,7 @@ from itertools import islice
 from pathlib import Path
 from typing import BinaryIO
 
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    TextColumn,
-    TimeRemainingColumn,
-)
-from rich.text import Text
+from rich.progress import Progress
 
 from tutor.bank import Bank
 from tutor.batch.inputs import Submission
@@ -164,18 +156,6 @@ def _copy(source: BinaryIO, offset: int | None) -> bytes | None:
         return None
     source.seek(offset)
     return source.readline().rstrip(b"\n") + b"\n"
-
-
-class RateColumn(ProgressColumn):
-    """Answers per minute, from rich's own moving speed estimate."""
-
-    def render(self, task) -> Text:
-        return Text(f"{task.speed * 60:.1f} answers/min" if task.speed else "— answers/min")
-
-
-def progress_bar() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    RateColumn(), TextColumn("ETA"), TimeRemainingColumn())
 
 
 def answers_per_minute(count: int, seconds: float) -> float:
