@@ -24,11 +24,17 @@ export CMAKE_ARGS
 # flags; the package and llama_cpp import; the model is there and was verified): done, silently.
 STAMP=.venv/.tutor-install
 key=$(cat pyproject.toml "$0" | sha256sum | cut -c1-16)-$(printf '%s %s' "$LLAMA_VERSION" "$CMAKE_ARGS" | sha256sum | cut -c1-16)
-if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$key" ] && .venv/bin/python -c "
+if [ -f "$STAMP" ]; then
+  if [ "$(cat "$STAMP")" != "$key" ]; then
+    echo "tutor install: pyproject.toml, this script or the build flags changed; installing again"
+  elif why=$(.venv/bin/python -c "
 import sys, llama_cpp, tutor
 from tutor import model_store
-sys.exit(0 if model_store.is_installed(model_store.MODELS['default']) else 1)" 2>/dev/null; then
-  exit 0
+sys.exit(0 if model_store.is_installed(model_store.MODELS['default']) else 'the model is not verified')" 2>&1); then
+    exit 0
+  else
+    echo "tutor install: installing again (${why##*$'\n'})"
+  fi
 fi
 rm -f "$STAMP"
 

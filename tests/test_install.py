@@ -17,6 +17,6 @@ def test_an_unchanged_install_takes_no_time_and_prints_nothing():
     result = subprocess.run(["make", "-s", "install"], cwd=ROOT, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
     assert result.returncode == 0, result.stderr
-    assert result.stdout == "" and result.stderr == ""
+    assert (result.stdout, result.stderr) == ("", "")
     assert elapsed < 2.0
     assert STAMP.exists()  # still there: nothing was redone
