@@ -23,9 +23,9 @@ export CMAKE_ARGS
 # Nothing changed since the last complete install (same pyproject.toml, this script, build
 # flags; the package and llama_cpp import; the model is there and was verified): done, silently.
 STAMP=.venv/.tutor-install
-key=$(cat pyproject.toml "$0" | sha256sum | cut -c1-16)-$(printf '%s %s' "$LLAMA_VERSION" "$CMAKE_ARGS" | sha256sum | cut -c1-16)
+install_key=$(cat pyproject.toml "$0" | sha256sum | cut -c1-16)-$(printf '%s %s' "$LLAMA_VERSION" "$CMAKE_ARGS" | sha256sum | cut -c1-16)
 if [ -f "$STAMP" ]; then
-  if [ "$(cat "$STAMP")" != "$key" ]; then
+  if [ "$(cat "$STAMP")" != "$install_key" ]; then
     echo "tutor install: pyproject.toml, this script or the build flags changed; installing again"
   elif why=$(.venv/bin/python -c "
 import sys, llama_cpp, tutor
@@ -54,4 +54,4 @@ fi
 
 "${PIP[@]}" install -e ".[dev,server]"
 .venv/bin/tutor model install
-echo "$key" > "$STAMP"
+echo "$install_key" > "$STAMP"
