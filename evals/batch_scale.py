@@ -24,17 +24,6 @@ ANSWER = ("{name} thinks GQA splits the query heads into groups and each group s
           "head, so the KV cache shrinks by the group size; attempt {row}.")
 
 
-class UnloggedJudge(FakeJudge):
-    """The fake judge without its log of every request for tests, which grows with the class."""
-
-    def judge(self, request):
-        try:
-            return super().judge(request)
-        finally:
-            self.requests.clear()
-            self.prompts.clear()
-
-
 def write_class(path: Path, bank: Bank, rows: int, questions: int = 5) -> None:
     ids = [r.id for r in bank.rubrics[:questions]]
     with path.open("w", newline="", encoding="utf-8") as handle:
@@ -52,7 +41,7 @@ def grade_class(rows: int) -> None:
         class_csv = Path(folder) / "class.csv"
         write_class(class_csv, bank, rows)
         start = time.perf_counter()
-        grade_submissions(bank, UnloggedJudge, [class_csv], Path(folder) / "out")
+        grade_submissions(bank, lambda: FakeJudge(record=False), [class_csv], Path(folder) / "out")
         seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     print(f"{rows:>7} rows: {rows / seconds:7.0f} rows/s, peak {peak:6.0f} MiB resident")

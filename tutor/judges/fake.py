@@ -19,9 +19,13 @@ class FakeJudge:
     mode = "logprobs"
     head = PlainHead()
 
-    def __init__(self, answers: dict[str, float] | None = None, default: float | None = None):
+    def __init__(self, answers: dict[str, float] | None = None, default: float | None = None,
+                 record: bool = True):
         """`answers` maps a claim to its probability; other claims get `default`,
-        or, when no default is given, a stable pseudo-probability of (claim, answer)."""
+        or, when no default is given, a stable pseudo-probability of (claim, answer).
+        `record` keeps every request and prompt for tests to inspect (off from the CLI, where
+        a class of 50,000 answers would keep them all)."""
+        self.record = record
         self.answers = dict(answers or {})
         self.default = default
         self.delay = float(os.environ.get("TUTOR_FAKE_DELAY", "0"))
@@ -31,7 +35,7 @@ class FakeJudge:
 
     @classmethod
     def from_settings(cls, settings) -> "FakeJudge":
-        return cls()
+        return cls(record=False)
 
     def warm(self) -> None:
         """Nothing to load."""
@@ -41,10 +45,12 @@ class FakeJudge:
         return self
 
     def judge(self, request: JudgeRequest) -> list[Signals]:
-        self.requests.append(request)
+        if self.record:
+            self.requests.append(request)
         results = []
         for claim in request.claims:
-            self.prompts.append(messages_for(request, claim))
+            if self.record:
+                self.prompts.append(messages_for(request, claim))
             time.sleep(self.delay)
             if self.queue:
                 results.append(self.queue.popleft())
