@@ -283,7 +283,6 @@ def grade_batch(
     from tutor.batch.command import grade_submissions
 
     state: State = ctx.obj
-    ensure_dir(out, "--out")
     summary = grade_submissions(load_bank(), state.ready_judge, submissions, out,
                                 max(1, concurrency), retry_errors)
     state.console.print(escape(summary.line(out)), soft_wrap=True)

@@ -15,6 +15,7 @@ from tutor.batch.outputs import write_all
 from tutor.batch.run import BatchRun, answers_per_minute
 from tutor.console import progress_bar, safe_line
 from tutor.errors import TutorError
+from tutor.paths import ensure_dir
 
 LOCK = ".tutor-grade.lock"
 
@@ -35,8 +36,8 @@ class Summary:
 
 def grade_submissions(bank: Bank, load_judge: Callable, targets: list[Path], out: Path,
                       concurrency: int = 1, retry_errors: bool = False) -> Summary:
-    _check_paths(targets, out)
-    out.mkdir(parents=True, exist_ok=True)
+    _check_targets(targets)
+    ensure_dir(out, "--out")
     with locked(out):
         inputs = Inputs(bank, targets, skip=out)
         for item in inputs.rejected:
@@ -55,12 +56,10 @@ def grade_submissions(bank: Bank, load_judge: Callable, targets: list[Path], out
     return Summary(made["graded"], failed, inputs.count - todo, made.total(), seconds)
 
 
-def _check_paths(targets: list[Path], out: Path) -> None:
+def _check_targets(targets: list[Path]) -> None:
     missing = [p for p in targets if not p.exists()]
     if missing:
         raise TutorError(f"{missing[0]}: no such file or folder")
-    if out.exists() and not out.is_dir():
-        raise TutorError(f"{out}: --out must be a folder, and this is a file")
 
 
 def _counted(rows: Iterable[dict], statuses: Counter) -> Iterator[dict]:
