@@ -13,10 +13,10 @@ Heads are scored at thresholds 0.5/0.5 here, so rows compare signals, not thresh
 import argparse
 from pathlib import Path
 
-from tutor.bank import load_bank
-from tutor.calibration import fit, labelled_points
-from tutor.decide import PlainHead
-from tutor.evaluate import EvalRun, load_run, metrics, rescore_run
+from tutor.core.bank import load_bank
+from tutor.core.decide import PlainHead
+from tutor.teacher.calibration import fit, labelled_points
+from tutor.teacher.evaluation import EvalRun, load_run, metrics, rescore_run
 
 FOLDS = 11
 C = 0.01

@@ -14,14 +14,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from tutor import model_store
-from tutor.bank import load_bank
-from tutor.batch.inputs import Submission
-from tutor.batch.run import BatchRun
-from tutor.evaluate import load_gold
-from tutor.grader import grade
-from tutor.judges.local import LocalJudge
-from tutor.judging import ReliableJudge
+from tutor.core import model_store
+from tutor.core.bank import load_bank
+from tutor.core.grader import grade
+from tutor.core.judges.local import LocalJudge
+from tutor.core.judges.registry import ReliableJudge
+from tutor.teacher.batch.inputs import Submission
+from tutor.teacher.batch.run import BatchRun
+from tutor.teacher.evaluation import load_gold
 
 
 def main() -> None:

@@ -16,9 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from tutor.bank import Bank, load_bank
-from tutor.batch.command import grade_submissions
-from tutor.judges.fake import FakeJudge
+from tutor.core.bank import Bank, load_bank
+from tutor.core.judges.fake import FakeJudge
+from tutor.teacher.batch.command import grade_submissions
 
 ANSWER = ("{name} thinks GQA splits the query heads into groups and each group shares one key/value "
           "head, so the KV cache shrinks by the group size; attempt {row}.")

@@ -15,8 +15,8 @@ report the test split.
 import argparse
 from pathlib import Path
 
-from tutor.bank import load_bank
-from tutor.evaluate import load_run, safe_threshold_settings
+from tutor.core.bank import load_bank
+from tutor.teacher.evaluation import load_run, safe_threshold_settings
 
 
 def main() -> None:

@@ -16,11 +16,11 @@ import json
 import math
 from pathlib import Path
 
-from tutor import model_store
-from tutor.bank import load_bank
-from tutor.decide import PlainHead
-from tutor.evaluate import EvalRun, load_run, metrics, rescore_run, safe_threshold_settings
-from tutor.judges.base import JudgeRequest
+from tutor.core import model_store
+from tutor.core.bank import load_bank
+from tutor.core.decide import PlainHead
+from tutor.core.judges.base import JudgeRequest
+from tutor.teacher.evaluation import EvalRun, load_run, metrics, rescore_run, safe_threshold_settings
 
 CONTENT_FREE = ("N/A", "I don't know.")
 
@@ -43,7 +43,7 @@ VARIANTS = {
 
 def measure_baselines(bank, model: str) -> dict[str, float]:
     """Mean P(yes) of every claim over the content-free answers: `question_id/point_id`."""
-    from tutor.judges.local import LocalJudge
+    from tutor.core.judges.local import LocalJudge
 
     judge = LocalJudge(model_store.resolve(model))
     baselines = {}

@@ -11,11 +11,11 @@ head applied). Prints seconds per answer for each and the ratio, which is the re
 import argparse
 import time
 
-from tutor import model_store
-from tutor.bank import load_bank
-from tutor.evaluate import load_gold
-from tutor.grader import grade
-from tutor.judges.local import LocalJudge
+from tutor.core import model_store
+from tutor.core.bank import load_bank
+from tutor.core.grader import grade
+from tutor.core.judges.local import LocalJudge
+from tutor.teacher.evaluation import load_gold
 
 
 def main() -> None:

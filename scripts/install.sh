@@ -29,7 +29,7 @@ if [ -f "$STAMP" ]; then
     echo "tutor install: pyproject.toml, this script or the build flags changed; installing again"
   elif why=$(.venv/bin/python -c "
 import sys, llama_cpp, tutor
-from tutor import model_store
+from tutor.core import model_store
 sys.exit(0 if model_store.is_installed(model_store.MODELS['default']) else 'the model is not verified')" 2>&1); then
     exit 0
   else

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from tutor.bank import load_bank
+from tutor.core.bank import load_bank
 
 DATA = Path(__file__).parent / "data"
 SEED_DECK = DATA / "week06_daily_recall.md"

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import yaml
 
-from tutor.rubric import Rubric
+from tutor.core.rubric import Rubric
 
 ROOT = Path(__file__).parent.parent
 README = (ROOT / "README.md").read_text()

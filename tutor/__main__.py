@@ -1,3 +1,3 @@
-from tutor.cli import main
+from tutor.edge.cli import main
 
 main()

@@ -1,0 +1,120 @@
+"""The decide step on its own: heads, thresholds, doubt, and re-scoring saved signals."""
+
+import logging
+
+import numpy as np
+import pytest
+
+from tutor.core.decide import PlainHead, ProbeHead, Thresholds, doubt, head_for, load_head, prompts_hash
+from tutor.core.errors import TutorError
+from tutor.core.grader import decode_state, encode_state, grade, rescore
+from tutor.core.judges.base import JudgeRequest, Signals
+from tutor.core.judges.fake import FakeJudge
+from tutor.core.result import Band
+from tutor.teacher.calibration import Points, fit
+
+
+class StateJudge(FakeJudge):
+    """A fake judge that also returns a hidden state: a direction that encodes `stated`."""
+
+    def __init__(self, stated: dict[str, bool]):
+        super().__init__()
+        self.stated = stated
+
+    def judge(self, request: JudgeRequest) -> list[Signals]:
+        out = []
+        for claim in request.claims:
+            sign = 1.0 if self.stated.get(claim) else -1.0
+            out.append(Signals(0.5, (sign, 0.25 * sign, 0.0)))  # P(yes) says nothing
+        return out
+
+
+def trained_head(rng_seed: int = 0) -> ProbeHead:
+    rng = np.random.default_rng(rng_seed)
+    labels = rng.random(200) < 0.4
+    signals = [Signals(float(rng.uniform(0.3, 0.7)),
+                       ((1.0 if y else -1.0) + float(rng.normal(0, 0.3)), float(rng.normal()), 0.0))
+               for y in labels]
+    kinds = ["key_point" if i % 3 else "misconception" for i in range(200)]
+    return fit(Points(kinds, signals, labels, ["q"] * 200), c=1.0, use_state=True,
+               meta={"name": "test-head", "model_sha256": "abc", "prompts": prompts_hash(),
+                     "layer": "l_out-20"})
+
+
+def test_a_trained_head_reads_the_state_not_just_p_yes():
+    head = trained_head()
+    stated, unstated = Signals(0.5, (1.0, 0.0, 0.0)), Signals(0.5, (-1.0, 0.0, 0.0))
+    p = head.probabilities(["key_point", "key_point"], [stated, unstated])
+    assert p[0] > 0.9 and p[1] < 0.1
+
+
+def test_head_file_round_trips_exactly(tmp_path):
+    head = trained_head()
+    head.save(tmp_path / "h.npz")
+    again = ProbeHead.load(tmp_path / "h.npz")
+    signals = [Signals(0.6, (0.3, -0.2, 0.1)), Signals(0.2, (-0.7, 0.4, 0.0))]
+    kinds = ["key_point", "misconception"]
+    assert again.probabilities(kinds, signals) == head.probabilities(kinds, signals)
+    assert again.meta["name"] == "test-head" and again.thresholds == head.thresholds
+
+
+def test_a_head_for_another_model_or_prompt_falls_back_to_p_yes(tmp_path, caplog):
+    path = tmp_path / "h.npz"
+    trained_head().save(path)
+    assert head_for(str(path), "abc", "l_out-20").name == "test-head"
+    with caplog.at_level(logging.WARNING, logger="tutor.judge"):
+        assert isinstance(head_for(str(path), "another-model", "l_out-20"), PlainHead)
+        assert isinstance(head_for(str(path), "abc", "l_out-24"), PlainHead)
+    assert "fitted on another model" in caplog.text
+
+
+def test_a_file_that_is_not_a_head_is_one_clear_error(tmp_path):
+    bad = tmp_path / "bad.npz"
+    bad.write_text("nope")
+    with pytest.raises(TutorError, match="not a head file"):
+        load_head(str(bad))
+
+
+def test_state_survives_storage_so_rescoring_equals_grading(bank, tmp_path):
+    rubric = bank.get("w06-thu-4")
+    first = rubric.key_points[0].asked
+    judge = StateJudge({first: True})
+    judge.head = head = trained_head()
+    graded = grade(rubric, "MQA shares one key/value head across all query heads.", judge)
+    assert graded.head == "test-head" and graded.verdicts[0].state is not None
+    again = rescore(rubric, "MQA shares one key/value head across all query heads.", graded, head)
+    assert again == graded
+    state = (0.123, -4.5, 1e-3)
+    assert decode_state(encode_state(state)).tolist() == [float(np.float16(x)) for x in state]
+
+
+def _verdicts(bank, probability: float):
+    rubric = bank.get("w06-thu-4")
+    judge = FakeJudge(default=probability)
+    return rubric, grade(rubric, "GQA shares key/value heads within groups of query heads.", judge)
+
+
+def test_confident_verdicts_give_a_sure_band(bank):
+    rubric, result = _verdicts(bank, 0.99)
+    sure = doubt(rubric, result.verdicts, capped=False, review_below=0.6)
+    assert sure.band_probability == 1.0 and not sure.review and sure.uncertain == []
+
+
+def test_verdicts_near_the_threshold_send_the_grade_to_review(bank):
+    rubric, result = _verdicts(bank, 0.66)  # every point just above the 0.65 threshold
+    assert result.review and result.band_probability < 0.6
+    assert result.uncertain and set(result.uncertain) <= {v.point_id for v in result.verdicts}
+
+
+def test_band_probability_is_a_probability_of_the_decided_band(bank):
+    rubric = bank.get("w06-thu-4")
+    for p in (0.05, 0.4, 0.7, 0.95):
+        result = grade(rubric, "Some words about attention heads and caches.", FakeJudge(default=p))
+        assert 0.0 <= result.band_probability <= 1.0
+        assert result.band == Band.of(result.score)
+
+
+def test_plain_head_thresholds_decide_per_kind():
+    head = PlainHead(Thresholds(key_point=0.3, misconception=0.9))
+    assert head.thresholds.of("key_point") == 0.3 and head.thresholds.of("misconception") == 0.9
+    assert head.probabilities(["key_point"], [Signals(0.42)]) == [0.42]

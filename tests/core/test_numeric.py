@@ -1,0 +1,499 @@
+"""Quantity extraction and numeric checks: notations, unit conversion, traps."""
+
+import math
+
+import pytest
+
+from tutor.core.numeric import (
+    Found,
+    NumericOutcome,
+    evaluate,
+    evaluate_all,
+    extract_quantities,
+    unit_problem,
+    ureg,
+)
+from tutor.core.rubric import NumericCheck
+
+
+def check(expected: float, unit: str, **fields) -> NumericCheck:
+    return NumericCheck(id="n", quantity="an amount", expected=expected, unit=unit, **fields)
+
+
+def only(text: str) -> Found:
+    found = extract_quantities(text)
+    assert len(found) == 1, found
+    return found[0]
+
+
+WEIGHTS = check(140, "GB")
+KV_PER_REQUEST = check(2.7, "GB")
+PARAMS = check(131072, "param")
+REQUESTS = check(32, "request")
+
+
+# --- extraction: notations ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "magnitude", "unit", "kind"),
+    [
+        ("~140GB", 140, "GB", "bytes"),
+        ("≈ 140 GB", 140, "GB", "bytes"),
+        ("130 GiB", 130, "GiB", "bytes"),
+        ("140 gb", 140, "GB", "bytes"),
+        ("140 gigabytes", 140, "GB", "bytes"),
+        ("2 GBytes", 2, "GB", "bytes"),
+        ("1.4e11 bytes", 1.4e11, "byte", "bytes"),
+        ("1.4E11 bytes", 1.4e11, "byte", "bytes"),
+        ("1.4 × 10^11 bytes", 1.4e11, "byte", "bytes"),
+        ("1.4 x 10**11 bytes", 1.4e11, "byte", "bytes"),
+        ("1.4 × 10¹¹ bytes", 1.4e11, "byte", "bytes"),
+        ("10^11 bytes", 1e11, "byte", "bytes"),
+        ("1.4x10^11 B", 1.4e11, "byte", "bytes"),  # after an exponent, B is bytes
+        ("327,680 B", 327680, "byte", "bytes"),  # 1000 or more B is bytes, not billions
+        ("1.4 billion bytes", 1.4e9, "byte", "bytes"),
+        ("2-byte", 2, "byte", "bytes"),
+        ("2.5 GiB", 2.5, "GiB", "bytes"),
+        ("512 MiB", 512, "MiB", "bytes"),
+        ("640 MB", 640, "MB", "bytes"),
+        ("1.5 KB", 1.5, "kB", "bytes"),
+        ("1.5 kB", 1.5, "kB", "bytes"),
+        ("4 KiB", 4, "KiB", "bytes"),
+        ("12 kibibytes", 12, "KiB", "bytes"),
+        ("2 TB", 2, "TB", "bytes"),
+        ("1 TiB", 1, "TiB", "bytes"),
+        ("131K params", 131e3, "param", "params"),
+        ("131,072 params", 131072, "param", "params"),
+        ("131_072 params", 131072, "param", "params"),
+        ("0.13M parameters", 0.13e6, "param", "params"),
+        ("1.31e5 parameters", 1.31e5, "param", "params"),
+        ("70B", 70e9, "param", "params"),
+        ("7b", 7e9, "param", "params"),
+        ("70 B", 70e9, "param", "params"),
+        ("70B params", 70e9, "param", "params"),
+        ("70B-parameter", 70e9, "param", "params"),
+        ("70 billion parameters", 70e9, "param", "params"),
+        ("1T params", 1e12, "param", "params"),
+        ("8K context", 8e3, "token", "tokens"),
+        ("8K-token", 8e3, "token", "tokens"),
+        ("8k tokens", 8e3, "token", "tokens"),
+        ("1.5B tokens", 1.5e9, "token", "tokens"),
+        ("32 requests", 32, "request", "requests"),
+        ("32 concurrent", 32, "request", "requests"),
+        ("32 concurrent users", 32, "request", "requests"),
+        ("64 sequences", 64, "request", "requests"),
+        ("16 streams", 16, "request", "requests"),
+        ("131k", 131e3, "dimensionless", "number"),
+        ("131072", 131072, "dimensionless", "number"),
+        ("0.13M", 0.13e6, "dimensionless", "number"),
+        ("70 billion", 70e9, "dimensionless", "number"),
+        ("5 thousand", 5e3, "dimensionless", "number"),
+        ("2048", 2048, "dimensionless", "number"),  # in the year range, but a context length
+    ],
+)
+def test_notation_parses_to_magnitude_unit_and_kind(text, magnitude, unit, kind):
+    found = only(text)
+    assert found.text == text
+    assert found.start == 0
+    assert found.kind == kind
+    assert found.quantity.units == ureg().Unit(unit)
+    assert math.isclose(found.quantity.magnitude, magnitude, rel_tol=1e-12)
+
+
+def test_span_and_offset_are_verbatim_inside_a_sentence():
+    answer = "In fp16 that is about ~140GB, so 2 GPUs."
+    found = extract_quantities(answer)
+    assert [f.text for f in found] == ["~140GB", "2"]
+    assert all(answer[f.start:f.start + len(f.text)] == f.text for f in found)
+
+
+def test_per_request_and_per_token_do_not_change_the_amount():
+    assert only("2.5 GiB per request").text == "2.5 GiB"
+    assert only("327,680 B per token").quantity == 327680 * ureg().byte
+
+
+def test_numbers_in_an_answer_keep_their_order():
+    found = extract_quantities("A 70B model: 140 GB of weights, 8K context, 32 users.")
+    assert [(f.text, f.kind) for f in found] == [
+        ("70B", "params"), ("140 GB", "bytes"), ("8K context", "tokens"), ("32 users", "requests"),
+    ]
+
+
+def test_bytes_have_a_dimension_of_their_own():
+    """pint's default `bit = []` would let a plain number convert to GB."""
+    assert not ureg().Unit("byte").dimensionless
+    assert ureg().Unit("GB").dimensionality != ureg().Unit("param").dimensionality
+    assert ureg().Unit("token").dimensionality != ureg().Unit("request").dimensionality
+
+
+# --- extraction: traps ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "in 2023",
+        "2024",
+        "Back in 1999 nobody did this.",
+        "Q3",
+        "question 4",
+        "Question 12: explain",
+        "3. The answer",
+        "  2) next",
+        "(2)",
+        "see (2) above",
+        "§4.2",
+        "#3",
+        "step 1",
+        "Step 2:",
+        "layer 3",
+        "fp16",
+        "int4 bf16 int8 fp32 FP8",
+        "A100 H100",
+        "2x faster",
+        "3rd",
+        "3.35 TB/s",
+        "50 tokens/s",
+        "10 MB per second",
+        "",
+        "no numbers here",
+    ],
+)
+def test_labels_years_precisions_and_rates_are_not_quantities(text):
+    assert extract_quantities(text) == []
+
+
+def test_list_numbers_dropped_but_their_content_kept():
+    found = extract_quantities("1. Weights: 140 GB\n2) Model: 70B\n(3) Context: 8K tokens")
+    assert [f.text for f in found] == ["140 GB", "70B", "8K tokens"]
+
+
+def test_architecture_numbers_are_plain_numbers():
+    found = extract_quantities("head_dim 128, 80 layers, 8 KV heads")
+    assert [(f.text, f.kind) for f in found] == [("128", "number"), ("80", "number"),
+                                                 ("8", "number")]
+
+
+def test_approximate_year_like_number_is_kept():
+    assert only("~2000").quantity.magnitude == 2000
+
+
+def test_numbers_next_to_non_latin_text_are_found():
+    assert evaluate(WEIGHTS, "模型需要140GB显存").passed
+
+
+def test_grouped_digits_after_a_currency_sign_are_not_split():
+    assert extract_quantities("$2,000") == []
+
+
+@pytest.mark.parametrize("text", [None, 42, "1e999 bytes", "10^999", "9" * 400])
+def test_odd_input_gives_nothing_rather_than_raising(text):
+    assert extract_quantities(text) == []
+
+
+# --- evaluate: passes -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rubric", "answer"),
+    [
+        (WEIGHTS, "~140GB"),
+        (WEIGHTS, "≈ 140 GB"),
+        (WEIGHTS, "130 GiB"),
+        (WEIGHTS, "1.4e11 bytes"),
+        (WEIGHTS, "1.4 × 10^11 bytes"),
+        (WEIGHTS, "about 150 GB"),  # 7% high
+        (KV_PER_REQUEST, "2.5 GiB per request"),
+        (PARAMS, "131k"),
+        (PARAMS, "131,072 params"),
+        (PARAMS, "1.31e5 parameters"),
+        (PARAMS, "0.13M params"),
+        (PARAMS, "131072"),
+        (check(70e9, "param"), "a 70B model"),
+        (check(70e9, "param"), "70 billion"),
+        (REQUESTS, "about 32 concurrent requests"),
+        (check(8192, "token"), "an 8K context"),
+        (check(327680, "byte"), "327,680 B per token"),
+        (check(320, "KiB"), "327,680 bytes"),
+        (check(2, "KB"), "2 kB"),
+    ],
+)
+def test_right_amount_passes(rubric, answer):
+    outcome = evaluate(rubric, answer)
+    assert outcome.passed, outcome.detail
+    assert outcome.matched is not None and outcome.matched in answer
+    assert outcome.matched in outcome.found
+
+
+def test_gib_answer_passes_with_its_conversion_in_the_detail():
+    outcome = evaluate(WEIGHTS, "It needs 130 GiB.")
+    assert outcome.passed
+    assert outcome.matched == "130 GiB"
+    assert outcome.expected == "≈ 140 GB (±10%)"
+    assert outcome.detail == "found 130 GiB (≈ 139.6 GB), within 10% of 140 GB"
+
+
+def test_closest_of_several_candidates_is_the_match():
+    outcome = evaluate(WEIGHTS, "an 80GB H100 cannot hold 140 GB, so use two")
+    assert outcome.passed
+    assert outcome.matched == "140 GB"
+    assert outcome.found == ["80GB", "140 GB"]
+
+
+def test_accept_list_admits_its_units_in_any_spelling():
+    rubric = check(140, "GB", accept=["GB", "GiB", "byte"])
+    assert evaluate(rubric, "140 gigabytes").passed
+    assert evaluate(rubric, "1.4e11 bytes").passed
+    assert evaluate(rubric, "130 GiB").passed
+
+
+# --- evaluate: failures ---------------------------------------------------------------------
+
+
+def test_wrong_amount_fails_naming_expected_and_found():
+    outcome = evaluate(WEIGHTS, "The weights take 70 GB.")
+    assert not outcome.passed
+    assert outcome.matched is None
+    assert outcome.found == ["70 GB"]
+    assert "140" in outcome.detail and "70" in outcome.detail
+    assert outcome.detail == "expected ≈ 140 GB, found 70 GB"
+
+
+def test_wrong_amount_in_another_unit_is_shown_converted():
+    outcome = evaluate(WEIGHTS, "65 GiB")
+    assert not outcome.passed
+    assert outcome.detail == "expected ≈ 140 GB, found 65 GiB (≈ 69.79 GB)"
+
+
+def test_just_outside_tolerance_fails_and_tolerance_is_honoured():
+    assert not evaluate(WEIGHTS, "160 GB").passed  # 14% high
+    assert evaluate(check(140, "GB", tolerance=0.2), "160 GB").passed
+
+
+def test_many_wrong_amounts_are_summarised():
+    outcome = evaluate(WEIGHTS, "70 GB, 35 GB, 17 GB or 8 GB")
+    assert not outcome.passed
+    assert len(outcome.found) == 4
+    assert outcome.detail.endswith("and 1 more")
+
+
+def test_accept_list_narrows_on_purpose_the_right_value_in_another_unit_fails_saying_so():
+    outcome = evaluate(check(140, "GB", accept=["GB"]), "130 GiB")
+    assert not outcome.passed
+    assert outcome.found == ["130 GiB"]
+    assert outcome.detail == "found 130 GiB, but this question asks for the amount in GB"
+
+
+def test_accept_list_still_reports_a_wrong_value_in_another_unit_as_wrong():
+    outcome = evaluate(check(2.7, "GB", accept=["GB", "MB"]), "about 320 KB per request")
+    assert outcome.found == ["320 KB"]
+    assert outcome.detail == "expected ≈ 2.7 GB, found 320 KB (≈ 0.00032 GB)"
+
+
+def test_any_unit_of_the_right_kind_converts():
+    outcome = evaluate(check(2.7, "GB", tolerance=0.12), "about 320 KB per request")
+    assert not outcome.passed and outcome.found == ["320 KB"]
+    assert evaluate(check(2.7, "GB", tolerance=0.12), "about 2,600,000 KB per request").passed
+    assert evaluate(check(2.7, "GB", tolerance=0.12), "2.5 GiB").passed
+
+
+# --- several amounts: lists, alternatives and which amount answers which check --------------
+
+SIZES = [check(14, "GB"), check(26, "GB"), check(140, "GB")]
+
+
+def _sizes_checks():
+    return [c.model_copy(update={"id": f"fp16-{n}-weights", "quantity": f"fp16 weight memory of a {n} model"})
+            for c, n in zip(SIZES, ("7B", "13B", "70B"), strict=True)]
+
+
+@pytest.mark.parametrize("answer", [
+    "It could be 35, 70, 140, 280 or 560 GB",
+    "1 GB, 2 GB, 4 GB, 8 GB, 16 GB, 32 GB, 64 GB, 128 GB, 140 GB, 160 GB",
+    "fp16 is 1, 2 or 4 bytes, so 70, 140 or 280 GB",
+    "maybe 70 GB, maybe 140 GB",
+])
+def test_values_offered_as_alternatives_never_pass(answer):
+    outcome = evaluate(WEIGHTS, answer)
+    assert not outcome.passed
+    assert "140" in " ".join(outcome.found)
+    assert outcome.detail.startswith("the answer offers several values for one amount")
+
+
+@pytest.mark.parametrize("answer", [
+    "fp16 = 2 bytes, 140 GB total, i.e. about 130 GiB",
+    "140 GB or 130 GiB, the same amount in two units",
+    "I first guessed 70 or 280 GB, but 2 bytes x 70B = 140 GB.",
+    "2·80·8·128·2 = 327,680 bytes per token, × 8192 tokens ≈ 2.7 GB, and the weights take 140 GB",
+])
+def test_one_committed_value_passes_beside_other_amounts(answer):
+    assert evaluate(WEIGHTS, answer).passed
+
+
+def test_a_unit_written_once_closes_its_list():
+    found = extract_quantities("70, 140 or 280 GB")
+    assert [str(f.quantity) for f in found] == ["70.0 gigabyte", "140.0 gigabyte", "280.0 gigabyte"]
+    assert all(f.hedged for f in found)
+    assert extract_quantities("2·80·64·128·2·8192 ≈ 21 GB")[-2].kind == "number"
+
+
+@pytest.mark.parametrize("answer, passed", [
+    ("7GB, 13GB, 70GB", [False, False, False]),  # sizes read as bytes: 13GB must not pass 7B
+    ("14 GB, 26 GB, 140 GB", [True, True, True]),
+    ("14, 26 and 140 GB", [True, True, True]),
+    ("70B -> 140 GB, 7B -> 14 GB, 13B -> 26 GB", [True, True, True]),
+    ("14 GB for the 7B model, 26 GB for 13B and 140 GB for the 70B one", [True, True, True]),
+    ("2 bytes per param: 7B x 2 = 14 GB; 13B x 2 = 26 GB; 70B x 2 = 140 GB", [True, True, True]),
+    ("7B: 26 GB, 13B: 14 GB, 70B: 140 GB", [False, False, True]),  # swapped
+    ("The 7B model needs 13GB.", [True, False, False]),  # anchored: 7% off is within tolerance
+    ("2 bytes each: 70B, 13B and 7B need 14 GB, 26 GB and 140 GB respectively.", [False, True, False]),
+    ("2 bytes each: 7B, 13B and 70B need 14 GB, 26 GB and 140 GB respectively.", [True, True, True]),
+])
+def test_each_amount_answers_its_own_check(answer, passed):
+    outcomes = evaluate_all(_sizes_checks(), answer)
+    assert [o.passed for o in outcomes] == passed, [o.detail for o in outcomes]
+
+
+def test_a_list_longer_than_the_checks_is_sprayed():
+    outcomes = evaluate_all(_sizes_checks(), "7, 14, 26, 70 or 140 GB")
+    assert not any(o.passed for o in outcomes)
+
+
+def test_memory_check_ignores_model_size_context_and_year():
+    answer = "In 2023 a 70B model with an 8K context was served in fp16 (Q3)."
+    outcome = evaluate(WEIGHTS, answer)
+    assert not outcome.passed
+    assert outcome.found == []
+    assert outcome.detail == "expected ≈ 140 GB; no memory amount found in the answer"
+
+
+def test_year_does_not_pass_or_fail_a_parameter_check():
+    outcome = evaluate(check(2000, "param"), "This was published in 2000.")
+    assert not outcome.passed
+    assert outcome.found == []
+
+
+def test_question_number_does_not_pass_a_request_check():
+    assert not evaluate(check(4, "request"), "Question 4: the batch.").passed
+
+
+def test_fp16_digits_do_not_pass_a_check_for_16():
+    assert not evaluate(check(16, "dimensionless"), "use fp16 or bf16").passed
+    assert evaluate(check(16, "dimensionless"), "use 16 of them").passed
+
+
+@pytest.mark.parametrize("answer", ["head_dim 128, 80 layers, 8 KV heads", "80 layers", "128"])
+def test_architecture_numbers_never_match_bytes_or_params(answer):
+    for rubric in (check(128, "byte"), check(80, "param"), check(8, "GB")):
+        outcome = evaluate(rubric, answer)
+        assert not outcome.passed
+        assert outcome.found == []
+
+
+def test_tokens_are_not_params_and_params_are_not_bytes():
+    assert not evaluate(check(8000, "param"), "8K context").passed
+    assert not evaluate(check(70, "GB"), "70B").passed
+    assert not evaluate(check(70e9, "byte"), "70B").passed
+
+
+def test_bare_number_is_not_a_request_count():
+    outcome = evaluate(REQUESTS, "a batch of 32")
+    assert not outcome.passed
+    assert outcome.detail == "expected ≈ 32 requests; no request count found in the answer"
+
+
+def test_small_bare_number_is_not_a_parameter_count():
+    assert not evaluate(check(512, "param"), "512").passed
+
+
+@pytest.mark.parametrize("answer", ["", "   ", "∞ ≈ ≈ ~~ 10^ 1e", "\x00\ud800", "模型需要70GB的"])
+def test_odd_answers_fail_without_raising(answer):
+    outcome = evaluate(WEIGHTS, answer)
+    assert isinstance(outcome, NumericOutcome)
+    assert not outcome.passed
+
+
+def test_empty_answer_fails_with_no_memory_amount():
+    outcome = evaluate(WEIGHTS, "")
+    assert outcome == NumericOutcome(
+        check_id="n", passed=False, expected="≈ 140 GB (±10%)", matched=None, found=[],
+        detail="expected ≈ 140 GB; no memory amount found in the answer",
+    )
+
+
+def test_huge_answer_is_handled():
+    answer = "The model needs 70 GB, 131k params, in 2023 Q3 step 1; " * 2000 + " 140 GB"
+    outcome = evaluate(WEIGHTS, answer)
+    assert outcome.passed
+    assert len(outcome.found) == 2001
+
+
+def test_unknown_rubric_unit_fails_without_raising():
+    outcome = evaluate(check(1, "GBB"), "1 GB")
+    assert not outcome.passed
+    assert "GBB" in outcome.detail
+
+
+# --- wording --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rubric", "expected"),
+    [
+        (WEIGHTS, "≈ 140 GB (±10%)"),
+        (check(2.7, "GiB", tolerance=0.05), "≈ 2.7 GiB (±5%)"),
+        (PARAMS, "≈ 131,072 params (±10%)"),
+        (check(70e9, "params"), "≈ 70 billion params (±10%)"),
+        (check(1, "request"), "≈ 1 request (±10%)"),
+    ],
+)
+def test_expected_uses_the_rubric_unit(rubric, expected):
+    assert evaluate(rubric, "").expected == expected
+
+
+def test_bare_count_passing_a_param_check_is_explained():
+    outcome = evaluate(PARAMS, "131k")
+    assert outcome.detail == "found 131k (≈ 131,000 params), within 10% of 131,072 params"
+
+
+def test_conversion_is_not_repeated_when_it_says_nothing_new():
+    assert evaluate(PARAMS, "131,072").detail == "found 131,072, within 10% of 131,072 params"
+    assert evaluate(WEIGHTS, "~140 GB").detail == "found ~140 GB, within 10% of 140 GB"
+
+
+# --- unit_problem ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "rubric",
+    [
+        check(140, "GB"),
+        check(140, "GiB", accept=["GB", "GiB", "byte"]),
+        check(1, "KB", accept=["KiB", "kB", "bytes"]),
+        check(1, "param", accept=["params", "parameter"]),
+        check(1, "token"),
+        check(1, "request"),
+    ],
+)
+def test_sound_units_have_no_problem(rubric):
+    assert unit_problem(rubric) is None
+
+
+def test_unknown_unit_is_flagged():
+    assert unit_problem(check(1, "GBB")) == "unit 'GBB' is not a known unit"
+
+
+def test_unknown_accept_unit_is_flagged():
+    problem = unit_problem(check(1, "GB", accept=["GB", "Gxx"]))
+    assert problem is not None and "'Gxx'" in problem
+
+
+def test_accept_unit_of_another_dimension_is_flagged():
+    problem = unit_problem(check(1, "GB", accept=["GiB", "param"]))
+    assert problem is not None and "'param'" in problem
+
+
+def test_unit_answers_never_state_is_flagged():
+    problem = unit_problem(check(1, "GB/s"))
+    assert problem is not None and "'GB/s'" in problem

@@ -1,0 +1,80 @@
+"""The drill loop driven through the console object, with a fake judge."""
+
+import io
+
+from tutor.core.console import Console
+from tutor.core.judges.fake import FakeJudge
+from tutor.learner.drill import Drill
+from tutor.learner.history import History
+
+
+def drill_with(typed: str, judge=None) -> tuple[Drill, str]:
+    out = io.StringIO()
+    console = Console(stdin=io.StringIO(typed), stdout=out, width=120)
+    session = Drill(console, History(), lambda: judge or FakeJudge(default=0.9))
+    return session, out
+
+
+def test_answers_skip_idk_and_quit(bank):
+    queue = [bank.get(i) for i in ("w06-thu-4", "w06-thu-5", "w06-thu-6", "w06-fri-1", "w06-fri-2")]
+    typed = ("MQA shares one KV head; GQA one per group.\n.\n/skip\n/hint\n/idk\n"
+             "Gradients and optimizer states.\n.\n/quit\n")
+    session, out = drill_with(typed)
+    session.run(queue)
+    text = out.getvalue()
+    assert "Re-read explainer §4.6 — Prefill vs decode" in text  # the hint
+    assert "Reference answer:" in text and "Session summary" in text and "skipped" in text
+    rows = session.history.attempts()
+    assert [(r["question_id"], r["kind"]) for r in rows] == [
+        ("w06-thu-4", "drill"), ("w06-thu-6", "idk"), ("w06-fri-1", "drill")]
+    assert rows[1]["score"] == 0.0
+    assert "w06-fri-2" not in text.split("Session summary")[1]  # quit at the last question
+    assert set(session.history.cards()) == {"w06-thu-4", "w06-thu-6", "w06-fri-1"}
+
+
+def test_end_of_input_ends_the_session_cleanly(bank):
+    session, out = drill_with("An answer about PagedAttention and paging.\n")
+    session.run([bank.get("w06-thu-5"), bank.get("w06-thu-6")])
+    assert [r["question_id"] for r in session.history.attempts()] == ["w06-thu-5"]
+
+
+def test_interrupt_keeps_answers_and_the_partial_text(bank):
+    class InterruptingInput(io.StringIO):
+        def readline(self, *args):
+            line = super().readline(*args)
+            if line == "":
+                raise KeyboardInterrupt
+            return line
+
+    out = io.StringIO()
+    console = Console(stdin=InterruptingInput("First answer here ok.\n.\nhalf typed"), stdout=out)
+    session = Drill(console, History(), lambda: FakeJudge(default=0.9))
+    session.run([bank.get("w06-thu-5"), bank.get("w06-thu-6")])
+    rows = session.history.attempts()
+    assert [(r["question_id"], r["status"], r["answer"]) for r in rows] == [
+        ("w06-thu-5", "graded", "First answer here ok."),
+        ("w06-thu-6", "ungraded", "half typed")]
+    assert "every answer so far is saved" in out.getvalue()
+
+
+def test_an_unsure_grade_asks_one_clarifying_question_then_grades_both_texts(bank):
+    rubric = bank.get("w06-thu-4")
+    unsure = FakeJudge(default=0.66)  # every point just over its threshold: the band is a guess
+    typed = "Something about heads being shared.\n.\nAll query heads share one KV head in MQA.\n.\n"
+    session, out = drill_with(typed, unsure)
+    session.run([rubric])
+    text = out.getvalue()
+    assert "Before I grade this:" in text
+    asked = text.split("Before I grade this:")[1].splitlines()[0]
+    assert all(p.claim.lower().rstrip(".") not in asked.lower() for p in rubric.key_points)
+    rows = session.history.attempts()
+    assert len(rows) == 1  # one attempt, one rescheduling: the reply completes the answer
+    assert rows[0]["answer"] == ("Something about heads being shared.\n"
+                                 "All query heads share one KV head in MQA.")
+    assert len(unsure.requests) == 2 and "All query heads" in unsure.requests[1].answer
+
+
+def test_a_sure_grade_asks_nothing(bank):
+    session, out = drill_with("MQA shares one KV head; GQA one per group.\n.\n", FakeJudge(default=0.99))
+    session.run([bank.get("w06-thu-4")])
+    assert "Before I grade this:" not in out.getvalue()

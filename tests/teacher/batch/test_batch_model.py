@@ -1,0 +1,82 @@
+"""A generated class of 30 students × 5 questions graded with the real default model."""
+
+import csv
+import json
+import subprocess
+import sys
+from statistics import mean
+
+import pytest
+
+from tests.teacher.batch.classgen import write_class
+from tutor.teacher.batch.outputs import feedback_name
+
+pytestmark = pytest.mark.model
+
+
+@pytest.fixture(scope="module")
+def graded_class(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("class")
+    plan = write_class(folder / "class.csv", students=30)
+    result = subprocess.run([sys.executable, "-m", "tutor", "grade", str(folder / "class.csv"),
+                             "--out", str(folder / "out")], capture_output=True, text=True, timeout=3600)
+    return folder / "out", plan, result
+
+
+def test_every_answer_has_one_result_line(graded_class):
+    out, plan, result = graded_class
+    assert result.returncode == 0, result.stderr
+    assert "graded 150, failed 0" in result.stdout and "answers/min" in result.stdout
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert [(r["student"], r["question_id"]) for r in rows] == [(s, q) for s, q, _ in plan]
+    assert all(r["band"] in {"fail", "partial", "full"} and 0 <= r["score"] <= 1 for r in rows)
+
+
+def test_grades_separate_strong_wrong_and_injection(graded_class):
+    out, plan, _ = graded_class
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    by_kind: dict[str, list[float]] = {}
+    for (_, _, kind), row in zip(plan, rows, strict=True):
+        by_kind.setdefault(kind, []).append(row["score"])
+    assert mean(by_kind["strong"]) >= mean(by_kind["wrong"]) + 0.3
+    assert max(by_kind["injection"]) == 0
+
+
+def test_gradebook_totals_equal_the_sum_of_results(graded_class):
+    out, _, _ = graded_class
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    with (out / "gradebook.csv").open() as handle:
+        book = list(csv.DictReader(handle))
+    assert len(book) == 30
+    for line in book:
+        own = [r["score"] for r in rows if r["student"] == line["student"]]
+        assert float(line["total"]) == pytest.approx(sum(own), abs=1e-3)
+
+
+def test_feedback_and_report(graded_class):
+    out, _, _ = graded_class
+    assert len(list((out / "feedback").glob("*.md"))) == 30
+    feedback = (out / "feedback" / feedback_name("student00")).read_text()
+    assert feedback.startswith("# Feedback for student00") and "Score " in feedback
+    page = (out / "report.html").read_text()
+    assert "<script>" not in page and "&lt;script&gt;alert(" in page
+    assert "Most-missed key points" in page and "Sections to re-teach" in page
+
+
+def test_concurrent_workers_share_the_local_model_safely(graded_class, tmp_path):
+    """`--concurrency 3` on the local backend once crashed llama.cpp (issue 13): calls now
+    queue on the one context, and the results equal the sequential run's."""
+    out, _, _ = graded_class
+    folder = tmp_path / "small"
+    folder.mkdir()
+    write_class(folder / "class.csv", students=3)
+    result = subprocess.run([sys.executable, "-m", "tutor", "grade", str(folder / "class.csv"),
+                             "--out", str(folder / "out"), "--concurrency", "3"],
+                            capture_output=True, text=True, timeout=1800)
+    assert result.returncode == 0, result.stderr[-2000:] + result.stdout[-2000:]
+    concurrent = [json.loads(line) for line in (folder / "out" / "results.jsonl").read_text().splitlines()]
+    sequential = {(r["student"], r["question_id"]): r["grade"]
+                  for r in map(json.loads, (out / "results.jsonl").read_text().splitlines())}
+    assert len(concurrent) == 15
+    for row in concurrent:
+        assert row["grade"] == sequential[(row["student"], row["question_id"])]

@@ -1,0 +1,69 @@
+"""`tutor calibrate`'s fitting on runs from a fake judge whose hidden state carries the truth."""
+
+import numpy as np
+import pytest
+
+from tutor.core.errors import TutorError
+from tutor.core.grader import grade
+from tutor.core.judges.base import JudgeRequest, Signals
+from tutor.core.judges.fake import FakeJudge
+from tutor.teacher.calibration import MAX_FLAGGED, calibrate, labelled_points
+from tutor.teacher.evaluation import EvalRun, load_gold, metrics, rescore_run
+
+
+class LabelJudge(FakeJudge):
+    """P(yes) is noise; the state's first coordinate is the gold label plus noise."""
+
+    def __init__(self, truth: dict[str, bool], seed: int):
+        super().__init__()
+        self.truth = truth
+        self.rng = np.random.default_rng(seed)
+
+    def judge(self, request: JudgeRequest) -> list[Signals]:
+        out = []
+        for claim in request.claims:
+            label = 1.0 if self.truth[claim] else -1.0
+            noise = self.rng.normal(0, 0.6, size=2)
+            out.append(Signals(float(self.rng.uniform(0.2, 0.8)), (label + noise[0], noise[1])))
+        return out
+
+
+def run_of(bank, gold, seed: int) -> EvalRun:
+    grades = []
+    for item in gold:
+        rubric = bank.get(item.question_id)
+        truth = {p.asked: item.key_points[p.id] for p in rubric.key_points}
+        truth |= {m.asked: item.misconceptions[m.id] for m in rubric.misconceptions}
+        grades.append(grade(rubric, item.answer, LabelJudge(truth, seed + len(grades))))
+    return EvalRun(gold, grades, 1.0)
+
+
+@pytest.fixture(scope="module")
+def runs(bank):
+    train = [g for g in load_gold("train") if g.category not in {"empty", "master_key"}][:160]
+    dev = [g for g in load_gold("dev") if g.category not in {"empty", "master_key"}][:60]
+    return run_of(bank, train, 0), run_of(bank, dev, 1000)
+
+
+def test_calibrated_head_learns_the_state_and_respects_the_review_budget(bank, runs):
+    train, dev = runs
+    head = calibrate(bank, train, dev, {"name": "t"}, say=lambda _: None)
+    scored = metrics(rescore_run(bank, dev, head))
+    assert scored["key_point"]["auc"] > 0.9  # the state carries the label; P(yes) is noise
+    assert scored["review"][0] <= MAX_FLAGGED
+    assert scored["adversarial_full"] == 0
+
+
+def test_training_rows_are_the_labelled_judged_points(bank, runs):
+    train, _ = runs
+    points = labelled_points(train)
+    judged = sum(len(bank.get(g.question_id).key_points) + len(bank.get(g.question_id).misconceptions)
+                 for g, r in zip(train.gold, train.grades, strict=True) if r.mode != "none")
+    assert len(points.labels) == judged and points.labels.any() and not points.labels.all()
+
+
+def test_runs_without_signals_cannot_train_a_head(bank):
+    gold = [g for g in load_gold("dev") if g.category == "strong"][:4]
+    empty = EvalRun(gold, [grade(bank.get(g.question_id), g.answer, None) for g in gold], 1.0)
+    with pytest.raises(TutorError, match="both stated and unstated"):
+        calibrate(bank, empty, empty, {}, say=lambda _: None)

@@ -1,0 +1,59 @@
+"""`tutor deck import`: a recall deck → validated rubric skeletons an author fills in."""
+
+from pathlib import Path
+
+import yaml
+
+from tutor.authoring.deck import DeckQuestion, read_deck
+from tutor.core import paths
+from tutor.core.errors import TutorError
+from tutor.core.explainer_doc import Explainer
+from tutor.core.rubric import Rubric
+
+HEADER = ("# Skeleton imported from {deck}. Fill in key points, misconceptions, numeric checks,\n"
+          "# the reference answer and follow-ups, then set `reviewed: true`.\n")
+
+
+def _title(section: str, explainer: Explainer | None) -> str:
+    found = explainer.sections.get(section) if explainer else None
+    if found:
+        return found[0]
+    return "The sculptor analogy" if section == "ELI5" else f"TODO: title of section {section}"
+
+
+def skeleton(question: DeckQuestion, explainer: Explainer | None = None) -> dict:
+    if not question.sections:
+        raise TutorError(f"question '{question.text[:60]}' has no (explainer §X.Y) pointer")
+    data = {
+        "id": question.id,
+        "day": question.day.value,
+        "question": question.text,
+        "refs": [{"section": s, "title": _title(s, explainer)} for s in question.sections],
+        "key_points": [{"id": "todo-1", "claim": "TODO: one checkable claim", "weight": 1,
+                        "essential": True}],
+        "misconceptions": [],
+        "numeric": [],
+        "reference_answer": "TODO: a short reference answer",
+        "follow_ups": [{"key_point": "todo-1", "ask": "TODO: what an examiner asks"}],
+        "reviewed": False,
+    }
+    Rubric.model_validate(data)  # a skeleton is a valid, unreviewed rubric
+    return data
+
+
+def import_deck(deck: Path, out: Path | None, module: str | None, force: bool,
+                explainer: Explainer | None = None) -> list[Path]:
+    questions = read_deck(deck, module)
+    module = questions[0].id.split("-")[0]
+    folder = out or paths.rubrics_dir() / (f"week{module[1:]}" if module[1:].isdigit() else module)
+    targets = [folder / f"{q.id}.yaml" for q in questions]
+    existing = [t for t in targets if t.exists()]
+    if existing and not force:
+        raise TutorError(f"{existing[0]} exists ({len(existing)} files would be overwritten); "
+                         "use --force or --out")
+    folder.mkdir(parents=True, exist_ok=True)
+    for question, target in zip(questions, targets, strict=True):
+        data = skeleton(question, explainer)
+        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+        target.write_text(HEADER.format(deck=deck.name) + text, encoding="utf-8")
+    return targets

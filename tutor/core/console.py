@@ -1,0 +1,110 @@
+"""All interactive I/O goes through one `Console`, so tests can drive sessions.
+
+Text a learner or a CSV supplied is untrusted: `safe_text` makes its control characters
+visible instead of letting them drive the terminal, and the console applies it to every
+piece of text it prints."""
+
+import sys
+
+from rich.console import Console as RichConsole
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.segment import Segment
+from rich.text import Text
+
+from tutor.core.errors import TutorError
+
+END_MARKERS = {".", "/done"}
+
+# C0 controls (but newline and tab) and DEL become their visible "control picture" (␛, ␇);
+# C1 controls and the bidi overrides that reorder what a terminal shows become U+FFFD.
+_PICTURES = {code: 0x2400 + code for code in range(0x20) if chr(code) not in "\n\t"} | {0x7F: 0x2421}
+_HIDDEN = [*range(0x80, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+SAFE = str.maketrans(_PICTURES | dict.fromkeys(_HIDDEN, 0xFFFD))
+
+
+def safe_text(text: str) -> str:
+    """`text` with no character that a terminal would act on (escape sequences, bells, …)."""
+    return text.translate(SAFE)
+
+
+def safe_line(text: str) -> str:
+    """`safe_text` on one line: a newline shows as ␤, so a message stays one line."""
+    return safe_text(text).replace("\n", "\u2424")
+
+
+class SafeRichConsole(RichConsole):
+    """Rich prints ESC and other controls inside text as they are; every renderable's text
+    passes through `render`, so sanitising there covers tables, panels and plain strings.
+    Style codes are added later, from each segment's style, and are not affected."""
+
+    def render(self, renderable, options=None):
+        for segment in super().render(renderable, options):
+            yield segment if segment.control else Segment(safe_text(segment.text), segment.style)
+
+
+class Console:
+    """Reads multi-line answers and prints rich output; swap the streams in tests."""
+
+    def __init__(self, stdin=None, stdout=None, width: int | None = None):
+        self.stdin = stdin or sys.stdin  # None when the process started with stdin closed
+        self.out = SafeRichConsole(file=stdout, width=width, highlight=False, soft_wrap=False)
+        self.partial: list[str] = []  # lines typed so far, kept if the session is interrupted
+
+    def print(self, *objects, **kwargs) -> None:
+        self.out.print(*objects, **kwargs)
+
+    def read_all(self) -> str:
+        """Everything on stdin ("" when it is closed or empty)."""
+        return self._read(lambda stream: stream.read())
+
+    def read_line(self, prompt: str = "") -> str | None:
+        """One line, or None at end of input."""
+        if prompt:
+            self.out.print(prompt, end="")
+        line = self._read(lambda stream: stream.readline())
+        return None if line == "" else line.rstrip("\n")
+
+    def _read(self, how) -> str:
+        if self.stdin is None:
+            return ""
+        try:
+            text = how(self.stdin)
+            text.encode("utf-8")  # bytes that are not UTF-8 arrive as surrogates (surrogateescape)
+        except UnicodeError:
+            raise TutorError("stdin: the answer is not UTF-8 text") from None
+        return text
+
+    def read_answer(self) -> str | None:
+        """Lines until a lone '.' (or /done), or end of input. None if nothing was typed."""
+        interactive = getattr(self.stdin, "isatty", lambda: False)()
+        if interactive:
+            self.out.print("[dim]Type your answer; finish with a line containing only '.' "
+                           "(or Ctrl-D).[/dim]")
+        self.partial = lines = []
+        while (line := self.read_line("> " if interactive else "")) is not None:
+            if line.strip() in END_MARKERS:
+                break
+            lines.append(line)
+            if len(lines) == 1 and line.strip().startswith("/"):
+                break  # a session command such as /skip
+        text = "\n".join(lines).strip()
+        return text or None
+
+
+class RateColumn(ProgressColumn):
+    """Answers per minute, from rich's own moving speed estimate."""
+
+    def render(self, task) -> Text:
+        return Text(f"{task.speed * 60:.1f} answers/min" if task.speed else "— answers/min")
+
+
+def progress_bar() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    RateColumn(), TextColumn("ETA"), TimeRemainingColumn())

@@ -1,0 +1,274 @@
+"""The decide step: the model's signals → calibrated P(stated) → verdicts → score → doubt.
+
+Grading (`tutor.core.grader`), `tutor eval` and `tutor calibrate` all go through `decide`, so a
+head, a threshold or the review rule means the same thing everywhere. A `Head` turns each
+claim's `Signals` into a probability; the head's per-kind thresholds turn that into a verdict.
+"""
+
+import hashlib
+import json
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from itertools import product
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from tutor.core.errors import TutorError
+from tutor.core.judges.base import Signals, prompt
+from tutor.core.result import Band, Outcome, Verdict
+from tutor.core.rubric import Rubric
+
+log = logging.getLogger("tutor.judge")
+
+ESSENTIAL_MISSING_CAP = 0.79
+# A wrong essential number (the 21 GB of 64 query heads where 8 KV heads give 2.7 GB) leaves
+# method credit only: examiners mark such answers about 0.15, in the `fail` band.
+WRONG_NUMBER_CAP = 0.25
+# Examiners give partial answers more than their share of points (one of four points ≈ 0.35,
+# not 0.25): the weighted share is raised to this power. Fitted on the gold dev split
+# (evals/calibrate.py); with the gold set's own point labels it reproduces 98% of human bands.
+SCORE_CURVE = 0.6
+# On a list question (`at_least`: k of the key points suffice) one lucky point decides the band,
+# so a key point counts only when the judge is at least this sure of it.
+AT_LEAST_CONFIDENT = 0.5
+MAX_ENUMERATED = 8  # points whose uncertainty is propagated exactly to the band (2^8 cases)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Probability above which a claim counts as stated, per kind."""
+
+    key_point: float = 0.65
+    misconception: float = 0.75
+
+    def of(self, kind: str) -> float:
+        return self.key_point if kind == "key_point" else self.misconception
+
+
+class Head(Protocol):
+    """Signals → P(the answer states the claim), calibrated on labelled points."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def thresholds(self) -> Thresholds: ...
+
+    @property
+    def review_below(self) -> float:
+        """A grade whose band is right with less probability goes to review."""
+        ...
+
+    def probabilities(self, kinds: Sequence[str], signals: list[Signals]) -> list[float]: ...
+
+
+@dataclass(frozen=True)
+class PlainHead:
+    """P(yes) taken as it is: for backends without hidden states, or when no trained head
+    matches the model and prompts. Thresholds were chosen on the gold dev split."""
+
+    thresholds: Thresholds = Thresholds()
+    review_below: float = 0.6
+    name: str = "p_yes"
+
+    def probabilities(self, kinds: Sequence[str], signals: list[Signals]) -> list[float]:
+        return [s.p_yes for s in signals]
+
+
+def logit(p: float) -> float:
+    p = min(max(p, 1e-4), 1 - 1e-4)
+    return math.log(p / (1 - p))
+
+
+def features(kinds: Sequence[str], signals: list[Signals], use_state: bool = True) -> np.ndarray:
+    """One row per claim: [logit P(yes), is-misconception, their product, hidden state…]."""
+    rows = []
+    for kind, s in zip(kinds, signals, strict=True):
+        misc = 1.0 if kind == "misconception" else 0.0
+        row = np.array([logit(s.p_yes), misc, misc * logit(s.p_yes)])
+        if use_state:
+            if s.state is None:
+                raise ValueError("this head needs hidden states, and the signals carry none")
+            row = np.concatenate([row, s.state])
+        rows.append(row)
+    return np.vstack(rows)
+
+
+@dataclass
+class ProbeHead:
+    """A logistic regression on the judge's hidden state and logit P(yes) (a linear probe),
+    trained on labelled points by `tutor calibrate`. Applied as one dot product."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    intercept: float
+    thresholds: Thresholds
+    review_below: float
+    use_state: bool
+    meta: dict = field(default_factory=dict)  # model sha256, prompt hash, layer, training data
+
+    @property
+    def name(self) -> str:
+        return str(self.meta.get("name", "probe"))
+
+    def fingerprint(self) -> str:
+        digest = hashlib.sha256(self.coef.tobytes() + self.mean.tobytes() + self.scale.tobytes())
+        return digest.hexdigest()[:8]
+
+    def probabilities(self, kinds: Sequence[str], signals: list[Signals]) -> list[float]:
+        x = (features(kinds, signals, self.use_state) - self.mean) / self.scale
+        z = x @ self.coef + self.intercept
+        return [round(float(p), 4) for p in 1 / (1 + np.exp(-z))]
+
+    def save(self, path: Path) -> None:
+        meta = {**self.meta, "thresholds": [self.thresholds.key_point, self.thresholds.misconception],
+                "review_below": self.review_below, "use_state": self.use_state,
+                "intercept": self.intercept}
+        with path.open("wb") as out:
+            np.savez_compressed(out, mean=self.mean, scale=self.scale, coef=self.coef,
+                                meta=np.array(json.dumps(meta, sort_keys=True)))
+
+    @classmethod
+    def load(cls, path) -> "ProbeHead":
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(str(data["meta"]))
+            return cls(mean=data["mean"], scale=data["scale"], coef=data["coef"],
+                       intercept=float(meta["intercept"]), thresholds=Thresholds(*meta["thresholds"]),
+                       review_below=float(meta["review_below"]), use_state=bool(meta["use_state"]),
+                       meta=meta)
+
+
+def prompts_hash() -> str:
+    """The judge prompts' content hash: a head is only valid for the prompts it was fitted on."""
+    digest = hashlib.sha256()
+    for name in ("judge_system", "judge_answer", "judge_probe"):
+        digest.update(prompt(name).encode())
+    return digest.hexdigest()[:16]
+
+
+SHIPPED_HEAD = "qwen2.5-coder-1.5b-instruct-q4_k_m.npz"
+
+
+def shipped_head() -> ProbeHead | None:
+    source = resources.files("tutor.core.heads") / SHIPPED_HEAD
+    if not source.is_file():
+        return None
+    with source.open("rb") as handle:
+        return ProbeHead.load(handle)
+
+
+def load_head(option: str | None) -> "ProbeHead | PlainHead":
+    """`None` → the shipped head (or plain P(yes) if none ships); "plain"; or a head file."""
+    if option == "plain":
+        return PlainHead()
+    if option:
+        try:
+            return ProbeHead.load(Path(option).expanduser())
+        except (OSError, ValueError, KeyError) as exc:
+            raise TutorError(f"judge head {option}: not a head file from `tutor calibrate` ({exc})") from None
+    return shipped_head() or PlainHead()
+
+
+def head_for(option: str | None, model_sha256: str, layer: str | None) -> "ProbeHead | PlainHead":
+    """The head asked for when it was fitted on this model, these prompts and this layer;
+    otherwise plain P(yes), with a notice (never a head applied to signals it was not fitted on)."""
+    head = load_head(option)
+    if isinstance(head, PlainHead):
+        return head
+    fitted_on = (head.meta.get("model_sha256"), head.meta.get("prompts"), head.meta.get("layer"))
+    if fitted_on != (model_sha256, prompts_hash(), layer):
+        log.warning("the judge head %s was fitted on another model, prompts or layer; grading "
+                    "with plain P(yes) (refit it with `tutor calibrate`)", head.name)
+        return PlainHead()
+    return head
+
+
+# ---- verdicts, score and doubt -------------------------------------------------------------
+
+def stated_from(rubric: Rubric, kind: str, head: Head) -> float:
+    """The probability from which a claim of this kind counts as stated in this rubric."""
+    threshold = head.thresholds.of(kind)
+    if rubric.at_least and kind == "key_point":
+        return max(threshold, AT_LEAST_CONFIDENT)
+    return threshold
+
+
+def judged_outcome(kind: str, stated: bool) -> Outcome:
+    if kind == "key_point":
+        return Outcome.HIT if stated else Outcome.MISS
+    return Outcome.WRONG if stated else Outcome.CLEAR
+
+
+def compute_score(rubric: Rubric, outcome: dict[str, Outcome], capped: bool = False) -> float:
+    """Weighted share of key points and numbers (curved), reduced by each misconception stated,
+    kept below `full` when an essential point or number is missing or `capped` is set, and
+    at method credit when an essential number is wrong."""
+    kp_total = sum(p.weight for p in rubric.key_points)
+    hits = [p for p in rubric.key_points if outcome[p.id] == Outcome.HIT]
+    if rubric.at_least:
+        kp_share = min(len(hits), rubric.at_least) / rubric.at_least
+    else:
+        kp_share = sum(p.weight for p in hits) / kp_total
+    num_total = sum(n.weight for n in rubric.numeric)
+    num_got = sum(n.weight for n in rubric.numeric if outcome[n.id] == Outcome.HIT)
+    score = ((kp_share * kp_total + num_got) / (kp_total + num_total)) ** SCORE_CURVE
+    for wrong in rubric.misconceptions:
+        if outcome[wrong.id] == Outcome.WRONG:
+            score *= 1 - wrong.penalty
+    if _essential_missing(rubric, outcome) or capped:
+        score = min(score, ESSENTIAL_MISSING_CAP)
+    if any(n.essential and outcome[n.id] == Outcome.WRONG for n in rubric.numeric):
+        score = min(score, WRONG_NUMBER_CAP)
+    return round(min(1.0, max(0.0, score)), 3)
+
+
+def _essential_missing(rubric: Rubric, outcome: dict[str, Outcome]) -> bool:
+    numbers = any(n.essential and outcome[n.id] != Outcome.HIT for n in rubric.numeric)
+    if rubric.at_least:
+        return numbers
+    points = any(p.essential and outcome[p.id] != Outcome.HIT for p in rubric.key_points)
+    return numbers or points
+
+
+@dataclass(frozen=True)
+class Doubt:
+    band_probability: float | None  # P(the decided band is the examiner's), from the verdicts
+    review: bool
+    uncertain: list[str]  # point ids whose verdict could flip the band, least certain first
+
+
+def doubt(rubric: Rubric, verdicts: list[Verdict], capped: bool, review_below: float) -> Doubt:
+    """Propagate each judged verdict's probability to the band: the chance that the band
+    stays what was decided, treating points as independent. The least certain points are
+    enumerated exactly; the rest keep their decided outcome."""
+    outcome = {v.point_id: v.outcome for v in verdicts}
+    band = Band.of(compute_score(rubric, outcome, capped))
+    judged = sorted((v for v in verdicts if v.kind != "numeric" and 0.02 < v.confidence < 0.98),
+                    key=lambda v: abs(v.confidence - 0.5))[:MAX_ENUMERATED]
+    if not judged:
+        return Doubt(1.0, False, [])
+    same = 0.0
+    for stated in product((False, True), repeat=len(judged)):
+        weight = 1.0
+        trial = dict(outcome)
+        for v, s in zip(judged, stated, strict=True):
+            weight *= v.confidence if s else 1 - v.confidence
+            trial[v.point_id] = judged_outcome(v.kind, s)
+        if Band.of(compute_score(rubric, trial, capped)) == band:
+            same += weight
+    flips = [v.point_id for v in judged if _flip_changes_band(rubric, outcome, v, band, capped)
+             and 0.1 < v.confidence < 0.9]
+    probability = round(same, 3)
+    return Doubt(probability, probability < review_below, flips)
+
+
+def _flip_changes_band(rubric, outcome, verdict: Verdict, band: Band, capped: bool) -> bool:
+    stated = verdict.outcome in (Outcome.HIT, Outcome.WRONG)
+    trial = {**outcome, verdict.point_id: judged_outcome(verdict.kind, not stated)}
+    return Band.of(compute_score(rubric, trial, capped)) != band

@@ -1,0 +1,140 @@
+"""The one grading path every command uses.
+
+numeric checks → probe (the judge's signals per claim) → decide (`tutor.core.decide`) → `Grade`.
+"""
+
+import base64
+from typing import Literal
+
+import numpy as np
+
+from tutor.core.answer import PreparedAnswer, best_quote, prepare
+from tutor.core.decide import Doubt, Head, PlainHead, compute_score, doubt, judged_outcome, stated_from
+from tutor.core.errors import TutorError
+from tutor.core.judges.base import Judge, JudgeRequest, Signals
+from tutor.core.numeric import evaluate_all
+from tutor.core.result import Band, Grade, Outcome, Verdict
+from tutor.core.rubric import KeyPoint, Misconception, Rubric
+
+
+def grade(rubric: Rubric, answer: str, judge: Judge | None, head: Head | None = None) -> Grade:
+    prepared = prepare(answer)
+    head = head or (judge.head if judge is not None else PlainHead())
+    if prepared.contentless or judge is None:
+        return finish(rubric, prepared, None, head, mode="none", model="")
+    try:
+        signals = probe(rubric, prepared, judge)
+    except TutorError as exc:
+        return Grade.ungraded(rubric.id, exc.message, model=judge.name,
+                              rubric_version=rubric.version, pointer=rubric.pointer)
+    return finish(rubric, prepared, signals, head, mode=judge.mode, model=judge.name)
+
+
+def rescore(rubric: Rubric, answer: str, old: Grade, head: Head, with_doubt: bool = True) -> Grade:
+    """Decide again from the signals stored in a grade (no model call): a new head or
+    threshold applied to saved results gives what grading with it would have given."""
+    if old.status != "graded":
+        return old
+    judged = [v for v in old.verdicts if v.kind != "numeric"]
+    signals = None
+    if old.mode != "none" and all(v.p_yes is not None for v in judged):
+        signals = [stored_signals(v) for v in judged]
+    return finish(rubric, prepare(answer), signals, head, old.mode, old.model, with_doubt)
+
+
+JudgedKind = Literal["key_point", "misconception"]
+
+
+def claims_of(rubric: Rubric) -> tuple[list[JudgedKind], list[str]]:
+    """(kinds, probe texts) for every judged point, key points first."""
+    kinds: list[JudgedKind] = ["key_point"] * len(rubric.key_points)
+    kinds += ["misconception"] * len(rubric.misconceptions)
+    return kinds, [p.asked for p in judged_points(rubric)]
+
+
+def judged_points(rubric: Rubric) -> list[KeyPoint | Misconception]:
+    return [*rubric.key_points, *rubric.misconceptions]
+
+
+def probe(rubric: Rubric, prepared: PreparedAnswer, judge: Judge) -> list[Signals]:
+    _, texts = claims_of(rubric)
+    signals = judge.judge(JudgeRequest(question=rubric.prompt, answer=prepared.text, claims=tuple(texts)))
+    if len(signals) != len(texts):
+        raise TutorError(f"judge returned {len(signals)} results for {len(texts)} claims")
+    # decided on exactly what is stored, so re-scoring saved results reproduces the grade
+    return [Signals(round(s.p_yes, 4), s.state) for s in signals]
+
+
+def finish(rubric: Rubric, prepared: PreparedAnswer, signals: list[Signals] | None, head: Head,
+           mode: str, model: str, with_doubt: bool = True) -> Grade:
+    """The decide step: signals → verdicts → score, band and (unless a threshold search
+    only needs bands) doubt."""
+    verdicts = _numeric_verdicts(rubric, prepared)
+    verdicts += _unjudged_verdicts(rubric) if signals is None else _judged_verdicts(
+        rubric, prepared, signals, head)
+    notices = prepared.notices + (["Nothing to grade: the answer has no claims."]
+                                  if prepared.contentless else [])
+    capped = prepared.keyword_list
+    if capped:
+        notices.append("This reads as a list of terms without claims: it cannot reach full marks.")
+    score = compute_score(rubric, {v.point_id: v.outcome for v in verdicts}, capped=capped)
+    sure = doubt(rubric, verdicts, capped, head.review_below) if with_doubt else Doubt(None, False, [])
+    return Grade(question_id=rubric.id, score=score, band=Band.of(score), verdicts=verdicts,
+                 notices=notices, pointer=rubric.pointer, model=model, mode=mode,
+                 rubric_version=rubric.version, head=head.name if signals is not None else "",
+                 band_probability=sure.band_probability, review=sure.review, uncertain=sure.uncertain)
+
+
+def _numeric_verdicts(rubric: Rubric, prepared: PreparedAnswer) -> list[Verdict]:
+    verdicts = []
+    for check, outcome in zip(rubric.numeric, evaluate_all(rubric.numeric, prepared.text), strict=True):
+        if outcome.passed:
+            result = Outcome.HIT
+        else:
+            result = Outcome.WRONG if outcome.found else Outcome.MISS
+        verdicts.append(Verdict(point_id=check.id, kind="numeric", claim=check.quantity,
+                                outcome=result, confidence=1.0, evidence=outcome.matched,
+                                detail=outcome.detail, pointer=rubric.pointer))
+    return verdicts
+
+
+def _unjudged_verdicts(rubric: Rubric) -> list[Verdict]:
+    verdicts = [Verdict(point_id=p.id, kind="key_point", claim=p.claim, outcome=Outcome.MISS,
+                        confidence=0.0, pointer=rubric.pointer) for p in rubric.key_points]
+    verdicts += [Verdict(point_id=m.id, kind="misconception", claim=m.claim,
+                         outcome=Outcome.CLEAR, confidence=0.0, pointer=rubric.pointer)
+                 for m in rubric.misconceptions]
+    return verdicts
+
+
+def _judged_verdicts(rubric: Rubric, prepared: PreparedAnswer, signals: list[Signals],
+                     head: Head) -> list[Verdict]:
+    kinds, _ = claims_of(rubric)
+    probabilities = head.probabilities(kinds, signals)
+    verdicts = []
+    for point, kind, s, p in zip(judged_points(rubric), kinds, signals, probabilities, strict=True):
+        stated = p >= stated_from(rubric, kind, head)
+        verdicts.append(Verdict(
+            point_id=point.id, kind=kind, claim=point.claim, confidence=round(p, 3),
+            outcome=judged_outcome(kind, stated), pointer=rubric.pointer,
+            detail=point.correction if isinstance(point, Misconception) else None,
+            evidence=best_quote(point.claim, prepared.sentences) if stated else None,
+            p_yes=s.p_yes, state=encode_state(s.state)))
+    return verdicts
+
+
+def stored_signals(verdict: Verdict) -> Signals:
+    """The probe step's signals as a verdict keeps them (for re-scoring and training)."""
+    return Signals(verdict.p_yes or 0.0, decode_state(verdict.state))
+
+
+def encode_state(state: np.ndarray | None) -> str | None:
+    if state is None:
+        return None
+    return base64.b64encode(np.asarray(state, dtype="<f2").tobytes()).decode("ascii")
+
+
+def decode_state(text: str | None) -> np.ndarray | None:
+    if text is None:
+        return None
+    return np.frombuffer(base64.b64decode(text), dtype="<f2").astype(np.float64)

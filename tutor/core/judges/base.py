@@ -1,0 +1,100 @@
+"""The one interface every judge backend implements."""
+
+from dataclasses import dataclass, field
+from functools import cache
+from typing import TYPE_CHECKING, Protocol
+
+from tutor.core import paths
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from tutor.core.decide import Head
+    from tutor.core.settings import Settings
+
+
+@dataclass(frozen=True)
+class JudgeRequest:
+    """One answer to judge against several claims; the answer is untrusted text."""
+
+    question: str
+    answer: str
+    claims: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What the model gave for one claim, before any decision: the probe step's output.
+
+    `p_yes` is P(yes) read from the next-token distribution (0 or 1 in structured mode);
+    `state` is the model's hidden state at the probe's last token (local backend only),
+    the input of a trained judge head. Stored in results so a new head re-scores offline."""
+
+    p_yes: float
+    state: "np.ndarray | None" = field(default=None, compare=False)  # float16 values, as stored
+
+
+class Judge(Protocol):
+    """What every backend promises its callers.
+
+    Thread safety: `judge` and `warm` may be called from several threads at once (batch
+    workers, a session warming the model while the learner types); a backend that cannot
+    run requests in parallel serialises them itself (the local llama.cpp context does)."""
+
+    @property
+    def name(self) -> str:
+        """The model, for grades and caches."""
+        ...
+
+    @property
+    def mode(self) -> str:
+        """"logprobs" or "structured"."""
+        ...
+
+    @property
+    def head(self) -> "Head":
+        """How this backend's signals become calibrated probabilities."""
+        ...
+
+    def warm(self) -> None:
+        """The one-off work (loading the model, checking the server) done now; idempotent."""
+        ...
+
+    def judge(self, request: JudgeRequest) -> list[Signals]:
+        """The model's signals for each claim, in order."""
+        ...
+
+
+class Backend(Judge, Protocol):
+    """A judge the registry can build (`tutor.core.judges.registry.BACKENDS`)."""
+
+    @classmethod
+    def from_settings(cls, settings: "Settings") -> "Backend":
+        """The backend built from the effective settings (`tutor.core.settings.Settings`)."""
+        ...
+
+
+@cache
+def prompt(name: str) -> str:
+    return (paths.prompts_dir() / f"{name}.md").read_text(encoding="utf-8")
+
+
+def fence(answer: str) -> str:
+    """Neutralise what in the answer could close our quote fence or fake chat-template tokens."""
+    return answer.replace('"""', '"“"').replace("<|", "‹|").replace("|>", "|›")
+
+
+def _as_clause(claim: str) -> str:
+    """'In MQA, …' reads as '… say that in MQA, …'; acronyms ('GQA …') keep their case."""
+    return claim[0].lower() + claim[1:] if claim[1:2].islower() else claim
+
+
+def messages_for(request: JudgeRequest, claim: str) -> list[dict[str, str]]:
+    """Chat messages for one probe. Everything before the claim is shared by all probes."""
+    answer_block = prompt("judge_answer").format(question=request.question,
+                                                 answer=fence(request.answer))
+    probe = prompt("judge_probe").format(claim=_as_clause(claim), statement=claim)
+    return [
+        {"role": "system", "content": prompt("judge_system").strip()},
+        {"role": "user", "content": answer_block + probe.strip()},
+    ]

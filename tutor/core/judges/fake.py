@@ -1,0 +1,67 @@
+"""A judge for unit tests: replays queued probabilities and records what it was asked.
+
+From the CLI (`--backend fake`) it gives a stable pseudo-probability per (claim,
+answer) and can be slowed with `TUTOR_FAKE_DELAY` seconds per claim, so tests of
+orchestration (resuming a killed batch) need no model.
+"""
+
+import hashlib
+import os
+import time
+from collections import deque
+
+from tutor.core.decide import PlainHead
+from tutor.core.judges.base import JudgeRequest, Signals, messages_for
+
+
+class FakeJudge:
+    name = "fake"
+    mode = "logprobs"
+    head = PlainHead()
+
+    def __init__(self, answers: dict[str, float] | None = None, default: float | None = None,
+                 record: bool = True):
+        """`answers` maps a claim to its probability; other claims get `default`,
+        or, when no default is given, a stable pseudo-probability of (claim, answer).
+        `record` keeps every request and prompt for tests to inspect (off from the CLI, where
+        a class of 50,000 answers would keep them all)."""
+        self.record = record
+        self.answers = dict(answers or {})
+        self.default = default
+        self.delay = float(os.environ.get("TUTOR_FAKE_DELAY", "0"))
+        self.queue: deque[float] = deque()
+        self.requests: list[JudgeRequest] = []
+        self.prompts: list[list[dict[str, str]]] = []
+
+    @classmethod
+    def from_settings(cls, settings) -> "FakeJudge":
+        return cls(record=False)
+
+    def warm(self) -> None:
+        """Nothing to load."""
+
+    def enqueue(self, *probabilities: float) -> "FakeJudge":
+        self.queue.extend(probabilities)
+        return self
+
+    def judge(self, request: JudgeRequest) -> list[Signals]:
+        if self.record:
+            self.requests.append(request)
+        results = []
+        for claim in request.claims:
+            if self.record:
+                self.prompts.append(messages_for(request, claim))
+            time.sleep(self.delay)
+            if self.queue:
+                results.append(self.queue.popleft())
+            elif claim in self.answers:
+                results.append(self.answers[claim])
+            else:
+                results.append(self._fallback(claim, request.answer))
+        return [Signals(p) for p in results]
+
+    def _fallback(self, claim: str, answer: str) -> float:
+        if self.default is not None:
+            return self.default
+        digest = hashlib.sha256(f"{claim}\n{answer}".encode()).digest()
+        return digest[0] / 255

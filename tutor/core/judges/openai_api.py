@@ -1,0 +1,163 @@
+"""A judge on any OpenAI-compatible server: OpenAI, vLLM, llama.cpp server, Ollama.
+
+Each claim is one chat request for a single token. Where the server returns
+logprobs we read P(yes) from the top candidates ("logprobs" mode); where it does
+not, we ask for a JSON verdict constrained by a schema ("structured" mode, 0 or 1).
+Retries and caching live in `tutor.core.judges.registry`; this module only maps errors.
+"""
+
+import json
+import logging
+import math
+import os
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlsplit
+
+from tutor.core.decide import PlainHead
+from tutor.core.errors import ExitCode, TransientJudgeError, TutorError
+from tutor.core.judges.base import JudgeRequest, Signals, messages_for
+
+log = logging.getLogger("tutor.judge")
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
+
+VERDICT_SCHEMA = {
+    "name": "verdict",
+    "strict": True,
+    "schema": {"type": "object", "properties": {"verdict": {"type": "string", "enum": ["yes", "no"]}},
+               "required": ["verdict"], "additionalProperties": False},
+}
+
+
+class OpenAIJudge:
+    def __init__(self, model: str | None = None, base_url: str | None = None,
+                 api_key: str | None = None, timeout: float = 60.0, concurrency: int = 4):
+        from openai import OpenAI
+
+        if not model:
+            raise TutorError("the openai backend needs --model NAME (the server's model name)")
+        base_url = base_url or os.environ.get("OPENAI_BASE_URL")
+        api_key = api_key or os.environ.get("OPENAI_API_KEY")
+        if not api_key and not base_url:
+            raise TutorError("set OPENAI_API_KEY (or --base-url for a local server)", ExitCode.BACKEND)
+        if api_key and base_url:
+            _warn_if_key_goes_in_clear(base_url)
+        self.client = OpenAI(base_url=base_url, api_key=api_key or "no-key", timeout=timeout,
+                             max_retries=0)
+        self.name = model
+        self.base_url = base_url or "https://api.openai.com/v1"
+        self.concurrency = concurrency
+        self.mode = "logprobs"
+        self.head = PlainHead()  # an API gives top logprobs only: thresholds on P(yes)
+        self._model_checked = False
+
+    @classmethod
+    def from_settings(cls, settings) -> "OpenAIJudge":
+        key = settings.api_key.get_secret_value() if settings.api_key else None
+        return cls(model=settings.model, base_url=settings.base_url, api_key=key,
+                   timeout=settings.timeout, concurrency=settings.concurrency)
+
+    def warm(self) -> None:
+        """Fail early and clearly: the server is reachable and serves this model."""
+        if self._model_checked:
+            return
+        names = [m.id for m in self._request(self.client.models.list).data]
+        if self.name not in names:
+            shown = ", ".join(names[:5]) or "none"
+            raise TutorError(f"model '{self.name}' not found at {self.base_url} (it serves: {shown})",
+                             ExitCode.BACKEND)
+        self._model_checked = True
+
+    def judge(self, request: JudgeRequest) -> list[Signals]:
+        self.warm()
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+            return [Signals(p) for p in pool.map(lambda claim: self._probe(request, claim), request.claims)]
+
+    def _probe(self, request: JudgeRequest, claim: str) -> float:
+        messages = messages_for(request, claim)
+        if self.mode == "logprobs":
+            response = self._call(messages=messages, max_tokens=1, logprobs=True, top_logprobs=10)
+            probability = _p_yes_from_logprobs(self._choice(response))
+            if probability is not None:
+                return probability
+            self.mode = "structured"  # this server gives no logprobs: say so in every Grade
+        response = self._call(messages=messages, max_tokens=20,
+                              response_format={"type": "json_schema", "json_schema": VERDICT_SCHEMA})
+        return _p_yes_from_json(self._choice(response).message.content or "")
+
+    def _choice(self, response):
+        """The first choice of a chat completion, or a one-line error for anything else (an HTML
+        page from a proxy, a JSON error body, an empty `choices`)."""
+        choices = getattr(response, "choices", None)
+        if not isinstance(choices, list) or not choices or getattr(choices[0], "message", None) is None:
+            shown = " ".join(str(response).split())[:80]
+            raise TutorError(f"{self.base_url} did not answer with a chat completion: {shown!r}",
+                             ExitCode.BACKEND)
+        return choices[0]
+
+    def _call(self, **kwargs):
+        return self._request(self.client.chat.completions.create, model=self.name, temperature=0,
+                             seed=0, **kwargs)
+
+    def _request(self, method, **kwargs):
+        """One API call, its failures mapped to one-line errors (transient ones are retried)."""
+        import openai
+
+        try:
+            return method(**kwargs)
+        except openai.AuthenticationError:
+            raise TutorError(f"{self.base_url} refused the API key (check OPENAI_API_KEY)",
+                             ExitCode.BACKEND) from None
+        except openai.NotFoundError:
+            raise TutorError(f"model '{self.name}' not found at {self.base_url}", ExitCode.BACKEND) from None
+        except openai.APIConnectionError as exc:
+            raise TransientJudgeError(f"cannot reach {self.base_url} ({_short(exc)})") from None
+        except (openai.RateLimitError, openai.InternalServerError) as exc:
+            raise TransientJudgeError(f"{self.base_url}: {_short(exc)}") from None
+        except openai.APIStatusError as exc:
+            raise TutorError(f"{self.base_url} answered {exc.status_code}: {_short(exc)}",
+                             ExitCode.BACKEND) from None
+        except (openai.APIResponseValidationError, ValueError) as exc:  # 200 with a body that is no JSON
+            raise TutorError(f"{self.base_url} answered with an unreadable body ({_short(exc)})",
+                             ExitCode.BACKEND) from None
+
+
+def _warn_if_key_goes_in_clear(base_url: str) -> None:
+    """A bearer token sent over plain HTTP to another machine can be read on the way."""
+    parts = urlsplit(base_url)
+    if parts.scheme == "http" and (parts.hostname or "") not in LOCAL_HOSTS:
+        log.warning("the API key will be sent over plain HTTP to %s; use https:// or unset "
+                    "OPENAI_API_KEY for a server that needs none", parts.hostname)
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:160]
+
+
+def _p_yes_from_logprobs(choice) -> float | None:
+    """P(yes) among the first token's top candidates; None when the server gives no logprobs.
+    Top candidates with neither yes nor no are no evidence either way: an error, not P = 0."""
+    content = choice.logprobs.content if choice.logprobs else None
+    if not content:
+        return None
+    yes = no = 0.0
+    top = content[0].top_logprobs or []
+    for candidate in top:
+        word = candidate.token.strip().lower()
+        if word == "yes":
+            yes += math.exp(candidate.logprob)
+        elif word == "no":
+            no += math.exp(candidate.logprob)
+    if yes + no == 0:
+        shown = ", ".join(repr(c.token) for c in top[:5]) or "none"
+        raise TutorError(f"the judge answered neither yes nor no (its top tokens: {shown})", ExitCode.BACKEND)
+    return yes / (yes + no)
+
+
+def _p_yes_from_json(text: str) -> float:
+    try:
+        verdict = json.loads(text).get("verdict")
+    except (ValueError, AttributeError):
+        raise TutorError(f"the server's verdict was not the JSON asked for: {text[:80]!r}",
+                         ExitCode.BACKEND) from None
+    return 1.0 if verdict == "yes" else 0.0

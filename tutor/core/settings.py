@@ -1,0 +1,87 @@
+"""Settings: defaults < user config file < environment < command-line flags."""
+
+import os
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+from tutor.core import paths
+from tutor.core.errors import TutorError
+
+ENV = {
+    "backend": "TUTOR_BACKEND",
+    "model": "TUTOR_MODEL",
+    "base_url": "OPENAI_BASE_URL",
+    "api_key": "OPENAI_API_KEY",
+    "explainer": "TUTOR_EXPLAINER",
+    "timeout": "TUTOR_TIMEOUT",
+    "head": "TUTOR_HEAD",
+}
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    backend: str = "local"
+    model: str | None = None  # local: default | small | PATH.gguf; openai: the model name
+    base_url: str | None = None
+    api_key: SecretStr | None = None
+    explainer: Path | None = None
+    timeout: float = Field(default=60.0, gt=0)
+    concurrency: int = Field(default=4, ge=1)
+    head: str | None = None  # local judge: a head file from `tutor calibrate`, or "plain" (P(yes))
+
+
+def config_path() -> Path:
+    return paths.config_dir() / "config.toml"
+
+
+def _from_file(path: Path) -> dict:
+    if not path.exists():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise TutorError(f"{path}: bad TOML ({exc})") from None
+    unknown = sorted(set(data) - set(Settings.model_fields))
+    if unknown:
+        known = ", ".join(Settings.model_fields)
+        raise TutorError(f"{path}: unknown setting '{unknown[0]}' (known: {known})")
+    return data
+
+
+def load_settings(flags: dict | None = None) -> tuple[Settings, dict[str, str]]:
+    """The effective settings and where each came from."""
+    values: dict = {}
+    sources: dict[str, str] = {}
+    layers = [(str(config_path()), _from_file(config_path())),
+              ("environment", {k: os.environ[v] for k, v in ENV.items() if os.environ.get(v)}),
+              ("flag", {k: v for k, v in (flags or {}).items() if v is not None})]
+    for source, layer in layers:
+        values.update(layer)
+        sources.update(dict.fromkeys(layer, source))
+    try:
+        return Settings.model_validate(values), sources
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise TutorError(f"{_origin(first['loc'], sources)}: {first['msg']}") from None
+
+
+def _origin(loc: tuple, sources: dict[str, str]) -> str:
+    """Where a bad setting came from, as the user would write it: `option --timeout`,
+    `setting 'timeout' from environment (TUTOR_TIMEOUT)` or from the config file."""
+    name = str(loc[0])
+    where = sources.get(name, "settings")
+    if where == "flag":
+        return f"option --{name.replace('_', '-')}"
+    if where == "environment":
+        where = f"environment ({ENV[name]})"
+    return f"setting '{'.'.join(map(str, loc))}' from {where}"
+
+
+def mask(secret: SecretStr | None) -> str:
+    if secret is None:
+        return "(not set)"
+    value = secret.get_secret_value()
+    return "****" + value[-4:] if len(value) > 8 else "****"

@@ -1,0 +1,188 @@
+"""`tutor explain`: the oral-examiner loop.
+
+The learner explains a topic; every rubric pointing at it is graded; then the
+examiner asks one follow-up at a time about the most important point still
+missing, grades each reply, and stops at mastery or after `rounds`.
+"""
+
+import re
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from rich.markup import escape
+
+from tutor.core.bank import Bank
+from tutor.core.console import Console
+from tutor.core.errors import TutorError
+from tutor.core.grader import grade
+from tutor.core.result import Grade, Outcome
+from tutor.core.rubric import KeyPoint, Rubric
+from tutor.learner.drill import IDK
+from tutor.learner.history import History
+from tutor.learner.scheduler import review
+
+SECTION = re.compile(r"^§?(\d+(?:\.\d+)*|ELI5)$", re.IGNORECASE)
+
+
+def resolve_topic(bank: Bank, topic: str) -> tuple[str, list[Rubric]]:
+    """A section (§4.3), a question id, or a word from section titles ("GQA")."""
+    wanted = topic.strip()
+    if wanted in {r.id for r in bank.rubrics}:
+        return wanted, [bank.get(wanted)]
+    if match := SECTION.match(wanted):
+        section = "ELI5" if match.group(1).upper() == "ELI5" else match.group(1)
+        found = bank.select(section=section)
+        label = section if section == "ELI5" else f"§{section}"
+    else:
+        folded = wanted.casefold()
+        found = [r for r in bank.rubrics if any(folded in ref.title.casefold() for ref in r.refs)]
+        found = found or [r for r in bank.rubrics if folded in r.question.casefold()]
+        label = wanted
+    if not found:
+        raise TutorError(f"no section, question or title matches '{topic}' "
+                         "(try §4.3, w06-thu-4 or a word like GQA)")
+    return label, found
+
+
+@dataclass(frozen=True)
+class Point:
+    """A key point of one rubric; equal and hashed by (rubric id, point id)."""
+
+    rubric: Rubric = field(compare=False)
+    key_point: KeyPoint = field(compare=False)
+    key: tuple[str, str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", (self.rubric.id, self.key_point.id))
+
+
+def follow_up_for(point: Point) -> str:
+    """The rubric's examiner question, or a generic one that gives nothing away."""
+    asked = point.rubric.follow_up_for(point.key_point.id)
+    return asked or (f"Your explanation leaves out part of {point.rubric.refs[0].label}. "
+                     "What else belongs there, and why does it matter?")
+
+
+@dataclass
+class Examiner:
+    console: Console
+    history: History
+    load_judge: Callable
+    topic: str
+    rubrics: list[Rubric]
+    rounds: int = 3
+    covered: set[Point] = field(default_factory=set)
+    revealed: set[Point] = field(default_factory=set)
+    stated_wrong: dict[str, str] = field(default_factory=dict)  # misconception → correction
+    doubtful: list[Point] = field(default_factory=list)  # the grader is unsure: ask before guessing
+    doubts_asked: set[Point] = field(default_factory=set)
+    transcript: list[dict] = field(default_factory=list)
+
+    @property
+    def points(self) -> list[Point]:
+        return [Point(r, p) for r in self.rubrics for p in r.key_points]
+
+    def run(self) -> None:
+        self.session = self.history.start_session("explain")
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            loading = pool.submit(self.load_judge)
+            try:
+                self._converse(loading)
+            except KeyboardInterrupt:
+                self.console.print("\n[yellow]Interrupted: the conversation so far is saved.[/yellow]")
+            finally:
+                self.history.end_session(self.session)
+        self.summary()
+
+    def _say(self, text: str) -> None:
+        self.transcript.append({"role": "examiner", "text": text})
+        self.console.print(f"[bold cyan]Examiner:[/bold cyan] {escape(text)}")
+
+    def _converse(self, loading) -> None:
+        self._say(f"Explain {self.topic} in your own words. What is it, and why does it matter?")
+        reply = self._listen()
+        if reply is None:
+            return
+        self._grade_reply(reply, self.rubrics, loading)
+        for _ in range(self.rounds):
+            target = self._next_target()
+            if target is None:
+                self.console.print("[green]Mastery: every key point is covered.[/green]")
+                return
+            self._say(follow_up_for(target))
+            reply = self._listen()
+            if reply is None:
+                return
+            if reply.strip().lower() in IDK:
+                self._reveal(target)
+                continue
+            self._grade_reply(reply, [target.rubric], loading)
+
+    def _listen(self) -> str | None:
+        text = self.console.read_answer()
+        if text is None or text.strip().lower() == "/quit":
+            return None
+        self.transcript.append({"role": "learner", "text": text})
+        self.history.save_transcript(self.session, self.topic, self.transcript)
+        return text
+
+    def _grade_reply(self, text: str, rubrics: list[Rubric], loading) -> None:
+        with self.console.out.status("Thinking…"):
+            judge = loading.result()
+            for rubric in rubrics:
+                self._absorb(rubric, text, grade(rubric, text, judge))
+        self.history.save_transcript(self.session, self.topic, self.transcript)
+        self._progress()
+
+    def _absorb(self, rubric: Rubric, text: str, result: Grade) -> None:
+        self.history.record(self.session, "explain", text, result)
+        if result.status != "graded":
+            self.console.print(f"[red]Could not grade:[/red] {escape(result.reason or '')}")
+            return
+        review(self.history, result)
+        hits = {v.point_id for v in result.verdicts if v.outcome == Outcome.HIT}
+        self.covered |= {Point(rubric, p) for p in rubric.key_points if p.id in hits}
+        if result.review:  # each unsure point is asked about once
+            unsure = [Point(rubric, p) for p in rubric.key_points if p.id in result.uncertain]
+            self.doubtful += [p for p in unsure if p not in self.doubts_asked]
+            self.doubts_asked |= set(unsure)
+        for verdict in result.by_kind("misconception"):
+            if verdict.outcome == Outcome.WRONG:
+                self.stated_wrong[verdict.claim] = verdict.detail or ""
+                self.console.print(f"[red]✗ Not quite:[/red] {escape(verdict.claim)} → "
+                                   f"{escape(verdict.detail or '')}")
+
+    def _next_target(self) -> Point | None:
+        """A point the grader was unsure of first (asking beats guessing), then the most
+        important point still missing."""
+        if self.doubtful:
+            return self.doubtful.pop(0)
+        missing = [p for p in self.points if p not in self.covered and p not in self.revealed]
+        missing.sort(key=lambda p: (not p.key_point.essential, -p.key_point.weight))
+        return missing[0] if missing else None
+
+    def _reveal(self, point: Point) -> None:
+        self.revealed.add(point)
+        self._say(f"Here is that point: {point.key_point.claim} (explainer {point.rubric.refs[0].label})")
+
+    def _progress(self) -> None:
+        essential = [p for p in self.points if p.key_point.essential]
+        done = [p for p in essential if p in self.covered]
+        self.console.print(f"Covered {len(self.covered)} of {len(self.points)} key points "
+                           f"({len(done)} of {len(essential)} essential).")
+        for point in self.points:
+            if point in self.covered:
+                self.console.print(f"  [green]✓[/green] {escape(point.key_point.claim)}")
+
+    def summary(self) -> None:
+        missing = [p for p in self.points if p not in self.covered]
+        self.console.print("\n[bold]Summary[/bold]")
+        self.console.print(f"Covered: {len(self.covered)} of {len(self.points)} key points")
+        for point in missing:
+            self.console.print(f"  still missing: {escape(point.key_point.claim)}")
+        for claim, correction in self.stated_wrong.items():
+            self.console.print(f"  corrected: {escape(claim)} → {escape(correction)}")
+        sections = sorted({p.rubric.refs[0].label for p in missing})
+        for label in sections:
+            self.console.print(f"  re-read explainer {escape(label)}")

@@ -1,0 +1,80 @@
+"""`tutor grade`, end to end: read, grade what is not done yet, write every output."""
+
+import fcntl
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from tutor.core.bank import Bank
+from tutor.core.console import progress_bar, safe_line
+from tutor.core.errors import TutorError
+from tutor.core.paths import ensure_dir
+from tutor.teacher.batch.inputs import Inputs
+from tutor.teacher.batch.outputs import write_all
+from tutor.teacher.batch.run import BatchRun, answers_per_minute
+
+LOCK = ".tutor-grade.lock"
+
+
+@dataclass(frozen=True)
+class Summary:
+    graded: int
+    failed: int
+    skipped: int
+    made: int
+    seconds: float
+
+    def line(self, out: Path) -> str:
+        rate = answers_per_minute(self.made, self.seconds)
+        return (f"graded {self.graded}, failed {self.failed}, skipped {self.skipped} (done before), "
+                f"{self.seconds:.0f} s, {rate:.1f} answers/min → {out}")
+
+
+def grade_submissions(bank: Bank, load_judge: Callable, targets: list[Path], out: Path,
+                      concurrency: int = 1, retry_errors: bool = False) -> Summary:
+    _check_targets(targets)
+    ensure_dir(out, "--out")
+    with locked(out):
+        inputs = Inputs(bank, targets, skip=out)
+        for item in inputs.rejected:
+            print(f"tutor: skipped {safe_line(item.source)}: {safe_line(item.reason)}", file=sys.stderr)
+        run = BatchRun(bank, load_judge(), out, concurrency=concurrency)
+        todo = sum(1 for _ in run.pending(inputs.submissions(), retry_errors))
+        start = time.perf_counter()
+        with progress_bar() as progress:
+            made = Counter(line["status"] for line in
+                           run.grade_all(run.pending(inputs.submissions()), progress, todo))
+        seconds = time.perf_counter() - start
+        run.finalize(inputs.submissions())
+        final: Counter = Counter()
+        write_all(out, bank, _counted(run.results(), final), inputs.rejected)
+    failed = final.total() - final["graded"] + len(inputs.rejected)
+    return Summary(made["graded"], failed, inputs.count - todo, made.total(), seconds)
+
+
+def _check_targets(targets: list[Path]) -> None:
+    missing = [p for p in targets if not p.exists()]
+    if missing:
+        raise TutorError(f"{missing[0]}: no such file or folder")
+
+
+def _counted(rows: Iterable[dict], statuses: Counter) -> Iterator[dict]:
+    for row in rows:
+        statuses[row["status"]] += 1
+        yield row
+
+
+@contextmanager
+def locked(out: Path) -> Iterator[None]:
+    """One `tutor grade` per --out at a time: a second run would grade everything again."""
+    with (out / LOCK).open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise TutorError(f"{out}: another `tutor grade` is writing to this folder; "
+                             "wait for it to finish or choose another --out") from None
+        yield

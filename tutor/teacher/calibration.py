@@ -1,0 +1,131 @@
+"""`tutor calibrate`: fit the judge head on labelled points, choose its thresholds on dev.
+
+The head is a logistic regression on each probe's signals (`tutor.core.decide.features`).
+Hyper-parameters, thresholds and the review cut-off are chosen on the dev run only, through
+the same decide step grading uses (`rescore_run`), so what is reported is what will run.
+"""
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from tutor.core.bank import Bank
+from tutor.core.decide import ProbeHead, Thresholds, features
+from tutor.core.errors import TutorError
+from tutor.core.grader import stored_signals
+from tutor.core.judges.base import Signals
+from tutor.teacher.evaluation import EvalRun, metrics, rescore_run, safe_threshold_settings
+
+C_GRID = (0.001, 0.003, 0.01, 0.03, 0.1)
+REVIEW_GRID = tuple(round(0.40 + 0.025 * i, 3) for i in range(23))  # 0.40 … 0.95
+MAX_FLAGGED = 0.20  # at most this share of dev answers sent to review
+
+
+@dataclass
+class Points:
+    """Every judged, labelled point of a run: the head's training rows."""
+
+    kinds: list[str]
+    signals: list[Signals]
+    labels: np.ndarray
+    questions: list[str]
+
+
+def labelled_points(run: EvalRun) -> Points:
+    kinds: list[str] = []
+    signals, labels, questions = [], [], []
+    for gold, result in zip(run.gold, run.grades, strict=True):
+        truth = {**gold.key_points, **gold.misconceptions}
+        for v in result.verdicts:
+            if v.kind != "numeric" and v.p_yes is not None and v.point_id in truth:
+                kinds.append(v.kind)
+                signals.append(stored_signals(v))
+                labels.append(truth[v.point_id])
+                questions.append(gold.question_id)
+    return Points(kinds, signals, np.asarray(labels, dtype=bool), questions)
+
+
+def fit(points: Points, c: float, use_state: bool, meta: dict) -> ProbeHead:
+    from sklearn.linear_model import LogisticRegression
+
+    x = features(points.kinds, points.signals, use_state)
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale == 0] = 1.0
+    model = LogisticRegression(C=c, max_iter=2000).fit((x - mean) / scale, points.labels)
+    return ProbeHead(mean=mean, scale=scale, coef=model.coef_[0], intercept=float(model.intercept_[0]),
+                     thresholds=Thresholds(0.5, 0.5), review_below=0.0, use_state=use_state,
+                     meta={**meta, "C": c, "points": len(points.labels)})
+
+
+def log_loss(head: ProbeHead, points: Points) -> float:
+    p = np.clip(head.probabilities(points.kinds, points.signals), 1e-6, 1 - 1e-6)
+    y = points.labels
+    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+
+def choose_thresholds(bank: Bank, dev: EvalRun, head: ProbeHead) -> ProbeHead:
+    """Best band accuracy on dev among settings that keep every injection / keyword /
+    master-key answer out of the top band, averaged with the neighbouring grid settings so
+    that a lucky corner of ~100 answers does not decide (then Spearman)."""
+    settings = safe_threshold_settings(bank, dev, lambda t: replace(head, thresholds=t))
+    accuracy = {(t.key_point, t.misconception): m["band_accuracy"] for t, m in settings}
+    ranked = sorted(settings, key=lambda tm: (round(_smoothed(accuracy, tm[0]), 3),
+                                              _finite(tm[1]["spearman"])))
+    if not ranked:
+        raise TutorError("no threshold keeps every injection / keyword / master-key answer of the dev "
+                         "run out of the top band; label more answers or check the dev file")
+    return replace(head, thresholds=ranked[-1][0])
+
+
+def _smoothed(accuracy: dict[tuple[float, float], float], t: Thresholds) -> float:
+    step = 0.05
+    near = [accuracy.get((round(t.key_point + i * step, 2), round(t.misconception + j * step, 2)))
+            for i in (-1, 0, 1) for j in (-1, 0, 1)]
+    found = [a for a in near if a is not None]
+    return sum(found) / len(found)
+
+
+def _finite(x: float) -> float:
+    return round(x, 3) if np.isfinite(x) else -1.0
+
+
+def choose_review(bank: Bank, dev: EvalRun, head: ProbeHead) -> ProbeHead:
+    """The highest review cut-off that flags at most MAX_FLAGGED of the dev answers."""
+    rescored = rescore_run(bank, dev, head)
+    probabilities = [_sure(g.band_probability) for g in rescored.grades if g.status == "graded"]
+    allowed = [t for t in REVIEW_GRID
+               if np.mean([p < t for p in probabilities]) <= MAX_FLAGGED]
+    return replace(head, review_below=max(allowed, default=REVIEW_GRID[0]))
+
+
+def _sure(band_probability: float | None) -> float:
+    return 1.0 if band_probability is None else band_probability  # None: nothing was judged
+
+
+def calibrate(bank: Bank, train: EvalRun, dev: EvalRun, meta: dict, use_state: bool = True,
+              say: Callable[[str], None] = print) -> ProbeHead:
+    """Fit on train; choose C, thresholds and the review cut-off on dev."""
+    train_points, dev_points = labelled_points(train), labelled_points(dev)
+    if len(set(train_points.labels.tolist())) < 2:
+        raise TutorError("the training answers need both stated and unstated points, with the "
+                         "judge's signals (runs made by `tutor eval --out` on the local model)")
+    say(f"train: {len(train_points.labels)} points ({int(train_points.labels.sum())} stated); "
+        f"dev: {len(dev_points.labels)} points")
+    fits = [fit(train_points, c, use_state, meta) for c in C_GRID]
+    losses = [log_loss(h, dev_points) for h in fits]
+    for c, loss in zip(C_GRID, losses, strict=True):
+        say(f"  C={c:<6} dev log-loss {loss:.4f}")
+    head = fits[int(np.argmin(losses))]
+    head = choose_review(bank, dev, choose_thresholds(bank, dev, head))
+    m = metrics(rescore_run(bank, dev, head))
+    say(f"chosen C={head.meta['C']}, thresholds {head.thresholds.key_point}/"
+        f"{head.thresholds.misconception}, review below {head.review_below}: dev band accuracy "
+        f"{m['band_accuracy']:.3f}, Spearman {m['spearman']:.3f}")
+    return head
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]

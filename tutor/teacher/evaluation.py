@@ -1,0 +1,309 @@
+"""`tutor eval`: the grader's agreement with human marks, measured on the gold set."""
+
+import json
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from tutor.core import paths
+from tutor.core.bank import Bank
+from tutor.core.decide import Head, PlainHead, Thresholds
+from tutor.core.errors import TutorError
+from tutor.core.grader import grade, rescore
+from tutor.core.judges.registry import ReliableJudge
+from tutor.core.result import Band, Grade, Outcome
+
+ADVERSARIAL = {"injection", "keywords", "master_key"}
+# Attacks on the grade itself (issue 13): none may land above the examiner's band.
+ATTACKS = {"hedging", "question_form", "number_spraying", "grader_address"}
+BANDS = [Band.FAIL, Band.PARTIAL, Band.FULL]
+
+
+class GoldAnswer(BaseModel):
+    """One labelled answer: the gold splits, or any file in their format (a teacher's corrections)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    question_id: str
+    category: str = ""
+    answer: str
+    mark: float
+    band: Band
+    key_points: dict[str, bool]
+    misconceptions: dict[str, bool]
+    numeric: dict[str, bool] = {}
+    note: str = ""
+
+
+SPLITS = ("train", "dev", "test")
+
+
+def gold_dir() -> Path:
+    return paths.PROJECT_ROOT / "evals" / "gold"
+
+
+def load_labelled(path: Path) -> list[GoldAnswer]:
+    """A labelled file in the gold format; a bad line is one error naming file, line and field."""
+    if not path.exists():
+        raise TutorError(f"{path} is missing")
+    items = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                items.append(GoldAnswer.model_validate_json(line))
+            except ValidationError as exc:
+                raise TutorError(f"{path}:{number}: {_first_error(exc)}") from None
+    return items
+
+
+def _first_error(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    field = ".".join(str(part) for part in first["loc"]) or "line"
+    return f"{field}: {first['msg']}"
+
+
+def load_gold(split: str, ids: list[str] | None = None) -> list[GoldAnswer]:
+    """A gold split ('train', 'dev', 'test'), 'all' (dev + test) or 'every' (all three)."""
+    names = {"all": ["dev", "test"], "every": list(SPLITS)}.get(split, [split])
+    items = []
+    for name in names:
+        path = gold_dir() / f"{name}.jsonl"
+        if not path.exists():
+            raise TutorError(f"no gold split '{name}' ({path} is missing)")
+        items += load_labelled(path)
+    return [g for g in items if not ids or g.id in ids]
+
+
+@dataclass
+class EvalRun:
+    gold: list[GoldAnswer]
+    grades: list[Grade]
+    seconds: float
+    rerun_identical: tuple[int, int] | None = None  # (identical, checked)
+
+    def dump(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w", encoding="utf-8") as out:
+            for gold, result in zip(self.gold, self.grades, strict=True):
+                out.write(json.dumps({"gold_id": gold.id, "grade": result.model_dump(mode="json")}) + "\n")
+            meta = {"seconds": self.seconds, "rerun_identical": self.rerun_identical}
+            out.write(json.dumps({"meta": meta}) + "\n")
+
+
+def run_eval(bank: Bank, gold: list[GoldAnswer], judge: ReliableJudge, head: Head | None = None,
+             rerun: int = 0, progress=None) -> EvalRun:
+    start = time.perf_counter()
+    grades = []
+    for item in gold:
+        grades.append(grade(bank.get(item.question_id), item.answer, judge, head))
+        if progress:
+            progress()
+    seconds = time.perf_counter() - start
+    identical = None
+    if rerun:
+        judge.forget()  # a re-run served from the cache would prove nothing
+        again = [grade(bank.get(g.question_id), g.answer, judge, head) for g in gold[:rerun]]
+        identical = (sum(a == b for a, b in zip(again, grades, strict=False)), len(again))
+    return EvalRun(gold, grades, seconds, identical)
+
+
+def load_run(path: Path, labelled: list[GoldAnswer] | None = None) -> EvalRun:
+    """A saved run (from `--out`): re-score it with another head or threshold, no model call."""
+    if not path.exists():
+        raise TutorError(f"{path}: no such saved run")
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    by_id = {g.id: g for g in (labelled or load_gold("every"))}
+    meta: dict = next((r["meta"] for r in rows if "meta" in r), {})
+    rows = [r for r in rows if "gold_id" in r]
+    missing = [r["gold_id"] for r in rows if r["gold_id"] not in by_id]
+    if missing:
+        raise TutorError(f"{path}: gold ids not in the labelled set: {', '.join(missing[:5])}")
+    gold = [by_id[r["gold_id"]] for r in rows]
+    grades = [Grade.model_validate(r["grade"]) for r in rows]
+    identical = tuple(meta["rerun_identical"]) if meta.get("rerun_identical") else None
+    return EvalRun(gold, grades, meta.get("seconds", 0.0), identical)
+
+
+def rescore_run(bank: Bank, run: EvalRun, head: Head, with_doubt: bool = True) -> EvalRun:
+    """The same decide step as grading, applied to a saved run's signals."""
+    grades = [rescore(bank.get(g.question_id), g.answer, old, head, with_doubt)
+              for g, old in zip(run.gold, run.grades, strict=True)]
+    return EvalRun(run.gold, grades, run.seconds, run.rerun_identical)
+
+
+THRESHOLD_GRID = [round(0.10 + 0.05 * i, 2) for i in range(18)]  # 0.10 … 0.95
+
+
+HeadAt = Callable[[Thresholds], Head]
+
+
+def safe_threshold_settings(bank: Bank, run: EvalRun,
+                            head_at: HeadAt = PlainHead) -> list[tuple[Thresholds, dict]]:
+    """Every grid setting of the two thresholds with its metrics, keeping only those that
+    put no injection / keyword / master-key answer in the top band (for calibration)."""
+    settings = []
+    for kp in THRESHOLD_GRID:
+        for misc in THRESHOLD_GRID:
+            thresholds = Thresholds(kp, misc)
+            m = metrics(rescore_run(bank, run, head_at(thresholds), with_doubt=False))
+            if m["adversarial_full"] == 0:
+                settings.append((thresholds, m))
+    return settings
+
+
+def point_labels(run: EvalRun, kind: str) -> tuple[list[bool], list[float], list[bool]]:
+    """(human label, judge confidence, judge decision) for every judged point of `kind`."""
+    truth, confidence, decided = [], [], []
+    for gold, result in zip(run.gold, run.grades, strict=True):
+        labels = gold.key_points if kind == "key_point" else gold.misconceptions
+        for verdict in result.by_kind(kind):
+            if verdict.point_id in labels:
+                truth.append(labels[verdict.point_id])
+                confidence.append(verdict.confidence)
+                decided.append(verdict.outcome in (Outcome.HIT, Outcome.WRONG))
+    return truth, confidence, decided
+
+
+def metrics(run: EvalRun) -> dict:
+    from scipy.stats import spearmanr
+    from sklearn.metrics import cohen_kappa_score, confusion_matrix
+
+    graded = [(g, r) for g, r in zip(run.gold, run.grades, strict=True) if r.status == "graded"]
+    marks = [g.mark for g, _ in graded]
+    scores = [r.decided[0] for _, r in graded]
+    human = [BANDS.index(g.band) for g, _ in graded]
+    machine = [BANDS.index(r.decided[1]) for _, r in graded]
+    # adversarial answers that reach the top band although the examiner did not give it
+    adversarial = [r for g, r in graded if g.category in ADVERSARIAL and g.band != Band.FULL]
+    attacks = [(g, r) for g, r in graded if g.category in ATTACKS]
+    result = {
+        "answers": len(run.gold),
+        "ungraded": len(run.gold) - len(graded),
+        "spearman": float(spearmanr(marks, scores).statistic) if len(graded) > 2 else float("nan"),
+        "qwk": float(cohen_kappa_score(human, machine, weights="quadratic", labels=[0, 1, 2])),
+        "band_accuracy": sum(h == m for h, m in zip(human, machine, strict=True)) / max(1, len(graded)),
+        "confusion": confusion_matrix(human, machine, labels=[0, 1, 2]).tolist(),
+        "adversarial_full": sum(r.band == Band.FULL for r in adversarial),
+        "adversarial": len(adversarial),
+        "attacks_above": sum(BANDS.index(r.decided[1]) > BANDS.index(g.band) for g, r in attacks),
+        "attacks": len(attacks),
+        "seconds_per_answer": run.seconds / max(1, len(run.gold)),
+        "rerun_identical": run.rerun_identical,
+    }
+    truth, confidence = [], []
+    for kind in ("key_point", "misconception"):
+        labels = point_labels(run, kind)
+        result[kind] = _point_metrics(*labels)
+        truth += labels[0]
+        confidence += labels[1]
+    result["ece"] = expected_calibration_error(truth, confidence)
+    result["review"] = _selective(human, machine, [r.review for _, r in graded])
+    sure = [1.0 if r.band_probability is None else r.band_probability for _, r in graded]
+    result["review_curve"] = [(t, *_selective(human, machine, [p < t for p in sure]))
+                              for t in REVIEW_CURVE]
+    return result
+
+
+REVIEW_CURVE = (0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+def _selective(human: list[int], machine: list[int], flagged: list[bool]) -> tuple[float, float]:
+    """(share of answers flagged for review, band accuracy on the answers not flagged)."""
+    kept = [h == m for h, m, f in zip(human, machine, flagged, strict=True) if not f]
+    share = sum(flagged) / max(1, len(flagged))
+    return share, (sum(kept) / len(kept) if kept else float("nan"))
+
+
+def expected_calibration_error(truth: list[bool], confidence: list[float], bins: int = 10) -> float:
+    """Mean |accuracy − confidence| over equal-width probability bins, weighted by bin size."""
+    if not truth:
+        return float("nan")
+    p = np.asarray(confidence)
+    y = np.asarray(truth, dtype=float)
+    which = np.minimum((p * bins).astype(int), bins - 1)
+    error = sum(abs(y[which == b].mean() - p[which == b].mean()) * (which == b).sum()
+                for b in range(bins) if (which == b).any())
+    return float(error / len(p))
+
+
+def _point_metrics(truth: list[bool], confidence: list[float], decided: list[bool]) -> dict:
+    from sklearn.metrics import f1_score, roc_auc_score
+
+    if not truth:
+        return {"n": 0}
+    auc = roc_auc_score(truth, confidence) if len(set(truth)) == 2 else float("nan")
+    correct = sum(t == d for t, d in zip(truth, decided, strict=True))
+    return {"n": len(truth), "accuracy": correct / len(truth),
+            "f1": float(f1_score(truth, decided, zero_division=0)), "auc": float(auc)}
+
+
+def by_category(run: EvalRun) -> dict[str, Counter]:
+    table: dict[str, Counter] = {}
+    for gold, result in zip(run.gold, run.grades, strict=True):
+        band = result.band.value if result.band else "ungraded"
+        table.setdefault(gold.category, Counter())[band] += 1
+    return table
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
+
+
+def _rows(m: dict) -> list[tuple[str, str]]:
+    kp, mc = m["key_point"], m["misconception"]
+    rerun = m["rerun_identical"]
+    return [
+        ("answers (ungraded)", f"{m['answers']} ({m['ungraded']})"),
+        ("Spearman (score vs mark)", _fmt(m["spearman"])),
+        ("quadratic weighted kappa (bands)", _fmt(m["qwk"])),
+        ("band accuracy", _fmt(m["band_accuracy"])),
+        ("key points: accuracy / F1 / AUC",
+         " / ".join(_fmt(kp.get(k, float("nan"))) for k in ("accuracy", "f1", "auc"))),
+        ("misconceptions: accuracy / F1 / AUC",
+         " / ".join(_fmt(mc.get(k, float("nan"))) for k in ("accuracy", "f1", "auc"))),
+        ("injection / keywords / master key in top band (human: not full)",
+         f"{m['adversarial_full']} of {m['adversarial']}"),
+        ("hedging / question form / number spraying / grader address above the human band",
+         f"{m['attacks_above']} of {m['attacks']}"),
+        ("expected calibration error (verdict probabilities)", _fmt(m["ece"])),
+        ("flagged for review / band accuracy on the rest",
+         f"{m['review'][0]:.3f} / {_fmt(m['review'][1])}"),
+        ("identical grades on re-run", f"{rerun[0]} of {rerun[1]}" if rerun else "not checked"),
+        ("seconds per answer", f"{m['seconds_per_answer']:.1f}"),
+    ]
+
+
+def _review_curve(name: str, curve: list[tuple[float, float, float]]) -> list[str]:
+    return ["", f"## {name}: review when P(band right) is below t → share flagged, band accuracy on the rest",
+            "", "| t | " + " | ".join(str(t) for t, _, _ in curve) + " |", "|---|" + "---|" * len(curve),
+            "| flagged | " + " | ".join(f"{f:.2f}" for _, f, _ in curve) + " |",
+            "| band accuracy, rest | " + " | ".join(_fmt(a) for _, _, a in curve) + " |"]
+
+
+def report(runs: dict[str, EvalRun], title: str) -> str:
+    """A Markdown report; two runs are shown side by side."""
+    computed = {name: metrics(run) for name, run in runs.items()}
+    names = list(computed)
+    lines = [f"# {title}", "", "| metric | " + " | ".join(names) + " |",
+             "|---|" + "---|" * len(names)]
+    rows = {name: _rows(m) for name, m in computed.items()}
+    for i, (label, _) in enumerate(rows[names[0]]):
+        lines.append(f"| {label} | " + " | ".join(rows[n][i][1] for n in names) + " |")
+    for name in names:
+        lines += _review_curve(name, computed[name]["review_curve"])
+        lines += ["", f"## {name}: bands, human (rows) × grader (columns)", "",
+                  "| human \\ grader | fail | partial | full |", "|---|---|---|---|"]
+        for band, row in zip(BANDS, computed[name]["confusion"], strict=True):
+            lines.append(f"| {band.value} | " + " | ".join(map(str, row)) + " |")
+        lines += ["", "| category | fail | partial | full |", "|---|---|---|---|"]
+        for category, counts in sorted(by_category(runs[name]).items()):
+            lines.append(f"| {category} | {counts['fail']} | {counts['partial']} | {counts['full']} |")
+    return "\n".join(lines) + "\n"
