@@ -5,11 +5,13 @@ import random
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
+import click
 import typer
 from rich.markup import escape
 from rich.table import Table
+from typer.core import TyperGroup
 
 from tutor.core import model_store
 from tutor.core.bank import check_files, load_bank, rubric_files
@@ -22,8 +24,23 @@ from tutor.core.paths import ensure_dir, rubrics_dir
 from tutor.core.rubric import Day
 from tutor.core.settings import config_path, load_settings, mask
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
-                  help="An LLM-graded oral-exam tutor.")
+
+class TutorGroup(TyperGroup):
+    """Domain errors become one line on stderr and a named exit code, whoever runs the app
+    (the `tutor` script or a test's in-process runner). TUTOR_DEBUG=1 shows the traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except TutorError as exc:
+            if os.environ.get("TUTOR_DEBUG"):
+                raise
+            typer.echo(f"tutor: error: {safe_line(exc.message)}", err=True)
+            raise typer.Exit(exc.exit_code) from None
+
+
+app = typer.Typer(cls=TutorGroup, no_args_is_help=True, add_completion=False,
+                  pretty_exceptions_enable=False, help="An LLM-graded oral-exam tutor.")
 rubrics_app = typer.Typer(no_args_is_help=True, help="Validate rubric files.")
 deck_app = typer.Typer(no_args_is_help=True, help="Turn a recall deck into rubric skeletons.")
 model_app = typer.Typer(no_args_is_help=True, help="Install and check the local model.")
@@ -441,13 +458,5 @@ def model_verify(ctx: typer.Context,
 
 
 def main() -> None:
-    """Entry point: domain errors become one line and a named exit code.
-
-    Set TUTOR_DEBUG=1 to see the traceback instead."""
-    try:
-        app()
-    except TutorError as exc:
-        if os.environ.get("TUTOR_DEBUG"):
-            raise
-        print(f"tutor: error: {safe_line(exc.message)}", file=sys.stderr)
-        sys.exit(exc.exit_code)
+    """The `tutor` script."""
+    app(prog_name="tutor")
