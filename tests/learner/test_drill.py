@@ -2,16 +2,20 @@
 
 import io
 
+import pytest
+
 from tutor.core.console import Console
+from tutor.core.errors import ExitCode, TutorError
 from tutor.core.judges.fake import FakeJudge
 from tutor.learner.drill import Drill
 from tutor.learner.history import History
+from tutor.learner.session import Command, Reply, Session
 
 
 def drill_with(typed: str, judge=None) -> tuple[Drill, str]:
     out = io.StringIO()
     console = Console(stdin=io.StringIO(typed), stdout=out, width=120)
-    session = Drill(console, History(), lambda: judge or FakeJudge(default=0.9))
+    session = Drill(Session(console, History(), lambda: judge or FakeJudge(default=0.9), "drill"))
     return session, out
 
 
@@ -24,37 +28,40 @@ def test_answers_skip_idk_and_quit(bank):
     text = out.getvalue()
     assert "Re-read explainer §4.6 — Prefill vs decode" in text  # the hint
     assert "Reference answer:" in text and "Session summary" in text and "skipped" in text
-    rows = session.history.attempts()
+    rows = session.session.history.attempts()
     assert [(r["question_id"], r["kind"]) for r in rows] == [
         ("w06-thu-4", "drill"), ("w06-thu-6", "idk"), ("w06-fri-1", "drill")]
     assert rows[1]["score"] == 0.0
     assert "w06-fri-2" not in text.split("Session summary")[1]  # quit at the last question
-    assert set(session.history.cards()) == {"w06-thu-4", "w06-thu-6", "w06-fri-1"}
+    assert set(session.session.history.cards()) == {"w06-thu-4", "w06-thu-6", "w06-fri-1"}
 
 
 def test_end_of_input_ends_the_session_cleanly(bank):
     session, out = drill_with("An answer about PagedAttention and paging.\n")
     session.run([bank.get("w06-thu-5"), bank.get("w06-thu-6")])
-    assert [r["question_id"] for r in session.history.attempts()] == ["w06-thu-5"]
+    assert [r["question_id"] for r in session.session.history.attempts()] == ["w06-thu-5"]
+
+
+class InterruptingInput(io.StringIO):
+    """Ctrl-C when the typed text runs out."""
+
+    def readline(self, *args):
+        line = super().readline(*args)
+        if line == "":
+            raise KeyboardInterrupt
+        return line
 
 
 def test_interrupt_keeps_answers_and_the_partial_text(bank):
-    class InterruptingInput(io.StringIO):
-        def readline(self, *args):
-            line = super().readline(*args)
-            if line == "":
-                raise KeyboardInterrupt
-            return line
-
     out = io.StringIO()
     console = Console(stdin=InterruptingInput("First answer here ok.\n.\nhalf typed"), stdout=out)
-    session = Drill(console, History(), lambda: FakeJudge(default=0.9))
+    session = Drill(Session(console, History(), lambda: FakeJudge(default=0.9), "drill"))
     session.run([bank.get("w06-thu-5"), bank.get("w06-thu-6")])
-    rows = session.history.attempts()
+    rows = session.session.history.attempts()
     assert [(r["question_id"], r["status"], r["answer"]) for r in rows] == [
         ("w06-thu-5", "graded", "First answer here ok."),
         ("w06-thu-6", "ungraded", "half typed")]
-    assert "every answer so far is saved" in out.getvalue()
+    assert "everything you typed is saved" in out.getvalue()
 
 
 def test_an_unsure_grade_asks_one_clarifying_question_then_grades_both_texts(bank):
@@ -67,7 +74,7 @@ def test_an_unsure_grade_asks_one_clarifying_question_then_grades_both_texts(ban
     assert "Before I grade this:" in text
     asked = text.split("Before I grade this:")[1].splitlines()[0]
     assert all(p.claim.lower().rstrip(".") not in asked.lower() for p in rubric.key_points)
-    rows = session.history.attempts()
+    rows = session.session.history.attempts()
     assert len(rows) == 1  # one attempt, one rescheduling: the reply completes the answer
     assert rows[0]["answer"] == ("Something about heads being shared.\n"
                                  "All query heads share one KV head in MQA.")
@@ -78,3 +85,34 @@ def test_a_sure_grade_asks_nothing(bank):
     session, out = drill_with("MQA shares one KV head; GQA one per group.\n.\n", FakeJudge(default=0.99))
     session.run([bank.get("w06-thu-4")])
     assert "Before I grade this:" not in out.getvalue()
+
+
+def test_interrupt_during_a_clarifying_reply_keeps_the_answer_and_the_reply(bank):
+    out = io.StringIO()
+    console = Console(stdin=InterruptingInput("Heads are shared.\n.\nAll query heads sh"), stdout=out)
+    drill = Drill(Session(console, History(), lambda: FakeJudge(default=0.66), "drill"))
+    drill.run([bank.get("w06-thu-4")])
+    rows = drill.session.history.attempts()
+    assert [(r["status"], r["answer"]) for r in rows] == [
+        ("ungraded", "Heads are shared.\nAll query heads sh")]
+
+
+def test_a_judge_that_fails_to_load_loses_no_typed_answer(bank):
+    def broken():
+        raise TutorError("the default model is missing", ExitCode.MODEL)
+
+    session, out = drill_with("My answer about MQA.\n.\n")
+    session.session.load_judge = broken
+    with pytest.raises(TutorError, match="model is missing"):
+        session.run([bank.get("w06-thu-4")])
+    rows = session.session.history.attempts()
+    assert [(r["status"], r["answer"]) for r in rows] == [("ungraded", "My answer about MQA.")]
+    assert "saved in the history, ungraded" in out.getvalue()
+
+
+@pytest.mark.parametrize(("typed", "command"), [
+    ("/IDK", Command.IDK), (" dunno ", Command.IDK), ("I don't know", Command.IDK), ("/hint", Command.HINT),
+    ("/skip", Command.SKIP), ("/quit", Command.QUIT), (None, Command.QUIT), ("idk what MQA is", None),
+    ("/skipped", None)])
+def test_command_words_are_the_same_everywhere(typed, command):
+    assert Reply.parse(typed).command is command

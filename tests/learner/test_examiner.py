@@ -5,11 +5,13 @@ import json
 
 import pytest
 
+from tests.learner.test_drill import InterruptingInput
 from tutor.core.console import Console
 from tutor.core.errors import TutorError
 from tutor.core.judges.fake import FakeJudge
 from tutor.learner.examiner import Examiner, Point, follow_up_for, resolve_topic
 from tutor.learner.history import History
+from tutor.learner.session import Session
 
 
 def test_topics_resolve_by_section_id_and_title_word(bank):
@@ -34,7 +36,7 @@ def examiner(bank, typed: str, judge: FakeJudge, rounds: int = 3) -> tuple[Exami
     out = io.StringIO()
     console = Console(stdin=io.StringIO(typed), stdout=out, width=160)
     label, rubrics = resolve_topic(bank, "§4.3")
-    return Examiner(console, History(), lambda: judge, label, rubrics, rounds), out
+    return Examiner(Session(console, History(), lambda: judge, "explain"), label, rubrics, rounds), out
 
 
 def test_follow_up_targets_the_missing_point_and_a_good_reply_covers_it(bank):
@@ -48,14 +50,14 @@ def test_follow_up_targets_the_missing_point_and_a_good_reply_covers_it(bank):
     text = out.getvalue()
     assert rubric.follow_up_for("mqa-one-kv-head") in text
     assert "Mastery" in text
-    rows = session.history.db.execute("SELECT topic, transcript_json FROM sessions").fetchall()
+    rows = session.session.history.db.execute("SELECT topic, transcript_json FROM sessions").fetchall()
     transcript = json.loads(rows[0][1])
     assert rows[0][0] == "§4.3" and [t["role"] for t in transcript] == [
         "examiner", "learner", "examiner", "learner"]
     assert transcript[3]["text"] == "MQA has a single KV head for all queries."
     assert transcript[2]["text"] == rubric.follow_up_for("mqa-one-kv-head")
     assert claims["mqa-one-kv-head"] not in transcript[2]["text"]
-    assert len(session.history.attempts()) == 2
+    assert len(session.session.history.attempts()) == 2
 
 
 def test_i_dont_know_reveals_the_point_and_moves_on(bank):
@@ -67,6 +69,39 @@ def test_i_dont_know_reveals_the_point_and_moves_on(bank):
     first = bank.get("w06-thu-4").key_points[0]
     assert f"Here is that point: {first.claim}" in text
     assert "still missing" in text and "re-read explainer §4.3" in text
+    rows = session.session.history.attempts()  # /idk means what it means in drill: a failed recall
+    assert [(r["question_id"], r["kind"], r["score"]) for r in rows][-1] == ("w06-thu-4", "idk", 0.0)
+    assert session.session.history.card("w06-thu-4") is not None
+
+
+def test_i_dont_know_on_the_opening_question_fails_every_question_of_the_topic(bank):
+    judge = FakeJudge(default=0.9)
+    session, out = examiner(bank, "i don't know\n", judge)
+    session.run()
+    rows = session.session.history.attempts()
+    assert [(r["question_id"], r["kind"], r["score"]) for r in rows] == [("w06-thu-4", "idk", 0.0)]
+    assert judge.requests == [] and "re-read explainer §4.3" in out.getvalue()
+
+
+def test_hint_points_to_the_section_and_skip_moves_past_a_follow_up(bank):
+    judge = FakeJudge().enqueue(0.1, 0.9, 0.9, 0.9, 0.1, 0.1)  # everything but the MQA point
+    session, out = examiner(bank, "GQA groups share a KV head.\n.\n/hint\n/skip\n", judge, rounds=1)
+    session.run()
+    text = out.getvalue()
+    assert "Re-read explainer §4.3" in text
+    assert len(session.session.history.attempts()) == 1  # /skip records nothing
+    assert "still missing: " + bank.get("w06-thu-4").key_points[0].claim in " ".join(text.split())
+
+
+def test_interrupt_keeps_the_half_typed_reply(bank):
+    judge = FakeJudge().enqueue(0.1, 0.9, 0.9, 0.9, 0.1, 0.1)
+    session, out = examiner(bank, "", judge)
+    session.console.stdin = InterruptingInput("GQA groups share a KV head.\n.\nMQA has one")
+    session.run()
+    rows = session.session.history.attempts()
+    assert [(r["status"], r["answer"]) for r in rows] == [
+        ("graded", "GQA groups share a KV head."), ("ungraded", "MQA has one")]
+    assert "everything you typed is saved" in out.getvalue() and "Summary" in out.getvalue()
 
 
 def test_an_unsure_point_is_asked_about_before_mastery_is_declared(bank):

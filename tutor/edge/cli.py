@@ -3,11 +3,9 @@
 import os
 import random
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from rich.markup import escape
 from rich.table import Table
@@ -29,7 +27,7 @@ class TutorGroup(TyperGroup):
     """Domain errors become one line on stderr and a named exit code, whoever runs the app
     (the `tutor` script or a test's in-process runner). TUTOR_DEBUG=1 shows the traceback."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]  # typer vendors click
         try:
             return super().invoke(ctx)
         except TutorError as exc:
@@ -75,6 +73,18 @@ class State:
         from tutor.core.judges.registry import judge_from_settings
 
         return judge_from_settings(self.settings)
+
+    def session(self, kind: str):
+        """A learner session (`ask`, `drill`, `explain`) over the user's history."""
+        from tutor.learner.history import History
+        from tutor.learner.session import Session
+
+        return Session(self.console, History(), self.ready_judge, kind)
+
+    def drill(self, kind: str):
+        from tutor.learner.drill import Drill
+
+        return Drill(self.session(kind), self.explainer())
 
 
 @app.callback()
@@ -189,18 +199,6 @@ def _answer_text(console: Console, answer_file: Path) -> str:
     return text
 
 
-def _remember(rubric, text: str, result) -> None:
-    """`ask` answers count in history and scheduling, like drill answers."""
-    from tutor.learner.history import History
-    from tutor.learner.scheduler import review
-
-    history = History()
-    history.record(None, "ask", text, result)
-    if result.status == "graded":
-        review(history, result)
-    history.close()
-
-
 @app.command("grade-answer")
 def grade_answer(
     ctx: typer.Context,
@@ -229,18 +227,12 @@ def ask(ctx: typer.Context,
     """Show a question, read your typed answer, grade it and show feedback."""
     state: State = ctx.obj
     bank = load_bank()
-    rubric = bank.get(question_id) if question_id else random.choice(bank.rubrics)
-    console = state.console
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        loading = pool.submit(state.ready_judge)  # the model loads while the learner types
-        console.print(f"[bold]{rubric.id}[/bold] ({rubric.day.value}) {escape(rubric.prompt)}")
-        text = console.read_answer()
-        if text is None:
-            raise TutorError("no answer typed; nothing graded")
-        result = grade(rubric, text, loading.result())
-    _remember(rubric, text, result)
-    console.print(render(rubric, result, state.explainer()))
-    if as_json:
+    drill = state.drill("ask")
+    drill.run([bank.get(question_id) if question_id else random.choice(bank.rubrics)])
+    if not drill.results:
+        raise TutorError("no answer typed; nothing graded")
+    result = drill.results[0][1]
+    if as_json and result is not None:
         print(result.shown_json())
 
 
@@ -253,24 +245,22 @@ def drill(
     limit: Annotated[int, typer.Option(help="At most N questions.")] = 10,
 ) -> None:
     """Today's recall session: due reviews first, then new questions in deck order."""
-    from tutor.learner.drill import Drill
     from tutor.learner.history import History
     from tutor.learner.scheduler import next_due, todays_queue
 
     state: State = ctx.obj
     bank = load_bank()
     _check_day(day)
-    history = History()
     if question:
         queue = [bank.get(question)]
     else:
-        queue = todays_queue(bank, history, bank.select(day=day, section=section))[:limit]
+        queue = todays_queue(bank, History(), bank.select(day=day, section=section))[:limit]
     if not queue:
-        due = next_due(history)
+        due = next_due(History())
         when = f" Next review: {due.astimezone():%Y-%m-%d %H:%M}." if due else ""
         state.console.print(f"Nothing due and nothing new for this selection.{when}")
         return
-    Drill(state.console, history, state.ready_judge, state.explainer()).run(queue)
+    state.drill("drill").run(queue)
 
 
 @app.command()
@@ -281,11 +271,10 @@ def explain(
 ) -> None:
     """Explain a topic in your own words; the examiner probes what you missed."""
     from tutor.learner.examiner import Examiner, resolve_topic
-    from tutor.learner.history import History
 
     state: State = ctx.obj
     label, rubrics = resolve_topic(load_bank(), topic)
-    Examiner(state.console, History(), state.ready_judge, label, rubrics, rounds).run()
+    Examiner(state.session("explain"), label, rubrics, rounds).run()
 
 
 @app.command("grade")

@@ -6,8 +6,6 @@ missing, grades each reply, and stops at mastery or after `rounds`.
 """
 
 import re
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from rich.markup import escape
@@ -15,12 +13,9 @@ from rich.markup import escape
 from tutor.core.bank import Bank
 from tutor.core.console import Console
 from tutor.core.errors import TutorError
-from tutor.core.grader import grade
 from tutor.core.result import Grade, Outcome
 from tutor.core.rubric import KeyPoint, Rubric
-from tutor.learner.drill import IDK
-from tutor.learner.history import History
-from tutor.learner.scheduler import review
+from tutor.learner.session import Command, Reply, Session
 
 SECTION = re.compile(r"^§?(\d+(?:\.\d+)*|ELI5)$", re.IGNORECASE)
 
@@ -66,9 +61,13 @@ def follow_up_for(point: Point) -> str:
 
 @dataclass
 class Examiner:
-    console: Console
-    history: History
-    load_judge: Callable
+    """The policy over a `Session`: ask for an explanation, then follow up on what is missing.
+
+    `/idk` on a follow-up is a failed recall of that point's question (as everywhere) and
+    the examiner states the point; on the opening question it counts for every question of
+    the topic and ends the conversation with what to re-read."""
+
+    session: Session
     topic: str
     rubrics: list[Rubric]
     rounds: int = 3
@@ -77,70 +76,77 @@ class Examiner:
     stated_wrong: dict[str, str] = field(default_factory=dict)  # misconception → correction
     doubtful: list[Point] = field(default_factory=list)  # the grader is unsure: ask before guessing
     doubts_asked: set[Point] = field(default_factory=set)
-    transcript: list[dict] = field(default_factory=list)
+    transcript: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def points(self) -> list[Point]:
         return [Point(r, p) for r in self.rubrics for p in r.key_points]
 
+    @property
+    def console(self) -> Console:
+        return self.session.console
+
     def run(self) -> None:
-        self.session = self.history.start_session("explain")
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            loading = pool.submit(self.load_judge)
-            try:
-                self._converse(loading)
-            except KeyboardInterrupt:
-                self.console.print("\n[yellow]Interrupted: the conversation so far is saved.[/yellow]")
-            finally:
-                self.history.end_session(self.session)
+        with self.session:
+            self._converse()
         self.summary()
 
+    def _note(self, role: str, text: str) -> None:
+        self.transcript.append({"role": role, "text": text})
+        self.session.history.save_transcript(self.session.id, self.topic, self.transcript)
+
     def _say(self, text: str) -> None:
-        self.transcript.append({"role": "examiner", "text": text})
+        self._note("examiner", text)
         self.console.print(f"[bold cyan]Examiner:[/bold cyan] {escape(text)}")
 
-    def _converse(self, loading) -> None:
+    def _converse(self) -> None:
         self._say(f"Explain {self.topic} in your own words. What is it, and why does it matter?")
+        self.session.put(*self.rubrics)
         reply = self._listen()
-        if reply is None:
+        if reply.command:
+            for rubric in self.rubrics if reply.command is Command.IDK else []:
+                self.session.dont_know(rubric, reply.text)
             return
-        self._grade_reply(reply, self.rubrics, loading)
+        self._grade_reply(reply.text, self.rubrics)
         for _ in range(self.rounds):
-            target = self._next_target()
-            if target is None:
-                self.console.print("[green]Mastery: every key point is covered.[/green]")
+            if not self._follow_up():
                 return
-            self._say(follow_up_for(target))
-            reply = self._listen()
-            if reply is None:
-                return
-            if reply.strip().lower() in IDK:
-                self._reveal(target)
-                continue
-            self._grade_reply(reply, [target.rubric], loading)
 
-    def _listen(self) -> str | None:
-        text = self.console.read_answer()
-        if text is None or text.strip().lower() == "/quit":
-            return None
-        self.transcript.append({"role": "learner", "text": text})
-        self.history.save_transcript(self.session, self.topic, self.transcript)
-        return text
+    def _follow_up(self) -> bool:
+        """One follow-up question and its reply; False when the conversation is over."""
+        target = self._next_target()
+        if target is None:
+            self.console.print("[green]Mastery: every key point is covered.[/green]")
+            return False
+        self._say(follow_up_for(target))
+        self.session.put(target.rubric)
+        reply = self._listen()
+        if reply.command is Command.IDK:
+            self.session.dont_know(target.rubric, reply.text)
+            self._reveal(target)
+        elif reply.command is Command.SKIP:
+            self.revealed.add(target)  # not asked again; it stays missing in the summary
+        elif reply.command is None:
+            self._grade_reply(reply.text, [target.rubric])
+        return reply.command is not Command.QUIT
 
-    def _grade_reply(self, text: str, rubrics: list[Rubric], loading) -> None:
-        with self.console.out.status("Thinking…"):
-            judge = loading.result()
-            for rubric in rubrics:
-                self._absorb(rubric, text, grade(rubric, text, judge))
-        self.history.save_transcript(self.session, self.topic, self.transcript)
+    def _listen(self) -> Reply:
+        reply = self.session.read()
+        if reply.command is not Command.QUIT:
+            self._note("learner", reply.text)
+        return reply
+
+    def _grade_reply(self, text: str, rubrics: list[Rubric]) -> None:
+        for rubric in rubrics:
+            result = self.session.grade(rubric, text, status="Thinking…")
+            self.session.record(rubric, text, result)
+            self._absorb(rubric, result)
         self._progress()
 
-    def _absorb(self, rubric: Rubric, text: str, result: Grade) -> None:
-        self.history.record(self.session, "explain", text, result)
+    def _absorb(self, rubric: Rubric, result: Grade) -> None:
         if result.status != "graded":
             self.console.print(f"[red]Could not grade:[/red] {escape(result.reason or '')}")
             return
-        review(self.history, result)
         hits = {v.point_id for v in result.verdicts if v.outcome == Outcome.HIT}
         self.covered |= {Point(rubric, p) for p in rubric.key_points if p.id in hits}
         if result.review:  # each unsure point is asked about once

@@ -1,0 +1,154 @@
+"""One learner session: what `ask`, `drill` and `explain` share.
+
+A session loads the judge in the background while the first question is on screen, reads
+the learner's replies and their command words, records every attempt and reschedules its
+card, and applies one rule to Ctrl-C: everything typed is kept (an answer not yet graded is
+saved as an ungraded attempt) and the session ends cleanly. The three commands are policies
+over it: which question comes next, and what to say between answers.
+
+The command words mean the same in every session:
+
+    /hint   where to re-read for the question on screen; the question stays open
+    /skip   move on; nothing is recorded and the card keeps its schedule
+    /idk    "I don't know" (also: idk, dunno): a failed recall of the question on screen,
+            recorded with score 0 so its card comes back soon; the tutor then shows what
+            was missing (the reference answer, or the point the examiner asked about)
+    /quit   end the session (so does Ctrl-D)
+"""
+
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from enum import StrEnum
+from types import TracebackType
+
+from rich.markup import escape
+
+from tutor.core.console import Console
+from tutor.core.grader import grade
+from tutor.core.judges.base import Judge
+from tutor.core.result import Band, Grade
+from tutor.core.rubric import Rubric
+from tutor.learner.history import History
+from tutor.learner.scheduler import review
+
+HELP = ("[dim]Finish an answer with a line holding only '.'. Commands: /hint (where to read), "
+        "/skip, /idk (I don't know), /quit.[/dim]")
+
+
+class Command(StrEnum):
+    HINT = "/hint"
+    SKIP = "/skip"
+    IDK = "/idk"
+    QUIT = "/quit"
+
+
+SPELLINGS = {command.value: command for command in Command} | dict.fromkeys(
+    ["idk", "i don't know", "i dont know", "dunno"], Command.IDK)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the learner typed: an answer, or one of the command words."""
+
+    text: str
+    command: Command | None = None
+
+    @classmethod
+    def parse(cls, text: str | None) -> "Reply":
+        """End of input reads as /quit."""
+        if text is None:
+            return cls("", Command.QUIT)
+        return cls(text, SPELLINGS.get(text.strip().lower()))
+
+
+class Session:
+    """The shared loop; use it as a context manager around one learner session."""
+
+    def __init__(self, console: Console, history: History, load_judge: Callable[[], Judge],
+                 kind: str):
+        self.console = console
+        self.history = history
+        self.kind = kind
+        self.load_judge = load_judge
+        self.asking: list[Rubric] = []  # the question(s) on screen: /hint and Ctrl-C refer to them
+        self._unsaved = ""  # answer text read and not yet recorded (a reply adds to it)
+        self._reading = False
+        self._pool = ThreadPoolExecutor(max_workers=1)
+        self._loading: Future[Judge] | None = None
+        self.id = 0
+
+    def __enter__(self) -> "Session":
+        self.id = self.history.start_session(self.kind)
+        self._loading = self._pool.submit(self.load_judge)  # loads while the question is read
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> bool:
+        """Ctrl-C ends the session quietly; any other error still keeps what was typed."""
+        interrupted = kind is KeyboardInterrupt
+        kept = error is not None and self._keep_unsaved()
+        if interrupted:
+            self.console.print("\n[yellow]Interrupted: everything you typed is saved.[/yellow]")
+        elif kept:
+            self.console.print("[yellow]Your answer is saved in the history, ungraded.[/yellow]")
+        self.history.end_session(self.id)
+        self._pool.shutdown(wait=not interrupted, cancel_futures=True)
+        return interrupted
+
+    def put(self, *rubrics: Rubric) -> None:
+        """The question(s) now on screen; says so when the model is still loading."""
+        self.asking = list(rubrics)
+        if self._loading is not None and not self._loading.done():
+            self.console.print("[dim]The model is loading in the background…[/dim]")
+
+    def read(self) -> Reply:
+        """The learner's next reply; /hint is answered here and the question stays open."""
+        while True:
+            self._reading = True
+            reply = Reply.parse(self.console.read_answer())
+            self._reading = False
+            if reply.command is None:
+                self._unsaved = f"{self._unsaved}\n{reply.text}".strip()
+            if reply.command is not Command.HINT:
+                return reply
+            for pointer in dict.fromkeys(r.pointer for r in self.asking):
+                self.console.print(f"Re-read explainer {escape(pointer)}")
+
+    def judge(self) -> Judge:
+        """The loaded judge, waiting for it with a notice if it is not ready yet."""
+        assert self._loading is not None, "use the session as a context manager"
+        if not self._loading.done():
+            with self.console.out.status("Waiting for the model to finish loading…"):
+                return self._loading.result()
+        return self._loading.result()
+
+    def grade(self, rubric: Rubric, text: str, status: str = "Grading…") -> Grade:
+        judge = self.judge()
+        with self.console.out.status(status):
+            return grade(rubric, text, judge)
+
+    def record(self, rubric: Rubric, text: str, result: Grade, kind: str | None = None) -> None:
+        """Save the attempt; a graded one reschedules the question's card."""
+        self.history.record(self.id, kind or self.kind, text, result)
+        if result.status == "graded":
+            review(self.history, result)
+        self._unsaved = ""
+
+    def dont_know(self, rubric: Rubric, text: str) -> Grade:
+        """/idk: a failed recall of `rubric`, recorded and scheduled like any answer."""
+        result = Grade(question_id=rubric.id, score=0.0, band=Band.FAIL, mode="none",
+                       notices=["You said you don't know."], pointer=rubric.pointer,
+                       rubric_version=rubric.version)
+        self.record(rubric, text, result, kind="idk")
+        return result
+
+    def _keep_unsaved(self) -> bool:
+        """Text typed and not yet recorded is saved, ungraded, for the question(s) on screen."""
+        typing = "\n".join(self.console.partial) if self._reading else ""
+        text = f"{self._unsaved}\n{typing}".strip()
+        for rubric in self.asking if text else []:
+            kept = Grade.ungraded(rubric.id, "session ended before grading")
+            self.history.record(self.id, self.kind, text, kept)
+        self._unsaved = ""
+        return bool(text and self.asking)
