@@ -21,10 +21,10 @@ def _title(section: str, explainer: Explainer | None) -> str:
     return "The sculptor analogy" if section == "ELI5" else f"TODO: title of section {section}"
 
 
-def skeleton(question: DeckQuestion, explainer: Explainer | None = None) -> dict:
+def skeleton(question: DeckQuestion, explainer: Explainer | None = None) -> dict[str, object]:
     if not question.sections:
         raise TutorError(f"question '{question.text[:60]}' has no (explainer §X.Y) pointer")
-    data = {
+    data: dict[str, object] = {
         "id": question.id,
         "day": question.day.value,
         "question": question.text,

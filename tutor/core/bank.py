@@ -4,6 +4,7 @@ import re
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import yaml
 from pydantic import ValidationError
@@ -32,11 +33,11 @@ class Problem:
 MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
-class UniqueKeyLoader(yaml.SafeLoader):
+class UniqueKeyLoader(yaml.SafeLoader):  # type: ignore[misc]  # PyYAML ships no type hints
     """YAML's safe loader, except that a key given twice in one mapping is an error:
     plain YAML keeps the last, so a second `key_points:` block would silently replace the first."""
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, object]:
         seen = set()
         for key_node, _ in node.value:
             if key_node.tag == MERGE_TAG:
@@ -49,7 +50,7 @@ class UniqueKeyLoader(yaml.SafeLoader):
                     "while constructing a mapping", node.start_mark,
                     f"duplicate key '{key}'", key_node.start_mark)
             seen.add(key)
-        return super().construct_mapping(node, deep=deep)
+        return cast("dict[Hashable, object]", super().construct_mapping(node, deep=deep))
 
 
 def _load_yaml(text: str) -> tuple[yaml.Node | None, object]:
@@ -62,7 +63,7 @@ def _load_yaml(text: str) -> tuple[yaml.Node | None, object]:
         loader.dispose()
 
 
-def _node_line(root: yaml.Node | None, loc: tuple) -> int | None:
+def _node_line(root: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
     """The 1-based line of the deepest YAML node that `loc` (a pydantic error path) reaches."""
     node, line = root, (root.start_mark.line + 1 if root else None)
     for key in loc:
@@ -79,7 +80,7 @@ def _node_line(root: yaml.Node | None, loc: tuple) -> int | None:
     return line
 
 
-def _field_name(loc: tuple) -> str | None:
+def _field_name(loc: tuple[int | str, ...]) -> str | None:
     parts = [f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc]
     return "".join(parts).lstrip(".") or None
 
@@ -191,7 +192,7 @@ def check_files(targets: Iterable[Path]) -> tuple[list[Rubric], list[Problem]]:
 DAY_ORDER = list(Day)
 
 
-def _deck_order(rubric: Rubric) -> tuple:
+def _deck_order(rubric: Rubric) -> tuple[int, int, str]:
     digits = "".join(ch for ch in rubric.id.rsplit("-", 1)[-1] if ch.isdigit())
     return DAY_ORDER.index(rubric.day), int(digits or 0), rubric.id
 

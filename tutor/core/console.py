@@ -5,13 +5,17 @@ visible instead of letting them drive the terminal, and the console applies it t
 piece of text it prints."""
 
 import sys
+from collections.abc import Callable, Iterator
+from typing import IO, Any, TextIO
 
 from rich.console import Console as RichConsole
+from rich.console import ConsoleOptions, RenderableType
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
     ProgressColumn,
+    Task,
     TextColumn,
     TimeRemainingColumn,
 )
@@ -44,7 +48,7 @@ class SafeRichConsole(RichConsole):
     passes through `render`, so sanitising there covers tables, panels and plain strings.
     Style codes are added later, from each segment's style, and are not affected."""
 
-    def render(self, renderable, options=None):
+    def render(self, renderable: RenderableType, options: ConsoleOptions | None = None) -> Iterator[Segment]:
         for segment in super().render(renderable, options):
             yield segment if segment.control else Segment(safe_text(segment.text), segment.style)
 
@@ -52,12 +56,12 @@ class SafeRichConsole(RichConsole):
 class Console:
     """Reads multi-line answers and prints rich output; swap the streams in tests."""
 
-    def __init__(self, stdin=None, stdout=None, width: int | None = None):
+    def __init__(self, stdin: TextIO | None = None, stdout: IO[str] | None = None, width: int | None = None):
         self.stdin = stdin or sys.stdin  # None when the process started with stdin closed
         self.out = SafeRichConsole(file=stdout, width=width, highlight=False, soft_wrap=False)
         self.partial: list[str] = []  # lines typed so far, kept if the session is interrupted
 
-    def print(self, *objects, **kwargs) -> None:
+    def print(self, *objects: Any, **kwargs: Any) -> None:
         self.out.print(*objects, **kwargs)
 
     def read_all(self) -> str:
@@ -71,7 +75,7 @@ class Console:
         line = self._read(lambda stream: stream.readline())
         return None if line == "" else line.rstrip("\n")
 
-    def _read(self, how) -> str:
+    def _read(self, how: Callable[[TextIO], str]) -> str:
         if self.stdin is None:
             return ""
         try:
@@ -101,7 +105,7 @@ class Console:
 class RateColumn(ProgressColumn):
     """Answers per minute, from rich's own moving speed estimate."""
 
-    def render(self, task) -> Text:
+    def render(self, task: Task) -> Text:
         return Text(f"{task.speed * 60:.1f} answers/min" if task.speed else "— answers/min")
 
 

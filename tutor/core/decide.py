@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from itertools import product
 from pathlib import Path
-from typing import Protocol
+from typing import IO, Any, Protocol
 
 import numpy as np
 
@@ -111,7 +111,7 @@ class ProbeHead:
     thresholds: Thresholds
     review_below: float
     use_state: bool
-    meta: dict = field(default_factory=dict)  # model sha256, prompt hash, layer, training data
+    meta: dict[str, Any] = field(default_factory=dict)  # model sha256, prompt hash, layer, training data
 
     @property
     def name(self) -> str:
@@ -135,7 +135,7 @@ class ProbeHead:
                                 meta=np.array(json.dumps(meta, sort_keys=True)))
 
     @classmethod
-    def load(cls, path) -> "ProbeHead":
+    def load(cls, path: Path | IO[bytes]) -> "ProbeHead":
         with np.load(path, allow_pickle=False) as data:
             meta = json.loads(str(data["meta"]))
             return cls(mean=data["mean"], scale=data["scale"], coef=data["coef"],
@@ -217,7 +217,7 @@ def compute_score(rubric: Rubric, outcome: dict[str, Outcome], capped: bool = Fa
         kp_share = sum(p.weight for p in hits) / kp_total
     num_total = sum(n.weight for n in rubric.numeric)
     num_got = sum(n.weight for n in rubric.numeric if outcome[n.id] == Outcome.HIT)
-    score = ((kp_share * kp_total + num_got) / (kp_total + num_total)) ** SCORE_CURVE
+    score: float = ((kp_share * kp_total + num_got) / (kp_total + num_total)) ** SCORE_CURVE
     for wrong in rubric.misconceptions:
         if outcome[wrong.id] == Outcome.WRONG:
             score *= 1 - wrong.penalty
@@ -268,7 +268,8 @@ def doubt(rubric: Rubric, verdicts: list[Verdict], capped: bool, review_below: f
     return Doubt(probability, probability < review_below, flips)
 
 
-def _flip_changes_band(rubric, outcome, verdict: Verdict, band: Band, capped: bool) -> bool:
+def _flip_changes_band(rubric: Rubric, outcome: dict[str, Outcome], verdict: Verdict, band: Band,
+                       capped: bool) -> bool:
     stated = verdict.outcome in (Outcome.HIT, Outcome.WRONG)
     trial = {**outcome, verdict.point_id: judged_outcome(verdict.kind, not stated)}
     return Band.of(compute_score(rubric, trial, capped)) != band

@@ -108,7 +108,7 @@ class Found:
 
     text: str  # verbatim span: "~140GB", "131k", "1.4e11 bytes"
     start: int  # offset of `text` in the answer
-    quantity: pint.Quantity  # 140 gigabyte, 131000 param, 8000 dimensionless
+    quantity: pint.Quantity[float]  # 140 gigabyte, 131000 param, 8000 dimensionless
     kind: str  # "bytes" | "params" | "tokens" | "requests" | "number"
     scale: float = 1.0  # the written scale word's factor: 1e9 for "70B", 1e3 for "131k"
     end: int = 0  # offset just past `text`
@@ -127,7 +127,7 @@ class NumericOutcome(BaseModel):
 
 
 @functools.cache
-def ureg() -> pint.UnitRegistry:
+def ureg() -> pint.UnitRegistry[float]:
     """The registry: pint's defaults, with information as a dimension, plus counted units.
 
     pint (0.24/0.25) defines `bit = []`, which makes bytes dimensionless: 5 would then
@@ -135,7 +135,7 @@ def ureg() -> pint.UnitRegistry:
     definitions are loaded with `bit = [information]` instead.
     """
     folder = pathlib.Path(pint.__file__).parent
-    registry: pint.UnitRegistry = pint.UnitRegistry(None, cache_folder=None)
+    registry: pint.UnitRegistry[float] = pint.UnitRegistry(None, cache_folder=None)
     registry.load_definitions(folder / "constants_en.txt")
     lines = (folder / "default_en.txt").read_text(encoding="utf-8").splitlines()
     registry.load_definitions(

@@ -1,6 +1,7 @@
 """Where tutor keeps the user's data: one place, overridable for tests."""
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import platformdirs
@@ -30,7 +31,7 @@ def ensure_dir(path: Path, what: str) -> Path:
     return path
 
 
-def _user_dir(kind: str, platform_dir) -> Path:
+def _user_dir(kind: str, platform_dir: Callable[[str], str]) -> Path:
     """`$TUTOR_HOME/<kind>` when set, else the platform's own folder; created on first use."""
     home = _home()
     if home:

@@ -1,7 +1,7 @@
 """What grading returns: a `Grade` made of per-point `Verdict`s."""
 
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -68,7 +68,7 @@ class Grade(BaseModel):
     uncertain: list[str] = Field(default_factory=list)  # point ids that could flip the band
 
     @classmethod
-    def ungraded(cls, question_id: str, reason: str, **extra) -> "Grade":
+    def ungraded(cls, question_id: str, reason: str, **extra: Any) -> "Grade":
         return cls(question_id=question_id, status="ungraded", reason=reason, **extra)
 
     def shown_json(self) -> str:

@@ -2,7 +2,9 @@
 
 import os
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
@@ -37,7 +39,7 @@ def config_path() -> Path:
     return paths.config_dir() / "config.toml"
 
 
-def _from_file(path: Path) -> dict:
+def _from_file(path: Path) -> dict[str, Any]:
     if not path.exists():
         return {}
     try:
@@ -51,9 +53,9 @@ def _from_file(path: Path) -> dict:
     return data
 
 
-def load_settings(flags: dict | None = None) -> tuple[Settings, dict[str, str]]:
+def load_settings(flags: Mapping[str, object] | None = None) -> tuple[Settings, dict[str, str]]:
     """The effective settings and where each came from."""
-    values: dict = {}
+    values: dict[str, object] = {}
     sources: dict[str, str] = {}
     layers = [(str(config_path()), _from_file(config_path())),
               ("environment", {k: os.environ[v] for k, v in ENV.items() if os.environ.get(v)}),
@@ -68,7 +70,7 @@ def load_settings(flags: dict | None = None) -> tuple[Settings, dict[str, str]]:
         raise TutorError(f"{_origin(first['loc'], sources)}: {first['msg']}") from None
 
 
-def _origin(loc: tuple, sources: dict[str, str]) -> str:
+def _origin(loc: tuple[int | str, ...], sources: dict[str, str]) -> str:
     """Where a bad setting came from, as the user would write it: `option --timeout`,
     `setting 'timeout' from environment (TUTOR_TIMEOUT)` or from the config file."""
     name = str(loc[0])

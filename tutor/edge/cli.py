@@ -4,7 +4,7 @@ import os
 import random
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -20,6 +20,12 @@ from tutor.core.feedback import render
 from tutor.core.grader import grade
 from tutor.core.paths import ensure_dir, rubrics_dir
 from tutor.core.rubric import Day
+
+if TYPE_CHECKING:
+    from tutor.core.decide import Head
+    from tutor.core.judges.registry import ReliableJudge
+    from tutor.learner.drill import Drill
+    from tutor.learner.session import Session
 from tutor.core.settings import config_path, load_settings, mask
 
 
@@ -52,7 +58,7 @@ app.add_typer(config_app, name="config")
 class State:
     """Effective settings and the console, shared by every command."""
 
-    def __init__(self, flags: dict):
+    def __init__(self, flags: dict[str, object]):
         self.settings, self.sources = load_settings(flags)
         self.console = Console()
 
@@ -64,24 +70,24 @@ class State:
         path = self.settings.explainer
         return Explainer.from_file(path) if path else None
 
-    def ready_judge(self):
+    def ready_judge(self) -> "ReliableJudge":
         judge = self.judge()
         judge.warm()
         return judge
 
-    def judge(self):
+    def judge(self) -> "ReliableJudge":
         from tutor.core.judges.registry import judge_from_settings
 
         return judge_from_settings(self.settings)
 
-    def session(self, kind: str):
+    def session(self, kind: str) -> "Session":
         """A learner session (`ask`, `drill`, `explain`) over the user's history."""
         from tutor.learner.history import History
         from tutor.learner.session import Session
 
         return Session(self.console, History(), self.ready_judge, kind)
 
-    def drill(self, kind: str):
+    def drill(self, kind: str) -> "Drill":
         from tutor.learner.drill import Drill
 
         return Drill(self.session(kind), self.explainer())
@@ -359,7 +365,8 @@ def eval_command(
     _eval_guard(ev.metrics(next(iter(runs.values()))), min_spearman, min_band_accuracy)
 
 
-def _chosen_head(option: str | None, judge, kp: float | None, misc: float | None):
+def _chosen_head(option: str | None, judge: "ReliableJudge | None", kp: float | None,
+                 misc: float | None) -> "Head":
     """The judge's own head; for saved runs, the one named by `--head`, else the shipped one."""
     from dataclasses import replace
 
@@ -405,7 +412,7 @@ def calibrate(
     ctx.obj.console.print(f"head {head.meta['name']} written to {escape(str(out))}")
 
 
-def _eval_guard(m: dict, min_spearman: float | None, min_band_accuracy: float | None) -> None:
+def _eval_guard(m: dict[str, Any], min_spearman: float | None, min_band_accuracy: float | None) -> None:
     failures = []
     if min_spearman is not None and not m["spearman"] >= min_spearman:
         failures.append(f"Spearman {m['spearman']:.3f} < {min_spearman}")

@@ -121,7 +121,7 @@ class History:
     def end_session(self, session_id: int) -> None:
         self.db.execute("UPDATE sessions SET ended_at = ? WHERE id = ?", (now().isoformat(), session_id))
 
-    def save_transcript(self, session_id: int, topic: str, transcript: list[dict]) -> None:
+    def save_transcript(self, session_id: int, topic: str, transcript: list[dict[str, str]]) -> None:
         """Written after every turn, so an interrupted conversation is kept too."""
         self.db.execute("UPDATE sessions SET topic = ?, transcript_json = ? WHERE id = ?",
                         (topic, json.dumps(transcript, ensure_ascii=False), session_id))
@@ -137,7 +137,7 @@ class History:
 
     def attempts(self, question_id: str | None = None) -> list[sqlite3.Row]:
         query = "SELECT * FROM attempts"
-        args: tuple = ()
+        args: tuple[str, ...] = ()
         if question_id:
             query, args = query + " WHERE question_id = ?", (question_id,)
         return self.db.execute(query + " ORDER BY id", args).fetchall()

@@ -5,6 +5,7 @@ from collections import Counter
 from datetime import datetime
 
 from fsrs import Card
+from rich.console import RenderableType
 from rich.markup import escape
 from rich.table import Table
 
@@ -43,9 +44,9 @@ def due_ids(history: History, when: datetime | None = None) -> set[str]:
     return {qid for qid, data in history.cards().items() if Card.from_dict(data).due <= when}
 
 
-def reread_counts(history: History, bank: Bank) -> Counter:
+def reread_counts(history: History, bank: Bank) -> Counter[str]:
     """How often each section was pointed to by a missed or wrong point."""
-    counts: Counter = Counter()
+    counts: Counter[str] = Counter()
     known = {r.id for r in bank.rubrics}
     for row in history.attempts():
         if row["question_id"] not in known:
@@ -58,7 +59,7 @@ def reread_counts(history: History, bank: Bank) -> Counter:
     return counts
 
 
-def render_stats(history: History, bank: Bank) -> list:
+def render_stats(history: History, bank: Bank) -> list[RenderableType]:
     latest, due = latest_scores(history), due_ids(history)
     by_day: dict[str, list[str]] = {}
     by_chapter: dict[str, list[str]] = {}

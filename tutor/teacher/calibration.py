@@ -9,6 +9,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -48,7 +49,7 @@ def labelled_points(run: EvalRun) -> Points:
     return Points(kinds, signals, np.asarray(labels, dtype=bool), questions)
 
 
-def fit(points: Points, c: float, use_state: bool, meta: dict) -> ProbeHead:
+def fit(points: Points, c: float, use_state: bool, meta: dict[str, Any]) -> ProbeHead:
     from sklearn.linear_model import LogisticRegression
 
     x = features(points.kinds, points.signals, use_state)
@@ -105,7 +106,7 @@ def _sure(band_probability: float | None) -> float:
     return 1.0 if band_probability is None else band_probability  # None: nothing was judged
 
 
-def calibrate(bank: Bank, train: EvalRun, dev: EvalRun, meta: dict, use_state: bool = True,
+def calibrate(bank: Bank, train: EvalRun, dev: EvalRun, meta: dict[str, Any], use_state: bool = True,
               say: Callable[[str], None] = print) -> ProbeHead:
     """Fit on train; choose C, thresholds and the review cut-off on dev."""
     train_points, dev_points = labelled_points(train), labelled_points(dev)

@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -97,7 +98,7 @@ class EvalRun:
 
 
 def run_eval(bank: Bank, gold: list[GoldAnswer], judge: ReliableJudge, head: Head | None = None,
-             rerun: int = 0, progress=None) -> EvalRun:
+             rerun: int = 0, progress: Callable[[], None] | None = None) -> EvalRun:
     start = time.perf_counter()
     grades = []
     for item in gold:
@@ -119,7 +120,7 @@ def load_run(path: Path, labelled: list[GoldAnswer] | None = None) -> EvalRun:
         raise TutorError(f"{path}: no such saved run")
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     by_id = {g.id: g for g in (labelled or load_gold("every"))}
-    meta: dict = next((r["meta"] for r in rows if "meta" in r), {})
+    meta: dict[str, Any] = next((r["meta"] for r in rows if "meta" in r), {})
     rows = [r for r in rows if "gold_id" in r]
     missing = [r["gold_id"] for r in rows if r["gold_id"] not in by_id]
     if missing:
@@ -144,7 +145,7 @@ HeadAt = Callable[[Thresholds], Head]
 
 
 def safe_threshold_settings(bank: Bank, run: EvalRun,
-                            head_at: HeadAt = PlainHead) -> list[tuple[Thresholds, dict]]:
+                            head_at: HeadAt = PlainHead) -> list[tuple[Thresholds, dict[str, Any]]]:
     """Every grid setting of the two thresholds with its metrics, keeping only those that
     put no injection / keyword / master-key answer in the top band (for calibration)."""
     settings = []
@@ -170,7 +171,7 @@ def point_labels(run: EvalRun, kind: str) -> tuple[list[bool], list[float], list
     return truth, confidence, decided
 
 
-def metrics(run: EvalRun) -> dict:
+def metrics(run: EvalRun) -> dict[str, Any]:
     from scipy.stats import spearmanr
     from sklearn.metrics import cohen_kappa_score, confusion_matrix
 
@@ -232,7 +233,7 @@ def expected_calibration_error(truth: list[bool], confidence: list[float], bins:
     return float(error / len(p))
 
 
-def _point_metrics(truth: list[bool], confidence: list[float], decided: list[bool]) -> dict:
+def _point_metrics(truth: list[bool], confidence: list[float], decided: list[bool]) -> dict[str, float]:
     from sklearn.metrics import f1_score, roc_auc_score
 
     if not truth:
@@ -243,21 +244,21 @@ def _point_metrics(truth: list[bool], confidence: list[float], decided: list[boo
             "f1": float(f1_score(truth, decided, zero_division=0)), "auc": float(auc)}
 
 
-def by_category(run: EvalRun) -> dict[str, Counter]:
-    table: dict[str, Counter] = {}
+def by_category(run: EvalRun) -> dict[str, Counter[str]]:
+    table: dict[str, Counter[str]] = {}
     for gold, result in zip(run.gold, run.grades, strict=True):
         band = result.band.value if result.band else "ungraded"
         table.setdefault(gold.category, Counter())[band] += 1
     return table
 
 
-def _fmt(value) -> str:
+def _fmt(value: object) -> str:
     if isinstance(value, float):
         return f"{value:.3f}"
     return str(value)
 
 
-def _rows(m: dict) -> list[tuple[str, str]]:
+def _rows(m: dict[str, Any]) -> list[tuple[str, str]]:
     kp, mc = m["key_point"], m["misconception"]
     rerun = m["rerun_identical"]
     return [

@@ -12,8 +12,12 @@ import ctypes
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from _ctypes import CFuncPtr  # the class of ctypes callbacks (CFUNCTYPE(...) instances)
 
 
 def _ggml() -> ctypes.CDLL:
@@ -63,17 +67,17 @@ class BlockCapture:
 
 
 @contextmanager
-def context_with_callback(callback) -> Iterator[None]:
+def context_with_callback(callback: "CFuncPtr | None") -> Iterator[None]:
     """While `Llama(...)` runs inside this block, its context is created with `callback`."""
-    import llama_cpp.llama as high_level
+    # `Llama` (in llama_cpp.llama) takes its default context parameters from this module
+    import llama_cpp.llama_cpp as low_level
 
     if callback is None:
         yield
         return
-    low_level = high_level.llama_cpp
     original = low_level.llama_context_default_params
 
-    def with_callback():
+    def with_callback() -> Any:  # a llama_context_params; llama_cpp's wrapper of the C call is untyped
         params = original()
         params.cb_eval = callback
         params.cb_eval_user_data = None

@@ -9,9 +9,13 @@ import hashlib
 import os
 import time
 from collections import deque
+from typing import TYPE_CHECKING
 
 from tutor.core.decide import PlainHead
 from tutor.core.judges.base import JudgeRequest, Signals, messages_for
+
+if TYPE_CHECKING:
+    from tutor.core.settings import Settings
 
 
 class FakeJudge:
@@ -34,7 +38,7 @@ class FakeJudge:
         self.prompts: list[list[dict[str, str]]] = []
 
     @classmethod
-    def from_settings(cls, settings) -> "FakeJudge":
+    def from_settings(cls, settings: "Settings") -> "FakeJudge":
         return cls(record=False)
 
     def warm(self) -> None:

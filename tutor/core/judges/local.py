@@ -10,7 +10,7 @@ one forward pass per claim gives P(yes) from the next-token distribution.
 import os
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -19,6 +19,9 @@ from tutor.core.errors import ExitCode, TutorError
 from tutor.core.judges.base import JudgeRequest, Signals, messages_for
 from tutor.core.judges.capture import BlockCapture, context_with_callback
 from tutor.core.model_store import sha256_of
+
+if TYPE_CHECKING:
+    from tutor.core.settings import Settings
 
 STATE_BLOCK = 20  # of 28: the block whose output feeds the judge head (research/judge.md §2.1)
 YES = ("yes", "Yes", "YES", " yes", " Yes")
@@ -119,7 +122,7 @@ class LocalJudge:
             keep = cut
         self.llm.n_tokens = keep
         if keep == 0:
-            self.llm.reset()
+            self.llm.reset()  # type: ignore[no-untyped-call]  # unannotated in llama_cpp
         for start, end in zip([0, *cuts], cuts, strict=False):
             if start >= keep and end > start:
                 self._eval(prefix[start:end])
@@ -166,12 +169,12 @@ class LocalJudge:
         return results
 
     def _probe_from_scratch(self, tokens: list[int]) -> Signals:
-        self.llm.reset()
+        self.llm.reset()  # type: ignore[no-untyped-call]  # unannotated in llama_cpp
         self._eval(tokens)
         return self._signals()
 
     @classmethod
-    def from_settings(cls, settings) -> "LocalJudge":
+    def from_settings(cls, settings: "Settings") -> "LocalJudge":
         from tutor.core.model_store import resolve
 
         return cls(resolve(settings.model), head=settings.head)
@@ -181,5 +184,5 @@ class LocalJudge:
         tokens = self.tokens_for(JudgeRequest("q", "a", ("c",)), "c")[: self.system_length]
         with self._lock:
             if self.llm.input_ids[: self.llm.n_tokens].tolist()[: self.system_length] != tokens:
-                self.llm.reset()
+                self.llm.reset()  # type: ignore[no-untyped-call]  # unannotated in llama_cpp
                 self._eval(tokens)

@@ -10,14 +10,22 @@ import json
 import logging
 import math
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 from tutor.core.decide import PlainHead
 from tutor.core.errors import ExitCode, TransientJudgeError, TutorError
 from tutor.core.judges.base import JudgeRequest, Signals, messages_for
 
+if TYPE_CHECKING:
+    from openai.types.chat.chat_completion import Choice
+
+    from tutor.core.settings import Settings
+
 log = logging.getLogger("tutor.judge")
+T = TypeVar("T")
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
 
 VERDICT_SCHEMA = {
@@ -51,7 +59,7 @@ class OpenAIJudge:
         self._model_checked = False
 
     @classmethod
-    def from_settings(cls, settings) -> "OpenAIJudge":
+    def from_settings(cls, settings: "Settings") -> "OpenAIJudge":
         key = settings.api_key.get_secret_value() if settings.api_key else None
         return cls(model=settings.model, base_url=settings.base_url, api_key=key,
                    timeout=settings.timeout, concurrency=settings.concurrency)
@@ -84,7 +92,7 @@ class OpenAIJudge:
                               response_format={"type": "json_schema", "json_schema": VERDICT_SCHEMA})
         return _p_yes_from_json(self._choice(response).message.content or "")
 
-    def _choice(self, response):
+    def _choice(self, response: object) -> "Choice":
         """The first choice of a chat completion, or a one-line error for anything else (an HTML
         page from a proxy, a JSON error body, an empty `choices`)."""
         choices = getattr(response, "choices", None)
@@ -92,13 +100,13 @@ class OpenAIJudge:
             shown = " ".join(str(response).split())[:80]
             raise TutorError(f"{self.base_url} did not answer with a chat completion: {shown!r}",
                              ExitCode.BACKEND)
-        return choices[0]
+        return cast("Choice", choices[0])
 
-    def _call(self, **kwargs):
+    def _call(self, **kwargs: Any) -> object:
         return self._request(self.client.chat.completions.create, model=self.name, temperature=0,
                              seed=0, **kwargs)
 
-    def _request(self, method, **kwargs):
+    def _request(self, method: Callable[..., T], **kwargs: Any) -> T:
         """One API call, its failures mapped to one-line errors (transient ones are retried)."""
         import openai
 
@@ -134,7 +142,7 @@ def _short(exc: Exception) -> str:
     return text[:160]
 
 
-def _p_yes_from_logprobs(choice) -> float | None:
+def _p_yes_from_logprobs(choice: "Choice") -> float | None:
     """P(yes) among the first token's top candidates; None when the server gives no logprobs.
     Top candidates with neither yes nor no are no evidence either way: an error, not P = 0."""
     content = choice.logprobs.content if choice.logprobs else None

@@ -3,8 +3,9 @@ construction from the settings, caching, retries, logging."""
 
 import logging
 import time
+from collections.abc import Callable
 from importlib import import_module
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, TypeVar, TypeVarTuple, cast
 
 from tutor.core.decide import Head
 from tutor.core.errors import ExitCode, TransientJudgeError, TutorError
@@ -17,6 +18,9 @@ if TYPE_CHECKING:
 __all__ = ["BACKENDS", "ReliableJudge", "backend_class", "judge_from_settings", "make_judge"]
 
 log = logging.getLogger("tutor.judge")
+
+T = TypeVar("T")
+Args = TypeVarTuple("Args")
 
 BACKENDS = {
     "local": "tutor.core.judges.local:LocalJudge",
@@ -70,7 +74,7 @@ class ReliableJudge:
             log.info("judged %d claims in %.2fs", len(request.claims), time.perf_counter() - start)
         return self.cache[request]
 
-    def _with_retries(self, call, *args):
+    def _with_retries(self, call: Callable[[*Args], T], *args: *Args) -> T:
         for attempt in range(self.retries + 1):
             try:
                 return call(*args)
@@ -83,7 +87,7 @@ class ReliableJudge:
         raise AssertionError("unreachable")
 
 
-def make_judge(backend: str = "local", **options) -> ReliableJudge:
+def make_judge(backend: str = "local", **options: Any) -> ReliableJudge:
     """A backend built from explicit options (tests, scripts)."""
     return ReliableJudge(backend_class(backend)(**options))
 

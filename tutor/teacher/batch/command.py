@@ -8,10 +8,12 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tutor.core.bank import Bank
 from tutor.core.console import progress_bar, safe_line
 from tutor.core.errors import TutorError
+from tutor.core.judges.registry import ReliableJudge
 from tutor.core.paths import ensure_dir
 from tutor.teacher.batch.inputs import Inputs
 from tutor.teacher.batch.outputs import write_all
@@ -34,7 +36,7 @@ class Summary:
                 f"{self.seconds:.0f} s, {rate:.1f} answers/min → {out}")
 
 
-def grade_submissions(bank: Bank, load_judge: Callable, targets: list[Path], out: Path,
+def grade_submissions(bank: Bank, load_judge: Callable[[], ReliableJudge], targets: list[Path], out: Path,
                       concurrency: int = 1, retry_errors: bool = False) -> Summary:
     _check_targets(targets)
     ensure_dir(out, "--out")
@@ -50,7 +52,7 @@ def grade_submissions(bank: Bank, load_judge: Callable, targets: list[Path], out
                            run.grade_all(run.pending(inputs.submissions()), progress, todo))
         seconds = time.perf_counter() - start
         run.finalize(inputs.submissions())
-        final: Counter = Counter()
+        final: Counter[str] = Counter()
         write_all(out, bank, _counted(run.results(), final), inputs.rejected)
     failed = final.total() - final["graded"] + len(inputs.rejected)
     return Summary(made["graded"], failed, inputs.count - todo, made.total(), seconds)
@@ -62,7 +64,7 @@ def _check_targets(targets: list[Path]) -> None:
         raise TutorError(f"{missing[0]}: no such file or folder")
 
 
-def _counted(rows: Iterable[dict], statuses: Counter) -> Iterator[dict]:
+def _counted(rows: Iterable[dict[str, Any]], statuses: Counter[str]) -> Iterator[dict[str, Any]]:
     for row in rows:
         statuses[row["status"]] += 1
         yield row

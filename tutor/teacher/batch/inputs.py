@@ -10,7 +10,7 @@ each earlier one is reported as superseded.
 import csv
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -81,7 +81,7 @@ def _kind(value: object) -> str:
     return names.get(type(value), type(value).__name__)
 
 
-def _csv_records(handle) -> Iterator[tuple[int, list[str] | None, str | None]]:
+def _csv_records(handle: Iterable[str]) -> Iterator[tuple[int, list[str] | None, str | None]]:
     """(first line, fields, None) per record, or (line, None, why) for one the csv module
     cannot read (a field over its size limit): that record is lost, the rest is read."""
     reader = csv.reader(handle)

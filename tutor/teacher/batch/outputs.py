@@ -5,8 +5,9 @@ import hashlib
 import heapq
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
@@ -17,6 +18,7 @@ from tutor.teacher.batch.inputs import Rejected
 
 UNSAFE_IN_MARKDOWN = re.compile(r"([\\`*_\[\]()<>!#&|~])")
 NAME_BYTES = 60  # the readable part of a feedback file name; with the hash, well under 100 bytes
+Ranked = tuple[float, int, dict[str, Any], Grade]  # (-key, -input order, result row, grade)
 
 
 def md_text(text: object) -> str:
@@ -41,7 +43,7 @@ class Gradebook:
         self.scores: dict[str, dict[str, float | None]] = defaultdict(dict)
         self.review: dict[str, list[str]] = defaultdict(list)
 
-    def add(self, row: dict, grade: Grade) -> None:
+    def add(self, row: dict[str, Any], grade: Grade) -> None:
         self.scores[row["student"]][row["question_id"]] = row["score"]
         if grade.review:
             self.review[row["student"]].append(row["question_id"])
@@ -59,7 +61,7 @@ class Gradebook:
                                  " ".join(self.review[student])])
 
     @staticmethod
-    def _total_and_status(scores) -> tuple[str, str]:
+    def _total_and_status(scores: Collection[float | None]) -> tuple[str, str]:
         """No graded answer: no total (not 0); some ungraded: the total of the graded ones."""
         graded = [s for s in scores if s is not None]
         missing = len(scores) - len(graded)
@@ -84,7 +86,7 @@ class Problems:
         for item in rejected:
             self._write(item.source, item.student, item.question[:80], item.reason)
 
-    def add(self, row: dict, grade: Grade) -> None:
+    def add(self, row: dict[str, Any], grade: Grade) -> None:
         if grade.status == "ungraded":
             self._write(row["source"], row["student"], row["question_id"], grade.reason or "")
         elif not row["answer"].strip():
@@ -97,7 +99,7 @@ class Problems:
         self.handle.close()
 
 
-def _feedback_block(bank: Bank, row: dict, grade: Grade) -> list[str]:
+def _feedback_block(bank: Bank, row: dict[str, Any], grade: Grade) -> list[str]:
     rubric = bank.get(row["question_id"])
     lines = [f"## {rubric.id}: {rubric.question}", ""]
     if grade.status == "ungraded":
@@ -122,7 +124,7 @@ class Feedback:
         self.started: set[str] = set()
         folder.mkdir(parents=True, exist_ok=True)
 
-    def add(self, row: dict, grade: Grade) -> None:
+    def add(self, row: dict[str, Any], grade: Grade) -> None:
         student = row["student"]
         mode = "a" if student in self.started else "w"
         with (self.folder / feedback_name(student)).open(mode, encoding="utf-8") as handle:
@@ -139,14 +141,14 @@ class Report:
         self.bank = bank
         self.bins = [0] * 10
         self.per_question: dict[str, list[float]] = defaultdict(lambda: [0.0, 0])  # sum, count
-        self.missed: Counter = Counter()
-        self.sections: Counter = Counter()
-        self.bands: Counter = Counter()
-        self.lowest: list[tuple] = []  # heap of (-score, order, row, grade): the highest goes first
-        self.to_review: list[tuple] = []  # heap of (-band probability, order, row, grade)
+        self.missed: Counter[tuple[str, str]] = Counter()
+        self.sections: Counter[str] = Counter()
+        self.bands: Counter[str] = Counter()
+        self.lowest: list[Ranked] = []  # heap of (-score, order, row, grade): the highest goes first
+        self.to_review: list[Ranked] = []  # heap of (-band probability, order, row, grade)
         self.review_count = self.ungraded = self.order = 0
 
-    def add(self, row: dict, grade: Grade) -> None:
+    def add(self, row: dict[str, Any], grade: Grade) -> None:
         self.order += 1
         if grade.status != "graded":
             self.ungraded += 1
@@ -170,7 +172,7 @@ class Report:
             for ref in self.bank.get(question_id).refs:
                 self.sections[ref.label] += 1
 
-    def data(self) -> dict:
+    def data(self) -> dict[str, Any]:
         means = [(qid, total / n, n, Band.of(total / n).value)
                  for qid, (total, n) in self.per_question.items()]
         bins = [(n, Band.of(i / 10).value) for i, n in enumerate(self.bins)]  # a bin's band: its low edge
@@ -190,7 +192,7 @@ class Report:
 LOWEST, TO_REVIEW = 10, 200  # rows the report lists; the gradebook names every row to review
 
 
-def _keep_smallest(heap: list[tuple], size: int, item: tuple) -> None:
+def _keep_smallest(heap: list[Ranked], size: int, item: Ranked) -> None:
     """Keep the `size` items that sort first, in a heap whose root is the one to drop next.
     Items arrive as (-key, -order, …), so the heap root is the largest (key, order)."""
     if len(heap) < size:
@@ -199,12 +201,12 @@ def _keep_smallest(heap: list[tuple], size: int, item: tuple) -> None:
         heapq.heapreplace(heap, item)
 
 
-def _in_order(heap: list[tuple]) -> list[tuple[dict, Grade]]:
+def _in_order(heap: list[Ranked]) -> list[tuple[dict[str, Any], Grade]]:
     """(row, grade) by key, then input order, as a full sort would give."""
     return [(row, grade) for _, _, row, grade in sorted(heap, key=lambda item: (-item[0], -item[1]))]
 
 
-def write_all(out: Path, bank: Bank, rows: Iterable[dict], rejected: list[Rejected]) -> None:
+def write_all(out: Path, bank: Bank, rows: Iterable[dict[str, Any]], rejected: list[Rejected]) -> None:
     """Every output from one pass over the results; each row's grade is parsed once."""
     book, feedback, report = Gradebook(bank), Feedback(out / "feedback", bank), Report(bank)
     problems = Problems(out / "problems.csv", rejected)

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from rich.progress import Progress
 
@@ -38,14 +38,14 @@ def cache_key(sub: Submission, rubric_version: str, judge: ReliableJudge) -> str
     return hashlib.sha256(raw.encode()).hexdigest()[:24]
 
 
-def result_line(key: str, sub: Submission, result: Grade) -> dict:
+def result_line(key: str, sub: Submission, result: Grade) -> dict[str, Any]:
     return {"key": key, "student": sub.student, "question_id": sub.question_id,
             "score": result.score, "band": result.band.value if result.band else None,
             "status": result.status, "review": result.review, "source": sub.source, "answer": sub.answer,
             "grade": result.model_dump(mode="json")}
 
 
-def valid_lines(path: Path) -> Iterator[tuple[int, bytes, dict]]:
+def valid_lines(path: Path) -> Iterator[tuple[int, bytes, dict[str, Any]]]:
     """(offset, line, row) of each complete line; a line cut short by a crash is skipped
     (and so graded again). Read as a stream: results are never held whole in memory."""
     if not path.exists():
@@ -108,7 +108,7 @@ class BatchRun:
         return self.out / RESULTS
 
     def grade_all(self, todo: Iterable[Submission], progress: Progress | None = None,
-                  total: int | None = None) -> Iterator[dict]:
+                  total: int | None = None) -> Iterator[dict[str, Any]]:
         """Grade and append each result as soon as it exists; yields the lines."""
         _end_cut_line(self.path)
         with self.path.open("a", encoding="utf-8") as sink, ThreadPoolExecutor(self.concurrency) as pool:
@@ -140,7 +140,7 @@ class BatchRun:
         with self.path.open("rb") as source:
             self._rewrite(_copy(source, where.pop(self.key(s), None)) for s in subs)
 
-    def results(self) -> Iterator[dict]:
+    def results(self) -> Iterator[dict[str, Any]]:
         """The result rows, streamed (after `finalize`: one per submission, in input order)."""
         return (row for _, _, row in valid_lines(self.path))
 
