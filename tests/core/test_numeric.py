@@ -7,9 +7,9 @@ import pytest
 from tutor.core.numeric import (
     Found,
     NumericOutcome,
-    evaluate,
-    evaluate_all,
     extract_quantities,
+    outcome_of,
+    outcomes_of,
     unit_problem,
     ureg,
 )
@@ -180,7 +180,7 @@ def test_approximate_year_like_number_is_kept():
 
 
 def test_numbers_next_to_non_latin_text_are_found():
-    assert evaluate(WEIGHTS, "模型需要140GB显存").passed
+    assert outcome_of(WEIGHTS, "模型需要140GB显存").passed
 
 
 def test_grouped_digits_after_a_currency_sign_are_not_split():
@@ -220,14 +220,14 @@ def test_odd_input_gives_nothing_rather_than_raising(text):
     ],
 )
 def test_right_amount_passes(rubric, answer):
-    outcome = evaluate(rubric, answer)
+    outcome = outcome_of(rubric, answer)
     assert outcome.passed, outcome.detail
     assert outcome.matched is not None and outcome.matched in answer
     assert outcome.matched in outcome.found
 
 
 def test_gib_answer_passes_with_its_conversion_in_the_detail():
-    outcome = evaluate(WEIGHTS, "It needs 130 GiB.")
+    outcome = outcome_of(WEIGHTS, "It needs 130 GiB.")
     assert outcome.passed
     assert outcome.matched == "130 GiB"
     assert outcome.expected == "≈ 140 GB (±10%)"
@@ -235,7 +235,7 @@ def test_gib_answer_passes_with_its_conversion_in_the_detail():
 
 
 def test_closest_of_several_candidates_is_the_match():
-    outcome = evaluate(WEIGHTS, "an 80GB H100 cannot hold 140 GB, so use two")
+    outcome = outcome_of(WEIGHTS, "an 80GB H100 cannot hold 140 GB, so use two")
     assert outcome.passed
     assert outcome.matched == "140 GB"
     assert outcome.found == ["80GB", "140 GB"]
@@ -243,16 +243,16 @@ def test_closest_of_several_candidates_is_the_match():
 
 def test_accept_list_admits_its_units_in_any_spelling():
     rubric = check(140, "GB", accept=["GB", "GiB", "byte"])
-    assert evaluate(rubric, "140 gigabytes").passed
-    assert evaluate(rubric, "1.4e11 bytes").passed
-    assert evaluate(rubric, "130 GiB").passed
+    assert outcome_of(rubric, "140 gigabytes").passed
+    assert outcome_of(rubric, "1.4e11 bytes").passed
+    assert outcome_of(rubric, "130 GiB").passed
 
 
 # --- evaluate: failures ---------------------------------------------------------------------
 
 
 def test_wrong_amount_fails_naming_expected_and_found():
-    outcome = evaluate(WEIGHTS, "The weights take 70 GB.")
+    outcome = outcome_of(WEIGHTS, "The weights take 70 GB.")
     assert not outcome.passed
     assert outcome.matched is None
     assert outcome.found == ["70 GB"]
@@ -261,41 +261,41 @@ def test_wrong_amount_fails_naming_expected_and_found():
 
 
 def test_wrong_amount_in_another_unit_is_shown_converted():
-    outcome = evaluate(WEIGHTS, "65 GiB")
+    outcome = outcome_of(WEIGHTS, "65 GiB")
     assert not outcome.passed
     assert outcome.detail == "expected ≈ 140 GB, found 65 GiB (≈ 69.79 GB)"
 
 
 def test_just_outside_tolerance_fails_and_tolerance_is_honoured():
-    assert not evaluate(WEIGHTS, "160 GB").passed  # 14% high
-    assert evaluate(check(140, "GB", tolerance=0.2), "160 GB").passed
+    assert not outcome_of(WEIGHTS, "160 GB").passed  # 14% high
+    assert outcome_of(check(140, "GB", tolerance=0.2), "160 GB").passed
 
 
 def test_many_wrong_amounts_are_summarised():
-    outcome = evaluate(WEIGHTS, "70 GB, 35 GB, 17 GB or 8 GB")
+    outcome = outcome_of(WEIGHTS, "70 GB, 35 GB, 17 GB or 8 GB")
     assert not outcome.passed
     assert len(outcome.found) == 4
     assert outcome.detail.endswith("and 1 more")
 
 
 def test_accept_list_narrows_on_purpose_the_right_value_in_another_unit_fails_saying_so():
-    outcome = evaluate(check(140, "GB", accept=["GB"]), "130 GiB")
+    outcome = outcome_of(check(140, "GB", accept=["GB"]), "130 GiB")
     assert not outcome.passed
     assert outcome.found == ["130 GiB"]
     assert outcome.detail == "found 130 GiB, but this question asks for the amount in GB"
 
 
 def test_accept_list_still_reports_a_wrong_value_in_another_unit_as_wrong():
-    outcome = evaluate(check(2.7, "GB", accept=["GB", "MB"]), "about 320 KB per request")
+    outcome = outcome_of(check(2.7, "GB", accept=["GB", "MB"]), "about 320 KB per request")
     assert outcome.found == ["320 KB"]
     assert outcome.detail == "expected ≈ 2.7 GB, found 320 KB (≈ 0.00032 GB)"
 
 
 def test_any_unit_of_the_right_kind_converts():
-    outcome = evaluate(check(2.7, "GB", tolerance=0.12), "about 320 KB per request")
+    outcome = outcome_of(check(2.7, "GB", tolerance=0.12), "about 320 KB per request")
     assert not outcome.passed and outcome.found == ["320 KB"]
-    assert evaluate(check(2.7, "GB", tolerance=0.12), "about 2,600,000 KB per request").passed
-    assert evaluate(check(2.7, "GB", tolerance=0.12), "2.5 GiB").passed
+    assert outcome_of(check(2.7, "GB", tolerance=0.12), "about 2,600,000 KB per request").passed
+    assert outcome_of(check(2.7, "GB", tolerance=0.12), "2.5 GiB").passed
 
 
 # --- several amounts: lists, alternatives and which amount answers which check --------------
@@ -315,7 +315,7 @@ def _sizes_checks():
     "maybe 70 GB, maybe 140 GB",
 ])
 def test_values_offered_as_alternatives_never_pass(answer):
-    outcome = evaluate(WEIGHTS, answer)
+    outcome = outcome_of(WEIGHTS, answer)
     assert not outcome.passed
     assert "140" in " ".join(outcome.found)
     assert outcome.detail.startswith("the answer offers several values for one amount")
@@ -328,7 +328,7 @@ def test_values_offered_as_alternatives_never_pass(answer):
     "2·80·8·128·2 = 327,680 bytes per token, × 8192 tokens ≈ 2.7 GB, and the weights take 140 GB",
 ])
 def test_one_committed_value_passes_beside_other_amounts(answer):
-    assert evaluate(WEIGHTS, answer).passed
+    assert outcome_of(WEIGHTS, answer).passed
 
 
 def test_a_unit_written_once_closes_its_list():
@@ -351,71 +351,71 @@ def test_a_unit_written_once_closes_its_list():
     ("2 bytes each: 7B, 13B and 70B need 14 GB, 26 GB and 140 GB respectively.", [True, True, True]),
 ])
 def test_each_amount_answers_its_own_check(answer, passed):
-    outcomes = evaluate_all(_sizes_checks(), answer)
+    outcomes = outcomes_of(_sizes_checks(), answer)
     assert [o.passed for o in outcomes] == passed, [o.detail for o in outcomes]
 
 
 def test_a_list_longer_than_the_checks_is_sprayed():
-    outcomes = evaluate_all(_sizes_checks(), "7, 14, 26, 70 or 140 GB")
+    outcomes = outcomes_of(_sizes_checks(), "7, 14, 26, 70 or 140 GB")
     assert not any(o.passed for o in outcomes)
 
 
 def test_memory_check_ignores_model_size_context_and_year():
     answer = "In 2023 a 70B model with an 8K context was served in fp16 (Q3)."
-    outcome = evaluate(WEIGHTS, answer)
+    outcome = outcome_of(WEIGHTS, answer)
     assert not outcome.passed
     assert outcome.found == []
     assert outcome.detail == "expected ≈ 140 GB; no memory amount found in the answer"
 
 
 def test_year_does_not_pass_or_fail_a_parameter_check():
-    outcome = evaluate(check(2000, "param"), "This was published in 2000.")
+    outcome = outcome_of(check(2000, "param"), "This was published in 2000.")
     assert not outcome.passed
     assert outcome.found == []
 
 
 def test_question_number_does_not_pass_a_request_check():
-    assert not evaluate(check(4, "request"), "Question 4: the batch.").passed
+    assert not outcome_of(check(4, "request"), "Question 4: the batch.").passed
 
 
 def test_fp16_digits_do_not_pass_a_check_for_16():
-    assert not evaluate(check(16, "dimensionless"), "use fp16 or bf16").passed
-    assert evaluate(check(16, "dimensionless"), "use 16 of them").passed
+    assert not outcome_of(check(16, "dimensionless"), "use fp16 or bf16").passed
+    assert outcome_of(check(16, "dimensionless"), "use 16 of them").passed
 
 
 @pytest.mark.parametrize("answer", ["head_dim 128, 80 layers, 8 KV heads", "80 layers", "128"])
 def test_architecture_numbers_never_match_bytes_or_params(answer):
     for rubric in (check(128, "byte"), check(80, "param"), check(8, "GB")):
-        outcome = evaluate(rubric, answer)
+        outcome = outcome_of(rubric, answer)
         assert not outcome.passed
         assert outcome.found == []
 
 
 def test_tokens_are_not_params_and_params_are_not_bytes():
-    assert not evaluate(check(8000, "param"), "8K context").passed
-    assert not evaluate(check(70, "GB"), "70B").passed
-    assert not evaluate(check(70e9, "byte"), "70B").passed
+    assert not outcome_of(check(8000, "param"), "8K context").passed
+    assert not outcome_of(check(70, "GB"), "70B").passed
+    assert not outcome_of(check(70e9, "byte"), "70B").passed
 
 
 def test_bare_number_is_not_a_request_count():
-    outcome = evaluate(REQUESTS, "a batch of 32")
+    outcome = outcome_of(REQUESTS, "a batch of 32")
     assert not outcome.passed
     assert outcome.detail == "expected ≈ 32 requests; no request count found in the answer"
 
 
 def test_small_bare_number_is_not_a_parameter_count():
-    assert not evaluate(check(512, "param"), "512").passed
+    assert not outcome_of(check(512, "param"), "512").passed
 
 
 @pytest.mark.parametrize("answer", ["", "   ", "∞ ≈ ≈ ~~ 10^ 1e", "\x00\ud800", "模型需要70GB的"])
 def test_odd_answers_fail_without_raising(answer):
-    outcome = evaluate(WEIGHTS, answer)
+    outcome = outcome_of(WEIGHTS, answer)
     assert isinstance(outcome, NumericOutcome)
     assert not outcome.passed
 
 
 def test_empty_answer_fails_with_no_memory_amount():
-    outcome = evaluate(WEIGHTS, "")
+    outcome = outcome_of(WEIGHTS, "")
     assert outcome == NumericOutcome(
         check_id="n", passed=False, expected="≈ 140 GB (±10%)", matched=None, found=[],
         detail="expected ≈ 140 GB; no memory amount found in the answer",
@@ -424,13 +424,13 @@ def test_empty_answer_fails_with_no_memory_amount():
 
 def test_huge_answer_is_handled():
     answer = "The model needs 70 GB, 131k params, in 2023 Q3 step 1; " * 2000 + " 140 GB"
-    outcome = evaluate(WEIGHTS, answer)
+    outcome = outcome_of(WEIGHTS, answer)
     assert outcome.passed
     assert len(outcome.found) == 2001
 
 
 def test_unknown_rubric_unit_fails_without_raising():
-    outcome = evaluate(check(1, "GBB"), "1 GB")
+    outcome = outcome_of(check(1, "GBB"), "1 GB")
     assert not outcome.passed
     assert "GBB" in outcome.detail
 
@@ -449,17 +449,17 @@ def test_unknown_rubric_unit_fails_without_raising():
     ],
 )
 def test_expected_uses_the_rubric_unit(rubric, expected):
-    assert evaluate(rubric, "").expected == expected
+    assert outcome_of(rubric, "").expected == expected
 
 
 def test_bare_count_passing_a_param_check_is_explained():
-    outcome = evaluate(PARAMS, "131k")
+    outcome = outcome_of(PARAMS, "131k")
     assert outcome.detail == "found 131k (≈ 131,000 params), within 10% of 131,072 params"
 
 
 def test_conversion_is_not_repeated_when_it_says_nothing_new():
-    assert evaluate(PARAMS, "131,072").detail == "found 131,072, within 10% of 131,072 params"
-    assert evaluate(WEIGHTS, "~140 GB").detail == "found ~140 GB, within 10% of 140 GB"
+    assert outcome_of(PARAMS, "131,072").detail == "found 131,072, within 10% of 131,072 params"
+    assert outcome_of(WEIGHTS, "~140 GB").detail == "found ~140 GB, within 10% of 140 GB"
 
 
 # --- unit_problem ---------------------------------------------------------------------------

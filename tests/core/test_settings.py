@@ -24,6 +24,14 @@ def test_unknown_setting_names_file_and_key():
         load_settings()
 
 
+def test_a_renamed_setting_names_its_new_key():
+    config_path().write_text("concurrency = 8\n")
+    with pytest.raises(TutorError, match=r"config.toml: setting 'concurrency' is now called 'parallel_cl"):
+        load_settings()
+    config_path().write_text("parallel_claims = 8\n")
+    assert load_settings()[0].parallel_claims == 8
+
+
 def test_bad_value_names_its_source(monkeypatch):
     monkeypatch.setenv("TUTOR_TIMEOUT", "soon")
     with pytest.raises(TutorError, match="setting 'timeout' from environment"):

@@ -12,7 +12,7 @@ from tutor.core.answer import PreparedAnswer, best_quote, prepare
 from tutor.core.decide import Doubt, Head, PlainHead, compute_score, doubt, judged_outcome, stated_from
 from tutor.core.errors import TutorError
 from tutor.core.judges.base import Judge, JudgeRequest, Signals
-from tutor.core.numeric import evaluate_all
+from tutor.core.numeric import outcomes_of
 from tutor.core.result import Band, Grade, Outcome, Verdict
 from tutor.core.rubric import KeyPoint, Misconception, Rubric
 
@@ -87,7 +87,7 @@ def finish(rubric: Rubric, prepared: PreparedAnswer, signals: list[Signals] | No
 
 def _numeric_verdicts(rubric: Rubric, prepared: PreparedAnswer) -> list[Verdict]:
     verdicts = []
-    for check, outcome in zip(rubric.numeric, evaluate_all(rubric.numeric, prepared.text), strict=True):
+    for check, outcome in zip(rubric.numeric, outcomes_of(rubric.numeric, prepared.text), strict=True):
         if outcome.passed:
             result = Outcome.HIT
         else:

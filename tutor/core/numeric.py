@@ -205,12 +205,12 @@ def _in_unit_of(item: Found, last: Found) -> Found:
                                kind=last.kind, scale=last.scale, bare=False)
 
 
-def evaluate(check: NumericCheck, answer: str) -> NumericOutcome:
+def outcome_of(check: NumericCheck, answer: str) -> NumericOutcome:
     """Whether `answer` states `check.expected` (within tolerance) in a unit of its kind."""
-    return evaluate_all([check], answer)[0]
+    return outcomes_of([check], answer)[0]
 
 
-def evaluate_all(checks: list[NumericCheck], answer: str) -> list[NumericOutcome]:
+def outcomes_of(checks: list[NumericCheck], answer: str) -> list[NumericOutcome]:
     """Each check against the amounts in `answer` that answer it (module docstring: lists,
     alternatives and which amount answers which check)."""
     found = extract_quantities(answer)

@@ -22,6 +22,9 @@ ENV = {
 }
 
 
+RENAMED = {"concurrency": "parallel_claims"}  # old key → new key, named in the error
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
@@ -31,7 +34,7 @@ class Settings(BaseModel):
     api_key: SecretStr | None = None
     explainer: Path | None = None
     timeout: float = Field(default=60.0, gt=0)
-    concurrency: int = Field(default=4, ge=1)
+    parallel_claims: int = Field(default=4, ge=1)  # openai: one answer's claims in flight
     head: str | None = None  # local judge: a head file from `tutor calibrate`, or "plain" (P(yes))
 
 
@@ -47,6 +50,8 @@ def _from_file(path: Path) -> dict[str, Any]:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise TutorError(f"{path}: bad TOML ({exc})") from None
     unknown = sorted(set(data) - set(Settings.model_fields))
+    if unknown and unknown[0] in RENAMED:
+        raise TutorError(f"{path}: setting '{unknown[0]}' is now called '{RENAMED[unknown[0]]}'")
     if unknown:
         known = ", ".join(Settings.model_fields)
         raise TutorError(f"{path}: unknown setting '{unknown[0]}' (known: {known})")

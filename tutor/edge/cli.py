@@ -288,7 +288,9 @@ def grade_batch(
     ctx: typer.Context,
     submissions: Annotated[list[Path], typer.Argument(help="CSV/JSONL files or folders of .md files.")],
     out: Annotated[Path, typer.Option(help="Folder for results and reports.")],
-    concurrency: Annotated[int, typer.Option(help="Parallel requests (API backends).")] = 1,
+    parallel_answers: Annotated[int, typer.Option(
+        "--parallel-answers", "--concurrency",  # the second spelling: scripts from before the rename
+        help="Answers graded at once (for API servers with several slots).")] = 1,
     retry_errors: Annotated[bool, typer.Option(help="Re-grade only rows that failed.")] = False,
 ) -> None:
     """Grade a class's written answers: results.jsonl, gradebook.csv, feedback/, report.html."""
@@ -296,7 +298,7 @@ def grade_batch(
 
     state: State = ctx.obj
     summary = grade_submissions(load_bank(), state.ready_judge, submissions, out,
-                                max(1, concurrency), retry_errors)
+                                max(1, parallel_answers), retry_errors)
     state.console.print(escape(summary.line(out)), soft_wrap=True)
     if summary.failed:
         raise typer.Exit(ExitCode.PROBLEMS)

@@ -107,7 +107,7 @@ def test_server_killed_mid_request_gives_an_ungraded_grade(bank, tmp_path):
     assert time.monotonic() - start < 120
 
 
-def test_batch_through_the_server_with_concurrency(server, tmp_path):
+def test_batch_through_the_server_with_parallel_answers(server, tmp_path):
     import csv
     import json
 
@@ -118,7 +118,7 @@ def test_batch_through_the_server_with_concurrency(server, tmp_path):
         writer.writerow(["student", "question", "answer"])
         writer.writerows(rows)
     result = run_cli("--backend", "openai", "--model", ALIAS, "--base-url", server[0], "grade",
-                     str(tmp_path / "class.csv"), "--out", str(tmp_path / "out"), "--concurrency", "3")
+                     str(tmp_path / "class.csv"), "--out", str(tmp_path / "out"), "--parallel-answers", "3")
     assert result.returncode == 0, result.stderr
     assert "graded 4, failed 0" in result.stdout
     lines = [json.loads(x) for x in (tmp_path / "out" / "results.jsonl").read_text().splitlines()]

@@ -86,7 +86,7 @@ def test_the_backend_the_settings_name_is_built_from_them(monkeypatch, tmp_path)
     settings, _ = load_settings({"backend": "fake"})
     assert isinstance(judge_from_settings(settings).inner, FakeJudge)
     settings, _ = load_settings({"backend": "openai", "model": "m", "base_url": "http://127.0.0.1:9/v1",
-                                 "timeout": 7, "concurrency": 3})
+                                 "timeout": 7, "parallel_claims": 3})
     inner = judge_from_settings(settings).inner
     assert isinstance(inner, OpenAIJudge)
-    assert (inner.name, inner.client.timeout, inner.concurrency) == ("m", 7, 3)
+    assert (inner.name, inner.client.timeout, inner.parallel_claims) == ("m", 7, 3)

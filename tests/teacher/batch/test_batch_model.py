@@ -64,14 +64,14 @@ def test_feedback_and_report(graded_class):
 
 
 def test_concurrent_workers_share_the_local_model_safely(graded_class, tmp_path):
-    """`--concurrency 3` on the local backend once crashed llama.cpp (issue 13): calls now
+    """`--parallel-answers 3` on the local backend once crashed llama.cpp (issue 13): calls now
     queue on the one context, and the results equal the sequential run's."""
     out, _, _ = graded_class
     folder = tmp_path / "small"
     folder.mkdir()
     write_class(folder / "class.csv", students=3)
     result = subprocess.run([sys.executable, "-m", "tutor", "grade", str(folder / "class.csv"),
-                             "--out", str(folder / "out"), "--concurrency", "3"],
+                             "--out", str(folder / "out"), "--parallel-answers", "3"],
                             capture_output=True, text=True, timeout=1800)
     assert result.returncode == 0, result.stderr[-2000:] + result.stdout[-2000:]
     concurrent = [json.loads(line) for line in (folder / "out" / "results.jsonl").read_text().splitlines()]

@@ -144,7 +144,7 @@ class LocalJudge:
 
     def judge(self, request: JudgeRequest) -> list[Signals]:
         """One answer at a time: a llama.cpp context is not thread safe, so concurrent callers
-        (`tutor grade --concurrency N`) queue here instead of corrupting it."""
+        (`tutor grade --parallel-answers N`) queue here instead of corrupting it."""
         with self._lock:
             return self._judge(request)
 

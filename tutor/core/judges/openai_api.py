@@ -38,7 +38,7 @@ VERDICT_SCHEMA = {
 
 class OpenAIJudge:
     def __init__(self, model: str | None = None, base_url: str | None = None,
-                 api_key: str | None = None, timeout: float = 60.0, concurrency: int = 4):
+                 api_key: str | None = None, timeout: float = 60.0, parallel_claims: int = 4):
         from openai import OpenAI
 
         if not model:
@@ -53,7 +53,7 @@ class OpenAIJudge:
                              max_retries=0)
         self.name = model
         self.base_url = base_url or "https://api.openai.com/v1"
-        self.concurrency = concurrency
+        self.parallel_claims = parallel_claims  # one answer's claims in flight at once
         self.mode = "logprobs"
         self.head = PlainHead()  # an API gives top logprobs only: thresholds on P(yes)
         self._model_checked = False
@@ -62,7 +62,7 @@ class OpenAIJudge:
     def from_settings(cls, settings: "Settings") -> "OpenAIJudge":
         key = settings.api_key.get_secret_value() if settings.api_key else None
         return cls(model=settings.model, base_url=settings.base_url, api_key=key,
-                   timeout=settings.timeout, concurrency=settings.concurrency)
+                   timeout=settings.timeout, parallel_claims=settings.parallel_claims)
 
     def warm(self) -> None:
         """Fail early and clearly: the server is reachable and serves this model."""
@@ -77,7 +77,7 @@ class OpenAIJudge:
 
     def judge(self, request: JudgeRequest) -> list[Signals]:
         self.warm()
-        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+        with ThreadPoolExecutor(max_workers=self.parallel_claims) as pool:
             return [Signals(p) for p in pool.map(lambda claim: self._probe(request, claim), request.claims)]
 
     def _probe(self, request: JudgeRequest, claim: str) -> float:

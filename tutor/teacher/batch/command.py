@@ -37,14 +37,14 @@ class Summary:
 
 
 def grade_submissions(bank: Bank, load_judge: Callable[[], ReliableJudge], targets: list[Path], out: Path,
-                      concurrency: int = 1, retry_errors: bool = False) -> Summary:
+                      parallel_answers: int = 1, retry_errors: bool = False) -> Summary:
     _check_targets(targets)
     ensure_dir(out, "--out")
     with locked(out):
         inputs = Inputs(bank, targets, skip=out)
         for item in inputs.rejected:
             print(f"tutor: skipped {safe_line(item.source)}: {safe_line(item.reason)}", file=sys.stderr)
-        run = BatchRun(bank, load_judge(), out, concurrency=concurrency)
+        run = BatchRun(bank, load_judge(), out, parallel_answers=parallel_answers)
         todo = sum(1 for _ in run.pending(inputs.submissions(), retry_errors))
         start = time.perf_counter()
         with progress_bar() as progress:

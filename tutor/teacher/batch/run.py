@@ -88,7 +88,7 @@ class BatchRun:
     bank: Bank
     judge: ReliableJudge
     out: Path
-    concurrency: int = 1
+    parallel_answers: int = 1  # answers graded at once (threads)
     done: set[str] | None = None  # keys already in results.jsonl, read once
 
     def key(self, sub: Submission) -> str:
@@ -111,7 +111,7 @@ class BatchRun:
                   total: int | None = None) -> Iterator[dict[str, Any]]:
         """Grade and append each result as soon as it exists; yields the lines."""
         _end_cut_line(self.path)
-        with self.path.open("a", encoding="utf-8") as sink, ThreadPoolExecutor(self.concurrency) as pool:
+        with self.path.open("a", encoding="utf-8") as sink, ThreadPoolExecutor(self.parallel_answers) as pool:
             task = progress.add_task("grading", total=total) if progress else None
             for window in by_question(todo):
                 for sub, result in zip(window, pool.map(self._grade_one, window), strict=True):
