@@ -3,7 +3,7 @@ import pytest
 
 from tests.conftest import DATA
 from tutor.core.errors import TutorError
-from tutor.core.explainer_doc import Explainer, describe
+from tutor.core.explainer_doc import Explainer
 from tutor.core.rubric import SectionRef
 
 SAMPLE = DATA / "explainer_sample.md"
@@ -27,15 +27,11 @@ def test_eli5_heading():
     assert "blueprint" in explainer.text(SectionRef(section="ELI5", title="The sculptor analogy"))
 
 
-def test_without_explainer_the_pointer_shows_number_and_title():
-    ref = SectionRef(section="4.3", title="MQA vs GQA")
-    assert describe(ref, None) == "re-read explainer §4.3 — MQA vs GQA"
-    assert "GQA shares one per group" in describe(ref, Explainer.from_file(SAMPLE))
-
-
-def test_unknown_section_falls_back_to_the_label():
-    ref = SectionRef(section="9.9", title="Nowhere")
-    assert describe(ref, Explainer.from_file(SAMPLE)) == "re-read explainer §9.9 — Nowhere"
+def test_the_learners_explainer_gives_the_section_title_an_unknown_section_keeps_the_rubrics():
+    explainer = Explainer.from_file(SAMPLE)
+    assert explainer.title(SectionRef(section="4.3", title="rubric title")) == "MQA vs GQA"
+    assert explainer.title(SectionRef(section="9.9", title="Nowhere")) == "Nowhere"
+    assert explainer.text(SectionRef(section="9.9", title="Nowhere")) is None
 
 
 def test_missing_file_is_one_line(tmp_path):

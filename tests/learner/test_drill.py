@@ -26,7 +26,7 @@ def test_answers_skip_idk_and_quit(bank):
     session, out = drill_with(typed)
     session.run(queue)
     text = out.getvalue()
-    assert "Re-read explainer §4.6 — Prefill vs decode" in text  # the hint
+    assert "re-read explainer §4.6 — Prefill vs decode" in text  # the hint
     assert "Reference answer:" in text and "Session summary" in text and "skipped" in text
     rows = session.session.history.attempts()
     assert [(r["question_id"], r["kind"]) for r in rows] == [

@@ -88,7 +88,7 @@ def test_hint_points_to_the_section_and_skip_moves_past_a_follow_up(bank):
     session, out = examiner(bank, "GQA groups share a KV head.\n.\n/hint\n/skip\n", judge, rounds=1)
     session.run()
     text = out.getvalue()
-    assert "Re-read explainer §4.3" in text
+    assert "re-read explainer §4.3 — MQA vs GQA" in text
     assert len(session.session.history.attempts()) == 1  # /skip records nothing
     assert "still missing: " + bank.get("w06-thu-4").key_points[0].claim in " ".join(text.split())
 

@@ -54,10 +54,3 @@ def parse_sections(text: str) -> dict[str, tuple[str, str]]:
         end = next((i for i, lv, *_ in headings[n + 1 :] if lv <= level), len(lines))
         sections[number] = (title, "\n".join(lines[start + 1 : end]).strip())
     return sections
-
-
-def describe(ref: SectionRef, explainer: Explainer | None) -> str:
-    """The pointer a learner sees: the section's text when they have the explainer."""
-    if explainer is None or explainer.text(ref) is None:
-        return f"re-read explainer {ref.label}"
-    return f"explainer {ref.label}\n{explainer.text(ref)}"

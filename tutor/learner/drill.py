@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from tutor.core.explainer_doc import Explainer
-from tutor.core.feedback import clarifying_question, render
+from tutor.core.feedback import clarifying_question, render, reread_text
 from tutor.core.result import Band, Grade
 from tutor.core.rubric import Rubric
 from tutor.learner.scheduler import next_due
@@ -44,8 +44,9 @@ class Drill:
             self.results.append((rubric, None))
         elif reply.command is Command.IDK:
             self.results.append((rubric, self.session.dont_know(rubric, reply.text)))
-            console.print(f"Re-read explainer {escape(rubric.pointer)}\n"
-                          f"[bold]Reference answer:[/bold] {escape(rubric.reference_answer)}")
+            for ref in rubric.refs:
+                console.print(escape(reread_text(ref, self.explainer)))
+            console.print(f"[bold]Reference answer:[/bold] {escape(rubric.reference_answer)}")
         else:
             self.results.append((rubric, self._grade(rubric, reply.text)))
         return True

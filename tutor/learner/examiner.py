@@ -13,6 +13,7 @@ from rich.markup import escape
 from tutor.core.bank import Bank
 from tutor.core.console import Console
 from tutor.core.errors import TutorError
+from tutor.core.feedback import reread_text
 from tutor.core.result import Grade, Outcome
 from tutor.core.rubric import KeyPoint, Rubric
 from tutor.learner.session import Command, Reply, Session
@@ -189,6 +190,6 @@ class Examiner:
             self.console.print(f"  still missing: {escape(point.key_point.claim)}")
         for claim, correction in self.stated_wrong.items():
             self.console.print(f"  corrected: {escape(claim)} → {escape(correction)}")
-        sections = sorted({p.rubric.refs[0].label for p in missing})
-        for label in sections:
-            self.console.print(f"  re-read explainer {escape(label)}")
+        sections = {p.rubric.refs[0].label: p.rubric.refs[0] for p in missing}
+        for label in sorted(sections):
+            self.console.print(f"  {escape(reread_text(sections[label]))}")

@@ -25,6 +25,7 @@ from types import TracebackType
 from rich.markup import escape
 
 from tutor.core.console import Console
+from tutor.core.feedback import reread_text
 from tutor.core.grader import grade
 from tutor.core.judges.base import Judge
 from tutor.core.result import Band, Grade
@@ -112,8 +113,8 @@ class Session:
                 self._unsaved = f"{self._unsaved}\n{reply.text}".strip()
             if reply.command is not Command.HINT:
                 return reply
-            for pointer in dict.fromkeys(r.pointer for r in self.asking):
-                self.console.print(f"Re-read explainer {escape(pointer)}")
+            for ref in {ref.label: ref for r in self.asking for ref in r.refs}.values():
+                self.console.print(escape(reread_text(ref)))
 
     def judge(self) -> Judge:
         """The loaded judge, waiting for it with a notice if it is not ready yet."""
