@@ -19,15 +19,16 @@ ESCAPES = "GQA \x1b[31mred\x1b]0;pwned\x07 \x9b2J heads\x1b[2J"
 
 
 def tutor_closed_stdin(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    """Run tutor with file descriptor 0 closed (`<&-`), as a detached script might."""
+    """Run tutor with file descriptor 0 closed (`<&-`), as a detached script might.
+    A subprocess: only a process started without fd 0 has sys.stdin None; CliRunner always gives one."""
     script = 'exec "$0" -m tutor "$@" <&-'
     return subprocess.run(["sh", "-c", script, sys.executable, *args], text=True,
                           capture_output=True, env=env, timeout=600)
 
 
-def tutor_no_stdin(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "tutor", *args], stdin=subprocess.DEVNULL,
-                          text=True, capture_output=True, timeout=600)
+def tutor_no_stdin(*args: str):
+    """stdin at end of input from the start, as from /dev/null."""
+    return tutor(*args, stdin="")
 
 
 # 1. stdin closed or empty
@@ -52,9 +53,7 @@ def test_ask_with_missing_stdin_grades_nothing(run, tutor_home):
 @pytest.mark.parametrize("command", [GRADE_STDIN, ("--backend", "fake", "ask", "w06-thu-4")],
                          ids=["grade-answer", "ask"])
 def test_stdin_that_is_not_utf8_is_one_line(command):
-    result = subprocess.run([sys.executable, "-m", "tutor", *command], input=b"GQA \xff\xfe bad\n.\n",
-                            capture_output=True, timeout=600)
-    result.stderr = result.stderr.decode()
+    result = tutor(*command, stdin=b"GQA \xff\xfe bad\n.\n")
     assert_one_line_error(result, ExitCode.BAD_INPUT, "stdin", "UTF-8")
 
 
@@ -68,7 +67,7 @@ def test_a_timeout_that_is_not_a_positive_number_is_one_line(value):
 
 
 def test_a_bad_timeout_in_the_environment_names_the_variable():
-    result = tutor("config", "show", env={**os.environ, "TUTOR_TIMEOUT": "-1"})
+    result = tutor("config", "show", env={"TUTOR_TIMEOUT": "-1"})
     assert_one_line_error(result, ExitCode.BAD_INPUT, "timeout", "environment")
 
 
@@ -83,7 +82,7 @@ def a_file(tmp_path) -> Path:
 
 
 def test_tutor_home_pointing_at_a_file_is_one_line(a_file):
-    result = tutor("stats", env={**os.environ, "TUTOR_HOME": str(a_file)})
+    result = tutor("stats", env={"TUTOR_HOME": str(a_file)})
     assert_one_line_error(result, ExitCode.BAD_INPUT, str(a_file), "TUTOR_HOME", "not a folder")
     assert a_file.read_text() == "precious"
 
