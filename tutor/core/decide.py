@@ -10,7 +10,7 @@ import json
 import logging
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from itertools import product
 from pathlib import Path
@@ -66,6 +66,16 @@ class Head(Protocol):
 
     def probabilities(self, kinds: Sequence[str], signals: list[Signals]) -> list[float]: ...
 
+    def with_thresholds(self, key_point: float | None, misconception: float | None) -> "Head":
+        """The same head deciding at other thresholds (None keeps the head's own)."""
+        ...
+
+
+def _thresholds(head: Head, key_point: float | None, misconception: float | None) -> Thresholds:
+    t = head.thresholds
+    return Thresholds(t.key_point if key_point is None else key_point,
+                      t.misconception if misconception is None else misconception)
+
 
 @dataclass(frozen=True)
 class PlainHead:
@@ -78,6 +88,9 @@ class PlainHead:
 
     def probabilities(self, kinds: Sequence[str], signals: list[Signals]) -> list[float]:
         return [s.p_yes for s in signals]
+
+    def with_thresholds(self, key_point: float | None, misconception: float | None) -> "PlainHead":
+        return replace(self, thresholds=_thresholds(self, key_point, misconception))
 
 
 def logit(p: float) -> float:
@@ -116,6 +129,9 @@ class ProbeHead:
     @property
     def name(self) -> str:
         return str(self.meta.get("name", "probe"))
+
+    def with_thresholds(self, key_point: float | None, misconception: float | None) -> "ProbeHead":
+        return replace(self, thresholds=_thresholds(self, key_point, misconception))
 
     def fingerprint(self) -> str:
         digest = hashlib.sha256(self.coef.tobytes() + self.mean.tobytes() + self.scale.tobytes())

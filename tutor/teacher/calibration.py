@@ -18,7 +18,7 @@ from tutor.core.decide import ProbeHead, Thresholds, features
 from tutor.core.errors import TutorError
 from tutor.core.grader import stored_signals
 from tutor.core.judges.base import Signals
-from tutor.teacher.evaluation import EvalRun, metrics, rescore_run, safe_threshold_settings
+from tutor.teacher.evaluation import EvalRun, joined, load_runs, metrics, rescore_run, safe_threshold_settings
 
 C_GRID = (0.001, 0.003, 0.01, 0.03, 0.1)
 REVIEW_GRID = tuple(round(0.40 + 0.025 * i, 3) for i in range(23))  # 0.40 … 0.95
@@ -130,3 +130,18 @@ def calibrate(bank: Bank, train: EvalRun, dev: EvalRun, meta: dict[str, Any], us
 
 def file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def fit_head(bank: Bank, train: list[Path], dev: Path, model: Path, labelled: list[Path] | None = None,
+             plain: bool = False) -> ProbeHead:
+    """`tutor calibrate`: a head fitted on saved runs, its provenance in its metadata."""
+    from tutor.core.decide import prompts_hash
+    from tutor.core.judges.local import STATE_BLOCK
+    from tutor.core.model_store import sha256_of
+
+    meta = {"model_sha256": sha256_of(model), "prompts": prompts_hash(), "layer": f"l_out-{STATE_BLOCK}",
+            "train": {p.name: file_digest(p) for p in train}, "dev": file_digest(dev)}
+    train_runs, (dev_run,) = load_runs(train, labelled), load_runs([dev], labelled)
+    head = calibrate(bank, joined(train_runs), dev_run, meta, use_state=not plain)
+    head.meta["name"] = f"probe-{'plain' if plain else head.meta['layer']}-{head.fingerprint()}"
+    return head

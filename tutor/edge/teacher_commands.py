@@ -1,0 +1,161 @@
+"""The teacher's commands: grade answers (one, or a class), measure the grader, calibrate it."""
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.markup import escape
+
+from tutor.core.bank import load_bank
+from tutor.core.console import Console, progress_bar
+from tutor.core.decide import load_head
+from tutor.core.errors import ExitCode, TutorError
+from tutor.core.feedback import render
+from tutor.core.grader import grade
+from tutor.core.paths import ensure_dir
+from tutor.edge.app import State, app
+
+if TYPE_CHECKING:
+    from tutor.core.decide import Head
+    from tutor.core.judges.registry import ReliableJudge
+    from tutor.teacher.evaluation import EvalRun, GoldAnswer
+
+
+def _read_answer_file(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise TutorError(f"{path}: no such answer file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TutorError(f"{path}: cannot read answer file ({exc})") from None
+
+
+def _answer_text(console: Console, answer_file: Path) -> str:
+    """The answer from a file, or from stdin for '-': closed or empty stdin grades nothing."""
+    if str(answer_file) != "-":
+        return _read_answer_file(answer_file)
+    text = console.read_all()
+    if not text.strip():
+        raise TutorError("no answer on stdin (closed or empty); nothing graded")
+    return text
+
+
+@app.command("grade-answer")
+def grade_answer(
+    ctx: typer.Context,
+    question: Annotated[str, typer.Option(help="Question id, e.g. w06-thu-4.")],
+    answer_file: Annotated[Path, typer.Option(help="A text file with the answer ('-': stdin).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the Grade as JSON.")] = False,
+) -> None:
+    """Grade one answer from a file (for scripts)."""
+    state: State = ctx.obj
+    rubric = load_bank().get(question)
+    text = _answer_text(state.console, answer_file)
+    result = grade(rubric, text, state.ready_judge())
+    if as_json:
+        print(result.shown_json())
+    else:
+        state.console.print(render(rubric, result, state.explainer()))
+    if result.status == "ungraded":
+        raise typer.Exit(ExitCode.BACKEND)
+
+
+@app.command("grade")
+def grade_batch(
+    ctx: typer.Context,
+    submissions: Annotated[list[Path], typer.Argument(help="CSV/JSONL files or folders of .md files.")],
+    out: Annotated[Path, typer.Option(help="Folder for results and reports.")],
+    parallel_answers: Annotated[int, typer.Option(
+        "--parallel-answers", "--concurrency",  # the second spelling: scripts from before the rename
+        help="Answers graded at once (for API servers with several slots).")] = 1,
+    retry_errors: Annotated[bool, typer.Option(help="Re-grade only rows that failed.")] = False,
+) -> None:
+    """Grade a class's written answers: results.jsonl, gradebook.csv, feedback/, report.html."""
+    from tutor.teacher.batch.command import grade_submissions
+
+    state: State = ctx.obj
+    summary = grade_submissions(load_bank(), state.ready_judge, submissions, out,
+                                max(1, parallel_answers), retry_errors)
+    state.console.print(escape(summary.line(out)), soft_wrap=True)
+    if summary.failed:
+        raise typer.Exit(ExitCode.PROBLEMS)
+
+
+@app.command("eval")
+def eval_command(
+    ctx: typer.Context,
+    split: Annotated[str, typer.Option(help="train, dev, test, all (dev + test) or every")] = "test",
+    labelled: Annotated[Path | None, typer.Option(
+        help="A labelled file in the gold format (e.g. a teacher's corrections) instead of a split.")] = None,
+    ids: Annotated[str | None, typer.Option(help="Only these gold ids (comma-separated).")] = None,
+    limit: Annotated[int | None, typer.Option(help="Only the first N answers.")] = None,
+    rerun: Annotated[int, typer.Option(help="Re-grade the first N to check determinism.")] = 0,
+    out: Annotated[Path | None, typer.Option(help="Folder for results.jsonl and report.md.")] = None,
+    saved: Annotated[list[Path] | None, typer.Option(
+        "--from", help="Saved results.jsonl (one or two): re-score and report without the model.")] = None,
+    kp_threshold: Annotated[float | None, typer.Option(help="Override the key-point threshold.")] = None,
+    misc_threshold: Annotated[float | None, typer.Option(
+        help="Override the misconception threshold.")] = None,
+    min_spearman: Annotated[float | None, typer.Option(help="Exit 1 if Spearman is below.")] = None,
+    min_band_accuracy: Annotated[float | None, typer.Option(help="Exit 1 if band accuracy is below.")] = None,
+) -> None:
+    """Measure the grader against the human-marked gold set."""
+    from tutor.teacher import evaluation as ev
+
+    state: State = ctx.obj
+    if out:
+        ensure_dir(out, "--out")  # before a long run, not after it
+    if saved:
+        head: Head = load_head(state.settings.head).with_thresholds(kp_threshold, misc_threshold)
+        runs = {p.stem: ev.rescore_run(load_bank(), run, head)
+                for p, run in zip(saved, ev.load_runs(saved, [labelled] if labelled else []), strict=True)}
+    else:
+        gold = ev.load_labelled(labelled) if labelled else ev.load_gold(split)
+        gold = [g for g in gold if not ids or g.id in ids.split(",")][:limit]
+        judge = state.judge()
+        head = judge.head.with_thresholds(kp_threshold, misc_threshold)
+        run = _run_eval(gold, judge, head, rerun, split)
+        runs = {f"{state.backend}:{state.settings.model or 'default'}": run}
+        if out:
+            run.dump(out / "results.jsonl")
+    text = ev.report(runs, f"Grader eval, split {split}, head {head.name}, thresholds "
+                           f"{head.thresholds.key_point}/{head.thresholds.misconception}")
+    if out:
+        (out / "report.md").write_text(text)
+    print(text)
+    failures = ev.guard_failures(ev.metrics(next(iter(runs.values()))), min_spearman, min_band_accuracy)
+    if failures:
+        print("eval guard failed: " + "; ".join(failures), file=sys.stderr)
+        raise typer.Exit(ExitCode.PROBLEMS)
+
+
+def _run_eval(gold: "list[GoldAnswer]", judge: "ReliableJudge", head: "Head", rerun: int,
+              split: str) -> "EvalRun":
+    from tutor.teacher.evaluation import run_eval
+
+    with progress_bar() as progress:
+        task = progress.add_task(f"eval {split}", total=len(gold))
+        return run_eval(load_bank(), gold, judge, head, rerun=rerun, progress=lambda: progress.advance(task))
+
+
+@app.command()
+def calibrate(
+    ctx: typer.Context,
+    train: Annotated[list[Path], typer.Argument(
+        help="Saved runs (results.jsonl of `tutor eval --out`) on labelled answers to fit on.")],
+    dev: Annotated[Path, typer.Option(help="A saved run on other answers: choose C, thresholds, review.")],
+    out: Annotated[Path, typer.Option(help="Where to write the head (.npz).")],
+    labelled: Annotated[list[Path] | None, typer.Option(
+        help="Labelled files (gold format) the runs were made on, beyond the gold splits.")] = None,
+    plain: Annotated[bool, typer.Option(help="Fit on P(yes) alone, without hidden states.")] = False,
+) -> None:
+    """Fit the judge head on labelled points (a teacher's corrections included)."""
+    from tutor.core.model_store import resolve
+    from tutor.teacher.calibration import fit_head
+
+    state: State = ctx.obj
+    ensure_dir(out.parent, "--out")
+    head = fit_head(load_bank(), train, dev, resolve(state.settings.model), labelled, plain)
+    head.save(out)
+    state.console.print(f"head {head.meta['name']} written to {escape(str(out))}")
