@@ -108,14 +108,15 @@ def eval_command(
         ensure_dir(out, "--out")  # before a long run, not after it
     if saved:
         head: Head = load_head(state.settings.head).with_thresholds(kp_threshold, misc_threshold)
-        runs = {p.stem: ev.rescore_run(load_bank(), run, head)
-                for p, run in zip(saved, ev.load_runs(saved, [labelled] if labelled else []), strict=True)}
+        loaded = ev.load_runs(saved, [labelled] if labelled else [])
+        runs = {label: ev.rescore_run(load_bank(), run, head)
+                for label, run in zip(ev.run_labels(saved), loaded, strict=True)}
     else:
         gold = ev.load_labelled(labelled) if labelled else ev.load_gold(split)
-        gold = [g for g in gold if not ids or g.id in ids.split(",")][:limit]
         judge = state.judge()
         head = judge.head.with_thresholds(kp_threshold, misc_threshold)
-        run = _run_eval(gold, judge, head, rerun, split)
+        run = _run_eval([g for g in gold if not ids or g.id in ids.split(",")][:limit], judge, head,
+                        rerun, split)
         runs = {f"{state.backend}:{state.settings.model or 'default'}": run}
         if out:
             run.dump(out / "results.jsonl")

@@ -307,7 +307,30 @@ def report(runs: dict[str, EvalRun], title: str) -> str:
         lines += ["", "| category | fail | partial | full |", "|---|---|---|---|"]
         for category, counts in sorted(by_category(runs[name]).items()):
             lines.append(f"| {category} | {counts['fail']} | {counts['partial']} | {counts['full']} |")
+    if len(names) == 2:
+        lines += _differences_section(names[0], names[1], differences(runs[names[0]], runs[names[1]]))
     return "\n".join(lines) + "\n"
+
+
+def differences(a: EvalRun, b: EvalRun) -> list[tuple[str, Grade, Grade]]:
+    """Answers present in both runs whose grade (score, band or status) differs."""
+    theirs = {g.id: r for g, r in zip(b.gold, b.grades, strict=True)}
+    return [(g.id, r, theirs[g.id]) for g, r in zip(a.gold, a.grades, strict=True)
+            if g.id in theirs and _shown(r) != _shown(theirs[g.id])]
+
+
+def _shown(grade: Grade) -> tuple[str, float | None, str | None]:
+    return grade.status, grade.score, grade.band.value if grade.band else None
+
+
+def _differences_section(a: str, b: str, found: list[tuple[str, Grade, Grade]]) -> list[str]:
+    lines = ["", f"## Differences: {len(found)} answers graded differently ({a} → {b})"]
+    if found:
+        lines += ["", "| answer | score | band |", "|---|---|---|"]
+    for gold_id, x, y in found[:50]:
+        lines.append(f"| {gold_id} | {_fmt(x.score)} → {_fmt(y.score)} | "
+                     f"{_shown(x)[2] or x.status} → {_shown(y)[2] or y.status} |")
+    return lines
 
 
 def guard_failures(m: dict[str, Any], min_spearman: float | None = None,
@@ -332,6 +355,12 @@ def load_runs(paths: list[Path], labelled: list[Path] | None = None) -> list[Eva
     """Saved runs (`tutor eval --out`), matched to the gold splits and any other labelled files."""
     known = load_gold("every") + [g for p in labelled or [] for g in load_labelled(p)]
     return [load_run(p, known) for p in paths]
+
+
+def run_labels(paths: list[Path]) -> list[str]:
+    """How saved runs are named in a report: `out/dev-v1/results.jsonl` is "dev-v1"."""
+    labels = [p.parent.name if p.name == "results.jsonl" else p.stem for p in paths]
+    return labels if len(set(labels)) == len(labels) else [str(p) for p in paths]
 
 
 def joined(runs: list[EvalRun]) -> EvalRun:
