@@ -15,6 +15,7 @@ from tutor.teacher.evaluation import (
     report,
     rescore_run,
     run_eval,
+    run_labels,
     safe_threshold_settings,
 )
 
@@ -83,6 +84,26 @@ def test_report_shows_two_runs_side_by_side(bank):
     run = perfect_run(bank, gold)
     text = report({"a": run, "b": run}, "title")
     assert "| metric | a | b |" in text and "Spearman" in text and text.count("human \\ grader") == 2
+    assert "## Differences: 0 answers graded differently (a → b)" in text
+
+
+def test_two_runs_list_the_answers_graded_differently(bank):
+    gold = load_gold("dev")[:6]
+    run = perfect_run(bank, gold)
+    changed = list(run.grades)
+    changed[2] = changed[2].model_copy(update={"score": 0.0, "band": Band.FAIL})
+    other = EvalRun(gold, changed, seconds=1.0)
+    text = report({"before": run, "after": other}, "title")
+    assert "## Differences: 1 answers graded differently (before → after)" in text
+    assert f"| {gold[2].id} | {run.grades[2].score:.3f} → 0.000 | {run.grades[2].band.value} → fail |" in text
+
+
+def test_saved_runs_are_named_by_their_folder_unless_that_is_ambiguous(tmp_path):
+    a, b = tmp_path / "dev-v1" / "results.jsonl", tmp_path / "dev-v2" / "results.jsonl"
+    assert run_labels([a, b]) == ["dev-v1", "dev-v2"]
+    assert run_labels([tmp_path / "x.jsonl", tmp_path / "y.jsonl"]) == ["x", "y"]
+    assert run_labels([a, tmp_path / "other" / "dev-v1" / "results.jsonl"]) == [
+        str(a), str(tmp_path / "other" / "dev-v1" / "results.jsonl")]
 
 
 def test_unknown_split_is_an_error():
