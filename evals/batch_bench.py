@@ -1,12 +1,13 @@
-"""Answers per minute: the batch path against one-at-a-time grading with no prefix reuse.
+"""Answers per minute in `tutor grade`: today's passes against the new ones, in one run.
 
-    .venv/bin/python evals/batch_bench.py [--answers 12]
+    .venv/bin/python evals/batch_bench.py [--answers 24]
 
-The batch path is `tutor grade`'s own (BatchRun: same-question answers back to
-back, the local judge reusing the instructions and question prefix, a cache for
-repeated answers); the baseline grades the same answers one by one, evaluating
-every probe's whole prompt from scratch. Both run here, in one process, and the
-result is their ratio.
+Both run `tutor grade`'s own path (BatchRun: same-question answers back to back, the local
+judge reusing the instructions and question prefix) over the same answers, in one process:
+today's judge evaluates each answer as one segment and each claim's probe as its own small
+batch; the new one evaluates the answer line by line (as a learner's typing does) and all of an
+answer's probes in shared passes. The result is the ratio of answers/min, with prompt tokens
+per answer and the number of answers graded into a different band.
 """
 
 import argparse
@@ -15,44 +16,46 @@ import time
 from pathlib import Path
 
 from tutor.core import model_store
-from tutor.core.bank import load_bank
-from tutor.core.grader import grade
-from tutor.core.judges.local import LocalJudge
+from tutor.core.bank import Bank, load_bank
+from tutor.core.judges.local import STREAMS, LocalJudge
 from tutor.core.judges.registry import ReliableJudge
 from tutor.teacher.batch.inputs import Submission
 from tutor.teacher.batch.run import BatchRun
 from tutor.teacher.evaluation import load_gold
 
 
+def run(bank: Bank, judge: LocalJudge, subs: list[Submission]) -> tuple[float, float, list[str]]:
+    """(answers/min, prompt tokens per answer, bands) through the batch path."""
+    start, tokens = time.perf_counter(), judge.tokens_evaluated
+    with tempfile.TemporaryDirectory() as out:
+        batch = BatchRun(bank, ReliableJudge(judge), Path(out))
+        grades = [line["band"] for line in batch.grade_all(batch.pending(subs, False))]
+    seconds = time.perf_counter() - start
+    return len(subs) / seconds * 60, (judge.tokens_evaluated - tokens) / len(subs), grades
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--answers", type=int, default=12)
+    parser.add_argument("--answers", type=int, default=24)
+    parser.add_argument("--streams", type=int, default=STREAMS, help="probes decoded together (new path)")
+    parser.add_argument("--line-segments", action="store_true", help="each answer line its own segment")
     args = parser.parse_args()
     bank = load_bank()
     gold = [g for g in load_gold("dev") if g.category in {"strong", "partial", "wrong", "reversed"}]
     picked = gold[:: max(1, len(gold) // args.answers)][: args.answers]
     subs = [Submission(g.id, g.id, g.question_id, g.answer) for g in picked]
     path = model_store.resolve("default")
-
-    batch_judge = ReliableJudge(LocalJudge(path))
-    start = time.perf_counter()
-    with tempfile.TemporaryDirectory() as out:
-        run = BatchRun(bank, batch_judge, Path(out))
-        list(run.grade_all(run.pending(subs, False)))
-    batch = time.perf_counter() - start
-
-    scratch = LocalJudge(path, reuse_prefix=False)
-    start = time.perf_counter()
-    for sub in subs:
-        grade(bank.get(sub.question_id), sub.answer, scratch)
-    baseline = time.perf_counter() - start
-
-    rate = len(subs) / batch * 60
-    base_rate = len(subs) / baseline * 60
+    today = LocalJudge(path, streams=1, line_segments=False)
+    new = LocalJudge(path, streams=args.streams, line_segments=args.line_segments)
+    for judge in (today, new):
+        judge.warm()
+    old_rate, old_tokens, old_grades = run(bank, today, subs)
+    new_rate, new_tokens, new_grades = run(bank, new, subs)
+    moved = sum(a != b for a, b in zip(old_grades, new_grades, strict=True))
     print(f"{len(subs)} answers over {len({s.question_id for s in subs})} questions, model {path.name}")
-    print(f"batch path:                    {rate:6.2f} answers/min (model load included)")
-    print(f"one at a time, no prefix reuse: {base_rate:6.2f} answers/min (model load included)")
-    print(f"ratio x{rate / base_rate:.2f}")
+    print(f"today: {old_rate:6.2f} answers/min, {old_tokens:5.0f} prompt tokens/answer")
+    print(f"new:   {new_rate:6.2f} answers/min, {new_tokens:5.0f} prompt tokens/answer")
+    print(f"ratio x{new_rate / old_rate:.2f}; {moved} of {len(subs)} answers in another band")
 
 
 if __name__ == "__main__":

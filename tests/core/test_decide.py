@@ -21,7 +21,7 @@ class StateJudge(FakeJudge):
         super().__init__()
         self.stated = stated
 
-    def judge(self, request: JudgeRequest) -> list[Signals]:
+    def judge(self, request: JudgeRequest, on_signals=None) -> list[Signals]:
         out = []
         for claim in request.claims:
             sign = 1.0 if self.stated.get(claim) else -1.0

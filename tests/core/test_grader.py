@@ -116,7 +116,7 @@ def test_judge_failure_is_ungraded_not_zero(bank):
     class Broken:
         name, mode, head = "broken", "logprobs", PlainHead()
 
-        def judge(self, request):
+        def judge(self, request, on_signals=None):
             raise TutorError("server unreachable")
 
     result = grade(bank.get("w06-thu-4"), "GQA shares KV heads per group.", Broken())
@@ -148,3 +148,24 @@ def test_keyword_list_cannot_reach_full(bank):
     assert any("list of terms" in n for n in result.notices)
     sentence = grade(rubric, "MQA shares one KV head, and GQA shares one per group of query heads.", judge)
     assert sentence.band == Band.FULL
+
+
+def test_verdicts_stream_numeric_first_then_each_claim_and_are_the_final_ones(bank):
+    rubric = bank.get("w06-thu-2")
+    heard = []
+    result = grade(rubric, "About 2.7 GB per request; GQA makes the cache 8x smaller.",
+                   FakeJudge(default=0.9), on_verdict=heard.append)
+    assert heard == result.verdicts
+    assert [v.kind for v in heard][: len(rubric.numeric)] == ["numeric"] * len(rubric.numeric)
+
+
+def test_a_retried_claim_is_streamed_once(bank):
+    class Twice(FakeJudge):
+        def judge(self, request, on_signals=None):
+            super().judge(request, on_signals)  # as if the first try died after streaming
+            return super().judge(request, on_signals)
+
+    rubric = bank.get("w06-thu-4")
+    heard = []
+    grade(rubric, "GQA shares one KV head per group.", Twice(default=0.9), on_verdict=heard.append)
+    assert [v.point_id for v in heard] == [p.id for p in rubric.key_points + rubric.misconceptions]

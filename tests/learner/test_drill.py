@@ -4,7 +4,7 @@ import io
 
 import pytest
 
-from tutor.core.console import Console
+from tutor.core.console import Console, SafeRichConsole
 from tutor.core.errors import ExitCode, TutorError
 from tutor.core.judges.fake import FakeJudge
 from tutor.learner.drill import Drill
@@ -116,3 +116,27 @@ def test_a_judge_that_fails_to_load_loses_no_typed_answer(bank):
     ("/skipped", None)])
 def test_command_words_are_the_same_everywhere(typed, command):
     assert Reply.parse(typed).command is command
+
+
+def test_the_judge_starts_on_the_question_and_each_finished_line_before_enter(bank):
+    judge = FakeJudge(default=0.9)
+    console = Console(stdin=io.StringIO("MQA shares one KV head.\nGQA shares one per group.\n.\n"),
+                      stdout=io.StringIO())
+    session = Session(console, History(), lambda: judge, "drill")
+    with session:
+        session.put(bank.get("w06-thu-4"))
+        session.read()
+        session._pool.submit(lambda: None).result()  # the background work so far is done
+    assert [r.answer for r in judge.prefilled] == [
+        "", "MQA shares one KV head.", "MQA shares one KV head.\nGQA shares one per group."]
+    assert {r.question for r in judge.prefilled} == {bank.get("w06-thu-4").prompt}
+
+
+def test_in_a_terminal_each_verdict_shows_before_the_feedback(bank):
+    out = io.StringIO()
+    console = Console(stdin=io.StringIO("MQA shares one KV head; GQA one per group.\n.\n"), stdout=out)
+    console.out = SafeRichConsole(file=out, width=120, force_terminal=True, highlight=False)
+    Drill(Session(console, History(), lambda: FakeJudge(default=0.9), "drill")).run([bank.get("w06-thu-4")])
+    text = out.getvalue()
+    first_claim = bank.get("w06-thu-4").key_points[0].claim
+    assert text.index(first_claim) < text.index("╭")  # streamed, then the feedback panel

@@ -19,7 +19,7 @@ class LabelJudge(FakeJudge):
         self.truth = truth
         self.rng = np.random.default_rng(seed)
 
-    def judge(self, request: JudgeRequest) -> list[Signals]:
+    def judge(self, request: JudgeRequest, on_signals=None) -> list[Signals]:
         out = []
         for claim in request.claims:
             label = 1.0 if self.truth[claim] else -1.0

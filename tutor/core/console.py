@@ -85,8 +85,9 @@ class Console:
             raise TutorError("stdin: the answer is not UTF-8 text") from None
         return text
 
-    def read_answer(self) -> str | None:
-        """Lines until a lone '.' (or /done), or end of input. None if nothing was typed."""
+    def read_answer(self, on_line: Callable[[str], None] | None = None) -> str | None:
+        """Lines until a lone '.' (or /done), or end of input. None if nothing was typed.
+        `on_line` hears the text so far after each line, while the learner goes on typing."""
         interactive = getattr(self.stdin, "isatty", lambda: False)()
         if interactive:
             self.out.print("[dim]Type your answer; finish with a line containing only '.' "
@@ -98,6 +99,8 @@ class Console:
             lines.append(line)
             if len(lines) == 1 and line.strip().startswith("/"):
                 break  # a session command such as /skip
+            if on_line:
+                on_line("\n".join(lines))
         text = "\n".join(lines).strip()
         return text or None
 

@@ -4,6 +4,7 @@ numeric checks → probe (the judge's signals per claim) → decide (`tutor.core
 """
 
 import base64
+from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
@@ -11,19 +12,27 @@ import numpy as np
 from tutor.core.answer import PreparedAnswer, best_quote, prepare
 from tutor.core.decide import Doubt, Head, PlainHead, compute_score, doubt, judged_outcome, stated_from
 from tutor.core.errors import TutorError
-from tutor.core.judges.base import Judge, JudgeRequest, Signals
+from tutor.core.judges.base import Judge, JudgeRequest, OnSignals, Signals
 from tutor.core.numeric import outcomes_of
 from tutor.core.result import Band, Grade, Outcome, Verdict
 from tutor.core.rubric import KeyPoint, Misconception, Rubric
 
+OnVerdict = Callable[[Verdict], None]
 
-def grade(rubric: Rubric, answer: str, judge: Judge | None, head: Head | None = None) -> Grade:
+
+def grade(rubric: Rubric, answer: str, judge: Judge | None, head: Head | None = None,
+          on_verdict: OnVerdict | None = None) -> Grade:
+    """`on_verdict` hears each verdict as soon as it is known: the numeric checks first, then
+    each judged point as its probe finishes (the verdicts of the returned Grade, in stream order)."""
     prepared = prepare(answer)
     head = head or (judge.head if judge is not None else PlainHead())
     if prepared.contentless or judge is None:
         return finish(rubric, prepared, None, head, mode="none", model="")
+    if on_verdict:
+        for verdict in _numeric_verdicts(rubric, prepared):
+            on_verdict(verdict)
     try:
-        signals = probe(rubric, prepared, judge)
+        signals = probe(rubric, prepared, judge, _streamer(rubric, prepared, head, on_verdict))
     except TutorError as exc:
         return Grade.ungraded(rubric.id, exc.message, model=judge.name,
                               rubric_version=rubric.version, pointer=rubric.pointer)
@@ -56,9 +65,35 @@ def judged_points(rubric: Rubric) -> list[KeyPoint | Misconception]:
     return [*rubric.key_points, *rubric.misconceptions]
 
 
-def probe(rubric: Rubric, prepared: PreparedAnswer, judge: Judge) -> list[Signals]:
-    _, texts = claims_of(rubric)
-    signals = judge.judge(JudgeRequest(question=rubric.prompt, answer=prepared.text, claims=tuple(texts)))
+def prefill(rubric: Rubric, answer: str, judge: Judge) -> None:
+    """Let the judge start on an answer that is still being written (see `Judge.prefill`)."""
+    judge.prefill(request_for(rubric, prepare(answer)))
+
+
+def request_for(rubric: Rubric, prepared: PreparedAnswer) -> JudgeRequest:
+    return JudgeRequest(question=rubric.prompt, answer=prepared.text, claims=tuple(claims_of(rubric)[1]))
+
+
+def _streamer(rubric: Rubric, prepared: PreparedAnswer, head: Head,
+              on_verdict: OnVerdict | None) -> OnSignals | None:
+    """Turns each claim's signals into its verdict for `on_verdict`, once per claim."""
+    if on_verdict is None:
+        return None
+    kinds, _ = claims_of(rubric)
+    heard: set[int] = set()
+
+    def hear(index: int, signals: Signals) -> None:
+        if index not in heard:
+            heard.add(index)
+            stored = Signals(round(signals.p_yes, 4), signals.state)
+            on_verdict(_judged_verdict(rubric, prepared, index, kinds[index], stored, head))
+    return hear
+
+
+def probe(rubric: Rubric, prepared: PreparedAnswer, judge: Judge,
+          on_signals: OnSignals | None = None) -> list[Signals]:
+    texts = claims_of(rubric)[1]
+    signals = judge.judge(request_for(rubric, prepared), on_signals)
     if len(signals) != len(texts):
         raise TutorError(f"judge returned {len(signals)} results for {len(texts)} claims")
     # decided on exactly what is stored, so re-scoring saved results reproduces the grade
@@ -110,17 +145,21 @@ def _unjudged_verdicts(rubric: Rubric) -> list[Verdict]:
 def _judged_verdicts(rubric: Rubric, prepared: PreparedAnswer, signals: list[Signals],
                      head: Head) -> list[Verdict]:
     kinds, _ = claims_of(rubric)
-    probabilities = head.probabilities(kinds, signals)
-    verdicts = []
-    for point, kind, s, p in zip(judged_points(rubric), kinds, signals, probabilities, strict=True):
-        stated = p >= stated_from(rubric, kind, head)
-        verdicts.append(Verdict(
-            point_id=point.id, kind=kind, claim=point.claim, confidence=round(p, 3),
-            outcome=judged_outcome(kind, stated), pointer=rubric.pointer,
-            detail=point.correction if isinstance(point, Misconception) else None,
-            evidence=best_quote(point.claim, prepared.sentences) if stated else None,
-            p_yes=s.p_yes, state=encode_state(s.state)))
-    return verdicts
+    return [_judged_verdict(rubric, prepared, i, kind, s, head)
+            for i, (kind, s) in enumerate(zip(kinds, signals, strict=True))]
+
+
+def _judged_verdict(rubric: Rubric, prepared: PreparedAnswer, index: int, kind: JudgedKind,
+                    signals: Signals, head: Head) -> Verdict:
+    """One claim's verdict from its own signals alone (so a streamed verdict is the final one)."""
+    point = judged_points(rubric)[index]
+    p = head.probabilities([kind], [signals])[0]
+    stated = p >= stated_from(rubric, kind, head)
+    return Verdict(point_id=point.id, kind=kind, claim=point.claim, confidence=round(p, 3),
+                   outcome=judged_outcome(kind, stated), pointer=rubric.pointer,
+                   detail=point.correction if isinstance(point, Misconception) else None,
+                   evidence=best_quote(point.claim, prepared.sentences) if stated else None,
+                   p_yes=signals.p_yes, state=encode_state(signals.state))
 
 
 def stored_signals(verdict: Verdict) -> Signals:

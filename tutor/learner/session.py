@@ -1,8 +1,10 @@
 """One learner session: what `ask`, `drill` and `explain` share.
 
-A session loads the judge in the background while the first question is on screen, reads
-the learner's replies and their command words, records every attempt and reschedules its
-card, and applies one rule to Ctrl-C: everything typed is kept (an answer not yet graded is
+A session loads the judge in the background while the first question is on screen, lets it
+start on the question while the learner reads and on each finished line while they type (so
+that pressing Enter on the final '.' leaves only the probes), shows the verdicts as they
+arrive, reads the learner's replies and their command words, records every attempt and
+reschedules its card, and applies one rule to Ctrl-C: everything typed is kept (an answer not yet graded is
 saved as an ungraded attempt) and the session ends cleanly. The three commands are policies
 over it: which question comes next, and what to say between answers.
 
@@ -16,22 +18,28 @@ The command words mean the same in every session:
     /quit   end the session (so does Ctrl-D)
 """
 
+import logging
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
 from types import TracebackType
 
+from rich.console import Group, RenderableType
+from rich.live import Live
 from rich.markup import escape
+from rich.spinner import Spinner
 
 from tutor.core.console import Console
-from tutor.core.feedback import reread_text
-from tutor.core.grader import grade
+from tutor.core.feedback import reread_text, verdict_text
+from tutor.core.grader import grade, prefill
 from tutor.core.judges.base import Judge
-from tutor.core.result import Band, Grade
+from tutor.core.result import Band, Grade, Verdict
 from tutor.core.rubric import Rubric
 from tutor.learner.history import History
 from tutor.learner.scheduler import review
+
+log = logging.getLogger("tutor.session")
 
 HELP = ("[dim]Finish an answer with a line holding only '.'. Commands: /hint (where to read), "
         "/skip, /idk (I don't know), /quit.[/dim]")
@@ -75,8 +83,9 @@ class Session:
         self.asking: list[Rubric] = []  # the question(s) on screen: /hint and Ctrl-C refer to them
         self._unsaved = ""  # answer text read and not yet recorded (a reply adds to it)
         self._reading = False
-        self._pool = ThreadPoolExecutor(max_workers=1)
+        self._pool = ThreadPoolExecutor(max_workers=1)  # loading, then prefills, in order
         self._loading: Future[Judge] | None = None
+        self._prefills: list[Future[None]] = []
         self.id = 0
 
     def __enter__(self) -> "Session":
@@ -102,12 +111,13 @@ class Session:
         self.asking = list(rubrics)
         if self._loading is not None and not self._loading.done():
             self.console.print("[dim]The model is loading in the background…[/dim]")
+        self._prefill("")
 
     def read(self) -> Reply:
         """The learner's next reply; /hint is answered here and the question stays open."""
         while True:
             self._reading = True
-            reply = Reply.parse(self.console.read_answer())
+            reply = Reply.parse(self.console.read_answer(on_line=self._prefill))
             self._reading = False
             if reply.command is None:
                 self._unsaved = f"{self._unsaved}\n{reply.text}".strip()
@@ -125,9 +135,35 @@ class Session:
         return self._loading.result()
 
     def grade(self, rubric: Rubric, text: str, status: str = "Grading…") -> Grade:
+        """Grade with the verdicts shown as they arrive (in a terminal; the final feedback
+        replaces them)."""
         judge = self.judge()
-        with self.console.out.status(status):
-            return grade(rubric, text, judge)
+        self._cancel_prefills()
+        shown: list[Verdict] = []
+        with Live(_grading_view(status, shown), console=self.console.out, transient=True) as live:
+            def hear(verdict: Verdict) -> None:
+                shown.append(verdict)
+                live.update(_grading_view(status, shown))
+            return grade(rubric, text, judge, on_verdict=hear)
+
+    def _prefill(self, text: str) -> None:
+        """Let the judge start on the answer so far, in the background, after the model loads."""
+        if self._loading is None or not self.asking:
+            return
+        self._prefills.append(self._pool.submit(self._run_prefill, self.asking[0], text))
+
+    def _run_prefill(self, rubric: Rubric, text: str) -> None:
+        assert self._loading is not None
+        try:
+            prefill(rubric, text, self._loading.result())
+        except Exception as exc:  # a hint only: the grade itself reports any real problem
+            log.info("prefill skipped: %s", exc)
+
+    def _cancel_prefills(self) -> None:
+        """At Enter, work queued for older text is of no use any more."""
+        for future in self._prefills:
+            future.cancel()
+        self._prefills = [f for f in self._prefills if not f.done()]
 
     def record(self, rubric: Rubric, text: str, result: Grade, kind: str | None = None) -> None:
         """Save the attempt; a graded one reschedules the question's card."""
@@ -153,3 +189,10 @@ class Session:
             self.history.record(self.id, self.kind, text, kept)
         self._unsaved = ""
         return bool(text and self.asking)
+
+
+def _grading_view(status: str, verdicts: list[Verdict]) -> RenderableType:
+    """What the learner sees while grading runs: a spinner, then each verdict as it arrives."""
+    lines = [f"{'[green]✓[/green]' if right else '[red]✗[/red]'} {escape(text)}"
+             for right, text in filter(None, map(verdict_text, verdicts))]
+    return Group(Spinner("dots", status), *lines)

@@ -14,11 +14,11 @@ class Flaky(FakeJudge):
         self.failures = failures
         self.calls = 0
 
-    def judge(self, request):
+    def judge(self, request, on_signals=None):
         self.calls += 1
         if self.calls <= self.failures:
             raise TransientJudgeError("cannot reach http://x/v1 (Connection error.)")
-        return super().judge(request)
+        return super().judge(request, on_signals)
 
     def warm(self):
         self.judge(JudgeRequest("q", "a", ()))
@@ -59,7 +59,7 @@ def test_non_transient_errors_are_not_retried():
     class Broken(FakeJudge):
         calls = 0
 
-        def judge(self, request):
+        def judge(self, request, on_signals=None):
             Broken.calls += 1
             raise TutorError("model 'x' not found")
 

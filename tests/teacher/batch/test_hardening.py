@@ -206,10 +206,10 @@ class Failing(FakeJudge):
         super().__init__(**kwargs)
         self.marker, self.error = marker, error
 
-    def judge(self, request):
+    def judge(self, request, on_signals=None):
         if self.marker in request.answer:
             raise self.error
-        return super().judge(request)
+        return super().judge(request, on_signals)
 
 
 def test_all_ungraded_student_has_blank_total_and_says_ungraded(bank, tmp_path):

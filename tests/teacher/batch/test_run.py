@@ -66,12 +66,12 @@ def test_interrupted_run_resumes_without_loss_or_duplicates(bank, tmp_path):
 
 def test_retry_errors_regrades_only_failed_rows(bank, tmp_path):
     class Flaky(FakeJudge):
-        def judge(self, request):
+        def judge(self, request, on_signals=None):
             if "answer 1 " in request.answer:
                 from tutor.core.errors import TutorError
 
                 raise TutorError("server down")
-            return super().judge(request)
+            return super().judge(request, on_signals)
 
     subs = class_of(3)
     _, rows = run_all(bank, tmp_path, subs, Flaky())

@@ -1,5 +1,6 @@
 """The one interface every judge backend implements."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Protocol
@@ -34,6 +35,9 @@ class Signals:
     state: "np.ndarray | None" = field(default=None, compare=False)  # float16 values, as stored
 
 
+OnSignals = Callable[[int, Signals], None]  # (claim index, its signals), as each probe finishes
+
+
 class Judge(Protocol):
     """What every backend promises its callers.
 
@@ -60,8 +64,14 @@ class Judge(Protocol):
         """The one-off work (loading the model, checking the server) done now; idempotent."""
         ...
 
-    def judge(self, request: JudgeRequest) -> list[Signals]:
-        """The model's signals for each claim, in order."""
+    def judge(self, request: JudgeRequest, on_signals: OnSignals | None = None) -> list[Signals]:
+        """The model's signals for each claim, in order; `on_signals` hears each claim's as soon
+        as it is known (in any order, and again if a request is retried)."""
+        ...
+
+    def prefill(self, request: JudgeRequest) -> None:
+        """Work that can be done before the answer is finished (`request.answer` is what was
+        written so far): a later `judge` call then has less left to do. Never changes a result."""
         ...
 
 

@@ -2,22 +2,19 @@
 
 llama.cpp calls a scheduler callback (`cb_eval`) for each graph node: asked first whether
 we want a node's data (`ask=True`), then handed it once computed. We want `l_out-<i>`, the
-output of block i, for the last token of the batch: a mid-depth state separates stated from
-unstated claims better than the final layer (shared/research/judge.md §2.1). llama-cpp-python
-takes no callback argument, so `context_with_callback` sets it on the default context
-parameters while `Llama` builds its context.
+output of block i, for every token of the batch (the judge reads each probe's last token): a
+mid-depth state separates stated from unstated claims better than the final layer
+(shared/research/judge.md §2.1). llama-cpp-python takes no callback argument, so
+`context_params` sets it on the default context parameters while `Llama` builds its context.
 """
 
 import ctypes
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
-
-if TYPE_CHECKING:
-    from _ctypes import CFuncPtr  # the class of ctypes callbacks (CFUNCTYPE(...) instances)
 
 
 def _ggml() -> ctypes.CDLL:
@@ -35,14 +32,15 @@ def _ggml() -> ctypes.CDLL:
 
 
 class BlockCapture:
-    """Keeps the last row of the named block output from the most recent decode."""
+    """Keeps the rows of the named block output from the most recent decode (one row per
+    token of the batch, in the batch's order)."""
 
     def __init__(self, block: int):
         import llama_cpp
 
         self.name = f"l_out-{block}".encode()
         self.width = 0  # the model's n_embd, set once the model is loaded
-        self.last: np.ndarray | None = None
+        self.rows: np.ndarray | None = None
         self._lib = _ggml()
         # the C side holds only a raw pointer: keep the ctypes callback alive with this object
         self.callback = llama_cpp.ggml_backend_sched_eval_callback(self._on_node)
@@ -53,37 +51,33 @@ class BlockCapture:
         if ask:
             return True
         size = self._lib.ggml_nbytes(tensor)
-        rows = size // (4 * self.width)
-        row = np.empty(self.width, dtype=np.float32)
-        offset = (rows - 1) * 4 * self.width
-        self._lib.ggml_backend_tensor_get(tensor, row.ctypes.data, offset, 4 * self.width)
-        self.last = row
+        rows = np.empty((size // (4 * self.width), self.width), dtype=np.float32)
+        self._lib.ggml_backend_tensor_get(tensor, rows.ctypes.data, 0, size)
+        self.rows = rows
         return True
 
     def take(self) -> np.ndarray | None:
-        """The row captured by the last decode; None if the model has no such block."""
-        row, self.last = self.last, None
-        return row
+        """The rows captured by the last decode; None if the model has no such block."""
+        rows, self.rows = self.rows, None
+        return rows
 
 
 @contextmanager
-def context_with_callback(callback: "CFuncPtr | None") -> Iterator[None]:
-    """While `Llama(...)` runs inside this block, its context is created with `callback`."""
+def context_params(**fields: Any) -> Iterator[None]:
+    """While `Llama(...)` runs inside this block, its context is created with these fields
+    set (llama-cpp-python has no argument for the eval callback or the KV-cache streams)."""
     # `Llama` (in llama_cpp.llama) takes its default context parameters from this module
     import llama_cpp.llama_cpp as low_level
 
-    if callback is None:
-        yield
-        return
     original = low_level.llama_context_default_params
 
-    def with_callback() -> Any:  # a llama_context_params; llama_cpp's wrapper of the C call is untyped
+    def with_fields() -> Any:  # a llama_context_params; llama_cpp's wrapper of the C call is untyped
         params = original()
-        params.cb_eval = callback
-        params.cb_eval_user_data = None
+        for name, value in fields.items():
+            setattr(params, name, value)
         return params
 
-    low_level.llama_context_default_params = with_callback
+    low_level.llama_context_default_params = with_fields
     try:
         yield
     finally:

@@ -12,7 +12,7 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 from tutor.core.decide import PlainHead
-from tutor.core.judges.base import JudgeRequest, Signals, messages_for
+from tutor.core.judges.base import JudgeRequest, OnSignals, Signals, messages_for
 
 if TYPE_CHECKING:
     from tutor.core.settings import Settings
@@ -36,6 +36,7 @@ class FakeJudge:
         self.queue: deque[float] = deque()
         self.requests: list[JudgeRequest] = []
         self.prompts: list[list[dict[str, str]]] = []
+        self.prefilled: list[JudgeRequest] = []
 
     @classmethod
     def from_settings(cls, settings: "Settings") -> "FakeJudge":
@@ -48,7 +49,11 @@ class FakeJudge:
         self.queue.extend(probabilities)
         return self
 
-    def judge(self, request: JudgeRequest) -> list[Signals]:
+    def prefill(self, request: JudgeRequest) -> None:
+        if self.record:
+            self.prefilled.append(request)
+
+    def judge(self, request: JudgeRequest, on_signals: OnSignals | None = None) -> list[Signals]:
         if self.record:
             self.requests.append(request)
         results = []
@@ -62,6 +67,8 @@ class FakeJudge:
                 results.append(self.answers[claim])
             else:
                 results.append(self._fallback(claim, request.answer))
+            if on_signals:
+                on_signals(len(results) - 1, Signals(results[-1]))
         return [Signals(p) for p in results]
 
     def _fallback(self, claim: str, answer: str) -> float:

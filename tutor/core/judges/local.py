@@ -1,31 +1,61 @@
 """The local judge: a GGUF model through llama-cpp-python, read by next-token probability.
 
-Grading is prefill-bound on a CPU, so the work is arranged to evaluate as few
-tokens as possible: the system instructions are evaluated once per process,
-question + answer once per answer, and each claim's probe (~40 tokens) on top,
-rewinding the KV cache to the shared prefix between probes. Nothing is generated:
-one forward pass per claim gives P(yes) from the next-token distribution.
+Grading is prefill-bound on a CPU, so the work is arranged to evaluate as few tokens as
+possible, and as much of it as possible before the learner presses Enter:
+
+- the prompt is evaluated in fixed segments (instructions | question | answer | the probes'
+  shared opening), cached between calls, so the instructions are evaluated once per process
+  and a question once per question, while it is on screen (`prefill`);
+- while the learner types, each finished line is followed by a grade of the answer as it
+  stands (`prefill` again, "work ahead"): if they submit it as it is, the grade is ready or
+  under way; if they type on, that work stops at the next probe;
+- each claim's probe (~25 tokens) is evaluated on top of the shared prefix, one at a time, so
+  verdicts can be shown as they come.
+
+Nothing is generated: one forward pass per claim gives P(yes) from the next-token
+distribution. The same segments are used whatever was cached, so every probability is
+bit-identical from run to run on one machine.
+
+Two options change the arithmetic, and so, slightly, the grades (measured in
+`evals/latency.py` and `evals/batch_bench.py`; README "Speed"): `line_segments` (each line of
+the answer its own segment, so finished lines are evaluated while the learner types) and
+`streams` > 1 (the probes of up to `streams` claims decoded together in one pass, each in its
+own sequence on a copy of the shared prefix). With the int4 model, P(yes) moves by up to ~0.05
+when only the batch a token is evaluated in changes, and on this CPU prefill is compute-bound
+(a 256-token batch runs ~1.3x the tokens/s of a 25-token one), so neither is the default.
+With `streams` > 1 the KV cache is split into one stream per sequence (`kv_unified = false`):
+with a unified buffer, llama.cpp gives identical sequences in one batch different logits
+(ggml-org/llama.cpp#24962); with streams they agree exactly.
 """
 
 import os
 import threading
+from collections.abc import Generator, Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import llama_cpp.llama_cpp as low_level
 import numpy as np
 
 from tutor.core.decide import head_for
 from tutor.core.errors import ExitCode, TutorError
-from tutor.core.judges.base import JudgeRequest, Signals, messages_for
-from tutor.core.judges.capture import BlockCapture, context_with_callback
+from tutor.core.judges.base import JudgeRequest, OnSignals, Signals, messages_for
+from tutor.core.judges.capture import BlockCapture, context_params
 from tutor.core.model_store import sha256_of
 
 if TYPE_CHECKING:
     from tutor.core.settings import Settings
 
 STATE_BLOCK = 20  # of 28: the block whose output feeds the judge head (research/judge.md §2.1)
+STREAMS = 1  # probes decoded together; more changes grades (see the module's docstring)
+CONTEXT = 2048  # tokens per sequence: the longest prompt (a 350-word answer) is about 650
 YES = ("yes", "Yes", "YES", " yes", " Yes")
 NO = ("no", "No", "NO", " no", " No")
+
+
+class _Interrupted(Exception):
+    """Work ahead was stopped: a grade for other text needs the model."""
 
 
 def available_cores() -> int:
@@ -47,19 +77,22 @@ def common_prefix_length(a: list[int], b: list[int]) -> int:
 class LocalJudge:
     mode = "logprobs"
 
-    def __init__(self, model_path: Path, n_ctx: int = 2048, n_threads: int | None = None,
-                 reuse_prefix: bool = True, block: int | None = STATE_BLOCK, head: str | None = None):
+    def __init__(self, model_path: Path, n_threads: int | None = None, reuse_prefix: bool = True,
+                 block: int | None = STATE_BLOCK, head: str | None = None, streams: int = STREAMS,
+                 line_segments: bool = False):
         from llama_cpp import Llama
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
         threads = n_threads or available_cores()
         self.capture = BlockCapture(block) if block is not None else None
         self.layer = f"l_out-{block}" if block is not None else None
+        callback = {"cb_eval": self.capture.callback, "cb_eval_user_data": None} if self.capture else {}
+        self.streams = streams
         try:
-            with context_with_callback(self.capture.callback if self.capture else None):
-                self.llm = Llama(model_path=str(model_path), n_ctx=n_ctx, n_batch=512,
-                                 n_threads=threads, n_threads_batch=threads, logits_all=False,
-                                 seed=0, verbose=False)
+            with context_params(n_seq_max=streams, kv_unified=False, **callback):
+                self.llm = Llama(model_path=str(model_path), n_ctx=streams * CONTEXT,
+                                 n_batch=512, n_threads=threads, n_threads_batch=threads,
+                                 logits_all=False, seed=0, verbose=False)
         except (ValueError, RuntimeError) as exc:
             raise TutorError(f"cannot load model {model_path}: {exc}", ExitCode.MODEL) from None
         if self.capture:
@@ -76,6 +109,15 @@ class LocalJudge:
         self.system_length = self._system_length()
         self._question_lengths: dict[str, int] = {}
         self.reuse_prefix = reuse_prefix  # False only for benchmarks: every probe from scratch
+        self._line_ends: dict[int, bool] = {}
+        self._boundaries: set[int] = set()  # where the cached evaluation was cut into segments
+        self._judged: tuple[JudgeRequest, list[Signals]] | None = None  # the last answer judged ahead
+        self._ahead: JudgeRequest | None = None  # the answer being judged ahead, if any
+        self._interrupt = threading.Event()
+        self._relay = threading.Lock()  # guards the work ahead's progress and its listener
+        self._heard: dict[int, Signals] = {}  # the work ahead's signals so far
+        self._listener: OnSignals | None = None  # a grade waiting on the work ahead
+        self.line_segments = line_segments  # True: each line of the answer is its own segment
         self.tokens_evaluated = 0  # for benchmarks: prompt tokens actually run through the model
         self._lock = threading.Lock()
 
@@ -106,72 +148,205 @@ class LocalJudge:
             self._question_lengths[question] = common_prefix_length(a, b)
         return self._question_lengths[question]
 
+    def _ends_line(self, token: int) -> bool:
+        if token not in self._line_ends:
+            self._line_ends[token] = self.llm.detokenize([token]).endswith(b"\n")
+        return self._line_ends[token]
+
+    def _cuts(self, prefix: list[int], question: str) -> list[int]:
+        """Where the prompt's segments end: the instructions, the question, then every line
+        (the judge sees one sentence of the answer per line), then the end of `prefix`."""
+        start = min(self._question_length(question), len(prefix))
+        ends = range(start, len(prefix)) if self.line_segments else range(0)
+        lines = {i + 1 for i in ends if self._ends_line(prefix[i])}
+        return sorted({min(self.system_length, len(prefix)), start, *lines, len(prefix)} - {0})
+
     def _load_prefix(self, prefix: list[int], question: str) -> None:
         """Bring the context to `prefix`, reusing what is cached at segment boundaries.
 
-        The prompt is always evaluated in the same segments (instructions | question |
-        answer), one `eval` call each, whether or not a segment was cached, so that the
-        arithmetic, and therefore every probability, is bit-identical from run to run."""
-        cuts = sorted({min(self.system_length, len(prefix)),
-                       min(self._question_length(question), len(prefix)), len(prefix)})
+        The prompt is always evaluated in the same segments (`_cuts`), one `eval` call each,
+        whether or not a segment was cached, so that the arithmetic, and therefore every
+        probability, is bit-identical from run to run. A cached token counts only up to a point
+        where the cached evaluation itself was cut: a token's values depend (in the last bits)
+        on the batch it was evaluated in."""
+        cuts = self._cuts(prefix, question)
         cached = self.llm.input_ids[: self.llm.n_tokens].tolist()
-        keep = 0
-        for cut in cuts[:-1]:
-            if cached[:cut] != prefix[:cut]:
-                break
-            keep = cut
+        keep = max((cut for cut in cuts if cut in self._boundaries and cut <= len(cached)
+                    and cached[:cut] == prefix[:cut]), default=0)
         self.llm.n_tokens = keep
         if keep == 0:
             self.llm.reset()  # type: ignore[no-untyped-call]  # unannotated in llama_cpp
         for start, end in zip([0, *cuts], cuts, strict=False):
             if start >= keep and end > start:
                 self._eval(prefix[start:end])
+        self._boundaries = {b for b in self._boundaries if b <= keep} | {c for c in cuts if c > keep}
 
-    def _p_yes(self) -> float:
-        pointer = self.llm._ctx.get_logits_ith(-1)
+    def _p_yes(self, index: int = -1) -> float:
+        pointer = self.llm._ctx.get_logits_ith(index)
         logits = np.ctypeslib.as_array(pointer, shape=(self.llm.n_vocab(),))
         top = logits.max()
         yes = np.exp(logits[self.yes_ids] - top).sum()
         no = np.exp(logits[self.no_ids] - top).sum()
         return float(yes / (yes + no)) if yes + no > 0 else 0.0
 
-    def _signals(self) -> Signals:
-        state = self.capture.take() if self.capture else None
+    def _signals(self, index: int, state: np.ndarray | None) -> Signals:
         if state is None:  # no capture asked, or a model with fewer blocks
-            return Signals(self._p_yes())
+            return Signals(self._p_yes(index))
         # rounded to float16 here, as stored, so re-scoring saved results gives the same grades
-        return Signals(self._p_yes(), state.astype(np.float16).astype(np.float64))
+        return Signals(self._p_yes(index), state.astype(np.float16).astype(np.float64))
 
-    def judge(self, request: JudgeRequest) -> list[Signals]:
+    def judge(self, request: JudgeRequest, on_signals: OnSignals | None = None) -> list[Signals]:
         """One answer at a time: a llama.cpp context is not thread safe, so concurrent callers
-        (`tutor grade --parallel-answers N`) queue here instead of corrupting it."""
+        (`tutor grade --parallel-answers N`) queue here instead of corrupting it. An answer
+        already judged ahead (`prefill`) is answered from that work, which is the same work."""
+        hear = on_signals or (lambda index, signals: None)
+        joined = self._join_ahead(request, hear)
         with self._lock:
-            return self._judge(request)
+            self._listener = None
+            if self._judged and self._judged[0] == request:
+                for index, signals in enumerate(self._judged[1]) if not joined else []:
+                    hear(index, signals)
+                return self._judged[1]
+            return self._judge(request, hear)
 
-    def _judge(self, request: JudgeRequest) -> list[Signals]:
+    def _join_ahead(self, request: JudgeRequest, hear: OnSignals) -> bool:
+        """Work ahead on this very answer: hear its verdicts as they come (True). Work ahead on
+        other text: stop it at the next probe (False)."""
+        with self._relay:
+            if self._ahead is None:
+                return False
+            if self._ahead != request:
+                self._interrupt.set()
+                return False
+            self._listener = hear
+            heard = dict(self._heard)
+        for index, signals in heard.items():
+            hear(index, signals)
+        return True
+
+    def _relay_signals(self, index: int, signals: Signals) -> None:
+        with self._relay:
+            self._heard[index] = signals
+            listener = self._listener
+        if listener:
+            listener(index, signals)
+
+    def prefill(self, request: JudgeRequest) -> None:
+        """Evaluate the segments of the prompt that more text at the end of the answer cannot
+        change (the instructions, the question, the finished lines of the answer), then judge
+        the answer as it stands: if the learner submits it as it is, the grade is ready. That
+        second part stops at the next round of probes when a `judge` call for other text comes."""
+        tokens = self.tokens_for(request, request.claims[0])
+        longer = self.tokens_for(JudgeRequest(request.question, f"{request.answer}\n…", request.claims),
+                                 request.claims[0])
+        stable = common_prefix_length(tokens, longer)
+        ready = [cut for cut in self._cuts(tokens, request.question) if cut <= stable]
+        with self._lock:
+            if ready:
+                self._load_prefix(tokens[: ready[-1]], request.question)
+            if request.answer.strip() and not (self._judged and self._judged[0] == request):
+                self._judge_ahead(request)
+
+    def _judge_ahead(self, request: JudgeRequest) -> None:
+        with self._relay:
+            self._ahead, self._heard = request, {}
+            self._interrupt.clear()
+        try:
+            self._judged = (request, self._judge(request, self._relay_signals))
+        except _Interrupted:
+            pass
+        finally:
+            with self._relay:
+                self._ahead = None
+
+    def _judge(self, request: JudgeRequest, on_signals: OnSignals) -> list[Signals]:
         prompts = [self.tokens_for(request, claim) for claim in request.claims]
         longest = max(len(p) for p in prompts)
-        if longest > self.llm.n_ctx():
+        if longest > CONTEXT:
             raise TutorError(f"prompt of {longest} tokens exceeds the model context "
-                             f"({self.llm.n_ctx()}); shorten the answer", ExitCode.BACKEND)
+                             f"({CONTEXT}); shorten the answer", ExitCode.BACKEND)
         if not self.reuse_prefix:
-            return [self._probe_from_scratch(tokens) for tokens in prompts]
+            return self._from_scratch(prompts, on_signals)
         shared = prompts[0]
         for p in prompts[1:]:
             shared = shared[: common_prefix_length(shared, p)]
         shared = shared[: min(len(p) for p in prompts) - 1]  # every probe evaluates ≥ 1 token
         self._load_prefix(shared, request.question)
-        results = []
-        for tokens in prompts:
-            self.llm.n_tokens = len(shared)
-            self._eval(tokens[len(shared) :])
-            results.append(self._signals())
-        return results
+        results: dict[int, Signals] = {}
+        for first in range(0, len(prompts), self.streams):
+            group = dict(enumerate(prompts[first : first + self.streams], first))
+            with closing(self._probe_pass(len(shared), group)) as passing:  # cleans up if stopped
+                for index, signals in passing:
+                    results[index] = signals
+                    on_signals(index, signals)
+                    if self._ahead is not None and self._interrupt.is_set():
+                        raise _Interrupted
+        return [results[i] for i in range(len(prompts))]
 
-    def _probe_from_scratch(self, tokens: list[int]) -> Signals:
-        self.llm.reset()  # type: ignore[no-untyped-call]  # unannotated in llama_cpp
-        self._eval(tokens)
-        return self._signals()
+    def _probe_pass(self, shared: int, prompts: dict[int, list[int]]) -> Generator[tuple[int, Signals]]:
+        """Decode the probes of several claims together, each in its own sequence on top of the
+        shared prefix; yields each claim's signals as soon as its probe is done.
+
+        llama.cpp takes the same number of tokens from every sequence into one micro-batch, and
+        only consecutive sequence ids: so the longest probe gets sequence 0, and each round
+        advances every unfinished probe by the same number of tokens, as one micro-batch whose
+        rows are known (the captured hidden states are read by row)."""
+        order = sorted(prompts, key=lambda i: -len(prompts[i]))
+        tails = [prompts[i][shared:] for i in order]
+        memory = low_level.llama_get_memory(self.llm._ctx.ctx)
+        low_level.llama_memory_seq_rm(memory, -1, shared, -1)  # nothing of an earlier probe stays
+        for seq in range(1, len(tails)):
+            low_level.llama_memory_seq_cp(memory, 0, seq, -1, -1)
+        try:
+            for seq, index, state in self._rounds(shared, tails):
+                yield order[seq], self._signals(index, state)
+        finally:
+            for seq in range(1, len(tails)):
+                low_level.llama_memory_seq_rm(memory, seq, -1, -1)
+            low_level.llama_memory_seq_rm(memory, 0, shared, -1)
+            self.llm.n_tokens = shared
+
+    def _rounds(self, shared: int, tails: list[list[int]]) -> Iterator[tuple[int, int, np.ndarray | None]]:
+        """(sequence, batch row of its last token, its hidden state) for each probe that ends."""
+        done = 0
+        while done < len(tails[0]):
+            active = sum(len(t) > done for t in tails)  # sequences 0 … active-1 (longest first)
+            step = min(len(tails[active - 1]) - done, max(1, self.llm.n_batch // active))
+            batch = self.llm._batch.batch
+            for seq in range(active):
+                for j in range(step):
+                    row = seq * step + j
+                    batch.token[row] = tails[seq][done + j]
+                    batch.pos[row] = shared + done + j
+                    batch.n_seq_id[row] = 1
+                    batch.seq_id[row][0] = seq
+                    batch.logits[row] = done + j == len(tails[seq]) - 1
+            batch.n_tokens = active * step
+            self._decode(batch, active * step)
+            states = self.capture.take() if self.capture else None
+            for seq in range(active):
+                if done + step == len(tails[seq]):
+                    row = seq * step + step - 1
+                    yield seq, row, None if states is None or len(states) <= row else states[row]
+            done += step
+
+    def _decode(self, batch: Any, tokens: int) -> None:
+        code = low_level.llama_decode(self.llm._ctx.ctx, batch)
+        if code != 0:
+            raise TutorError(f"the local model failed to evaluate a batch (llama_decode: {code})",
+                             ExitCode.BACKEND)
+        self.tokens_evaluated += tokens
+
+    def _from_scratch(self, prompts: list[list[int]], on_signals: OnSignals) -> list[Signals]:
+        """Every probe's whole prompt evaluated alone (the benchmarks' baseline)."""
+        results = []
+        for index, tokens in enumerate(prompts):
+            self.llm.reset()  # type: ignore[no-untyped-call]  # unannotated in llama_cpp
+            self._eval(tokens)
+            states = self.capture.take() if self.capture else None
+            results.append(self._signals(-1, None if states is None else states[-1]))
+            on_signals(index, results[-1])
+        return results
 
     @classmethod
     def from_settings(cls, settings: "Settings") -> "LocalJudge":
@@ -179,10 +354,18 @@ class LocalJudge:
 
         return cls(resolve(settings.model), head=settings.head)
 
+    def forget(self) -> None:
+        """Drop everything cached: the next request is evaluated from scratch."""
+        with self._lock:
+            self.llm.reset()  # type: ignore[no-untyped-call]  # unannotated in llama_cpp
+            self._boundaries = set()
+
     def warm(self) -> None:
         """Evaluate the shared instructions now (e.g. while the learner is typing)."""
         tokens = self.tokens_for(JudgeRequest("q", "a", ("c",)), "c")[: self.system_length]
         with self._lock:
-            if self.llm.input_ids[: self.llm.n_tokens].tolist()[: self.system_length] != tokens:
+            if self.system_length not in self._boundaries or (
+                    self.llm.input_ids[: self.system_length].tolist() != tokens):
                 self.llm.reset()  # type: ignore[no-untyped-call]  # unannotated in llama_cpp
                 self._eval(tokens)
+                self._boundaries = {self.system_length}

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from tutor.core.decide import PlainHead
 from tutor.core.errors import ExitCode, TransientJudgeError, TutorError
-from tutor.core.judges.base import JudgeRequest, Signals, messages_for
+from tutor.core.judges.base import JudgeRequest, OnSignals, Signals, messages_for
 
 if TYPE_CHECKING:
     from openai.types.chat.chat_completion import Choice
@@ -75,10 +75,20 @@ class OpenAIJudge:
                              ExitCode.BACKEND)
         self._model_checked = True
 
-    def judge(self, request: JudgeRequest) -> list[Signals]:
+    def prefill(self, request: JudgeRequest) -> None:
+        """Nothing to do ahead: a server caches prompts itself, if it does."""
+
+    def judge(self, request: JudgeRequest, on_signals: OnSignals | None = None) -> list[Signals]:
         self.warm()
+
+        def probe(index: int) -> Signals:
+            signals = Signals(self._probe(request, request.claims[index]))
+            if on_signals:
+                on_signals(index, signals)
+            return signals
+
         with ThreadPoolExecutor(max_workers=self.parallel_claims) as pool:
-            return [Signals(p) for p in pool.map(lambda claim: self._probe(request, claim), request.claims)]
+            return list(pool.map(probe, range(len(request.claims))))
 
     def _probe(self, request: JudgeRequest, claim: str) -> float:
         messages = messages_for(request, claim)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, TypeVarTuple, cast
 
 from tutor.core.decide import Head
 from tutor.core.errors import ExitCode, TransientJudgeError, TutorError
-from tutor.core.judges.base import Judge, JudgeRequest, Signals
+from tutor.core.judges.base import Judge, JudgeRequest, OnSignals, Signals
 
 if TYPE_CHECKING:
     from tutor.core.judges.base import Backend
@@ -67,12 +67,22 @@ class ReliableJudge:
         """Drop cached results, so the next requests really reach the backend (re-run checks)."""
         self.cache.clear()
 
-    def judge(self, request: JudgeRequest) -> list[Signals]:
+    def judge(self, request: JudgeRequest, on_signals: OnSignals | None = None) -> list[Signals]:
         if request not in self.cache:
             start = time.perf_counter()
-            self.cache[request] = self._with_retries(self.inner.judge, request)
+            self.cache[request] = self._with_retries(self.inner.judge, request, on_signals)
             log.info("judged %d claims in %.2fs", len(request.claims), time.perf_counter() - start)
+        elif on_signals:
+            for index, signals in enumerate(self.cache[request]):
+                on_signals(index, signals)
         return self.cache[request]
+
+    def prefill(self, request: JudgeRequest) -> None:
+        """A hint: a failure here is left for the real request to report."""
+        try:
+            self.inner.prefill(request)
+        except TutorError as exc:
+            log.info("prefill skipped: %s", exc.message)
 
     def _with_retries(self, call: Callable[[*Args], T], *args: *Args) -> T:
         for attempt in range(self.retries + 1):
