@@ -1,12 +1,13 @@
 """One learner session: what `ask`, `drill` and `explain` share.
 
 A session loads the judge in the background while the first question is on screen, lets it
-start on the question while the learner reads and on each finished line while they type (so
-that pressing Enter on the final '.' leaves only the probes), shows the verdicts as they
-arrive, reads the learner's replies and their command words, records every attempt and
-reschedules its card, and applies one rule to Ctrl-C: everything typed is kept (an answer not yet graded is
-saved as an ungraded attempt) and the session ends cleanly. The three commands are policies
-over it: which question comes next, and what to say between answers.
+evaluate the question while the learner reads and grade the answer as it stands after each
+finished line (so that Enter on the final '.' finds the grade ready or under way), shows the
+verdicts as they arrive, reads the learner's replies and their command words, records every
+attempt and reschedules its card, and applies one rule to Ctrl-C: everything typed is kept
+(an answer not yet graded is saved as an ungraded attempt) and the session ends cleanly.
+The three commands are policies over it: which question comes next, and what to say between
+answers.
 
 The command words mean the same in every session:
 
