@@ -140,3 +140,16 @@ def test_in_a_terminal_each_verdict_shows_before_the_feedback(bank):
     text = out.getvalue()
     first_claim = bank.get("w06-thu-4").key_points[0].claim
     assert text.index(first_claim) < text.index("╭")  # streamed, then the feedback panel
+
+
+def test_work_ahead_on_a_clarifying_reply_covers_the_answer_and_the_reply(bank):
+    judge = FakeJudge(default=0.66)  # unsure: the drill asks one question first
+    typed = "Heads are shared.\n.\nOne KV head in MQA.\n"
+    console = Console(stdin=io.StringIO(typed), stdout=io.StringIO())
+    session = Session(console, History(), lambda: judge, "drill")
+    with session:
+        session.put(bank.get("w06-thu-4"))
+        session.read()  # the answer, not recorded until the clarifying reply is in
+        session.read()  # the reply, typed line by line
+        session._pool.submit(lambda: None).result()
+    assert judge.prefilled[-1].answer == "Heads are shared.\nOne KV head in MQA."

@@ -118,7 +118,7 @@ class Session:
         """The learner's next reply; /hint is answered here and the question stays open."""
         while True:
             self._reading = True
-            reply = Reply.parse(self.console.read_answer(on_line=self._prefill))
+            reply = Reply.parse(self.console.read_answer(on_line=self._typed))
             self._reading = False
             if reply.command is None:
                 self._unsaved = f"{self._unsaved}\n{reply.text}".strip()
@@ -146,6 +146,11 @@ class Session:
                 shown.append(verdict)
                 live.update(_grading_view(status, shown))
             return grade(rubric, text, judge, on_verdict=hear)
+
+    def _typed(self, text: str) -> None:
+        """A line was finished: what would be graded now is the text not yet recorded (an answer
+        awaiting a clarifying reply) followed by what was typed."""
+        self._prefill(f"{self._unsaved}\n{text}".strip())
 
     def _prefill(self, text: str) -> None:
         """Let the judge start on the answer so far, in the background, after the model loads."""
