@@ -85,8 +85,7 @@ def _streamer(rubric: Rubric, prepared: PreparedAnswer, head: Head,
     def hear(index: int, signals: Signals) -> None:
         if index not in heard:
             heard.add(index)
-            stored = Signals(round(signals.p_yes, 4), signals.state)
-            on_verdict(_judged_verdict(rubric, prepared, index, kinds[index], stored, head))
+            on_verdict(_judged_verdict(rubric, prepared, index, kinds[index], as_stored(signals), head))
     return hear
 
 
@@ -96,8 +95,13 @@ def probe(rubric: Rubric, prepared: PreparedAnswer, judge: Judge,
     signals = judge.judge(request_for(rubric, prepared), on_signals)
     if len(signals) != len(texts):
         raise TutorError(f"judge returned {len(signals)} results for {len(texts)} claims")
-    # decided on exactly what is stored, so re-scoring saved results reproduces the grade
-    return [Signals(round(s.p_yes, 4), s.state) for s in signals]
+    return [as_stored(s) for s in signals]
+
+
+def as_stored(signals: Signals) -> Signals:
+    """Signals as a grade stores them: decided on exactly this, so re-scoring saved results
+    (and a verdict streamed before the grade is done) reproduces the grade."""
+    return Signals(round(signals.p_yes, 4), signals.state)
 
 
 def finish(rubric: Rubric, prepared: PreparedAnswer, signals: list[Signals] | None, head: Head,

@@ -19,6 +19,7 @@ from tutor.core.settings import load_settings
 if TYPE_CHECKING:
     from tutor.core.judges.registry import ReliableJudge
     from tutor.learner.drill import Drill
+    from tutor.learner.history import History
     from tutor.learner.session import Session
 
 
@@ -73,17 +74,17 @@ class State:
 
         return judge_from_settings(self.settings)
 
-    def session(self, kind: str) -> "Session":
+    def session(self, kind: str, history: "History | None" = None) -> "Session":
         """A learner session (`ask`, `drill`, `explain`) over the user's history."""
         from tutor.learner.history import History
         from tutor.learner.session import Session
 
-        return Session(self.console, History(), self.ready_judge, kind)
+        return Session(self.console, history or History(), self.ready_judge, kind)
 
-    def drill(self, kind: str) -> "Drill":
+    def drill(self, kind: str, history: "History | None" = None) -> "Drill":
         from tutor.learner.drill import Drill
 
-        return Drill(self.session(kind), self.explainer())
+        return Drill(self.session(kind, history), self.explainer())
 
 
 @app.callback()

@@ -42,16 +42,17 @@ def drill(
     state: State = ctx.obj
     bank = load_bank()
     check_day(day)
+    history = History()
     if question:
         queue = [bank.get(question)]
     else:
-        queue = todays_queue(bank, History(), bank.select(day=day, section=section))[:limit]
+        queue = todays_queue(bank, history, bank.select(day=day, section=section))[:limit]
     if not queue:
-        due = next_due(History())
+        due = next_due(history)
         when = f" Next review: {due.astimezone():%Y-%m-%d %H:%M}." if due else ""
         state.console.print(f"Nothing due and nothing new for this selection.{when}")
         return
-    state.drill("drill").run(queue)
+    state.drill("drill", history).run(queue)
 
 
 @app.command()

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from tutor.core.bank import load_bank
+from tutor.core.bank import Bank, load_bank
 from tutor.core.console import Console, progress_bar
 from tutor.core.decide import load_head
 from tutor.core.errors import ExitCode, TutorError
@@ -104,19 +104,20 @@ def eval_command(
     from tutor.teacher import evaluation as ev
 
     state: State = ctx.obj
+    bank = load_bank()
     if out:
         ensure_dir(out, "--out")  # before a long run, not after it
     if saved:
         head: Head = load_head(state.settings.head).with_thresholds(kp_threshold, misc_threshold)
         loaded = ev.load_runs(saved, [labelled] if labelled else [])
-        runs = {label: ev.rescore_run(load_bank(), run, head)
+        runs = {label: ev.rescore_run(bank, run, head)
                 for label, run in zip(ev.run_labels(saved), loaded, strict=True)}
     else:
         gold = ev.load_labelled(labelled) if labelled else ev.load_gold(split)
         judge = state.judge()
         head = judge.head.with_thresholds(kp_threshold, misc_threshold)
-        run = _run_eval([g for g in gold if not ids or g.id in ids.split(",")][:limit], judge, head,
-                        rerun, split)
+        run = _run_eval(bank, [g for g in gold if not ids or g.id in ids.split(",")][:limit], judge,
+                        head, rerun, split)
         runs = {f"{state.backend}:{state.settings.model or 'default'}": run}
         if out:
             run.dump(out / "results.jsonl")
@@ -131,13 +132,13 @@ def eval_command(
         raise typer.Exit(ExitCode.PROBLEMS)
 
 
-def _run_eval(gold: "list[GoldAnswer]", judge: "ReliableJudge", head: "Head", rerun: int,
+def _run_eval(bank: Bank, gold: "list[GoldAnswer]", judge: "ReliableJudge", head: "Head", rerun: int,
               split: str) -> "EvalRun":
     from tutor.teacher.evaluation import run_eval
 
     with progress_bar() as progress:
         task = progress.add_task(f"eval {split}", total=len(gold))
-        return run_eval(load_bank(), gold, judge, head, rerun=rerun, progress=lambda: progress.advance(task))
+        return run_eval(bank, gold, judge, head, rerun=rerun, progress=lambda: progress.advance(task))
 
 
 @app.command()
