@@ -85,11 +85,16 @@ def test_module_code():
     assert parse_deck("Monday\n- Q? (explainer §1.1)", module="x1")[0].id == "x1-mon-1"
 
 
-def test_import_defaults_to_the_modules_rubric_folder(tmp_path, monkeypatch):
-    from tutor.core import paths
+def test_new_course_is_a_folder_the_course_loader_opens(tmp_path):
+    from tutor.authoring.deck_import import new_course
+    from tutor.core.course import open_course
 
-    monkeypatch.setattr(paths, "rubrics_dir", lambda: tmp_path)
     deck = tmp_path / "deck.md"
-    deck.write_text("Week 7\nMonday\n- What is RAG? (explainer §1.1)\n")
-    [written] = import_deck(deck, None, None, force=False)
-    assert written == tmp_path / "week07" / "w07-mon-1.yaml"
+    deck.write_text("# Week 7 — Daily Recall\nMonday\n- What is RAG? (explainer §1.1)\n")
+    written = new_course(tmp_path / "w7", deck, None, None, force=False)
+    assert written[0] == tmp_path / "w7" / "course.toml"
+    course = open_course(tmp_path / "w7")
+    assert (course.title, course.info.module, course.key) == ("Week 7 — Daily Recall", "w07", "w07")
+    assert [r.id for r in course.bank.rubrics] == ["w07-mon-1"]
+    with pytest.raises(TutorError, match="already a course"):
+        new_course(tmp_path / "w7", deck, None, None, force=False)

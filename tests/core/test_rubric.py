@@ -8,7 +8,7 @@ from tutor.core.bank import check_files, parse_rubric
 from tutor.core.paths import rubrics_dir
 from tutor.core.rubric import Rubric, SectionRef
 
-GOOD = (rubrics_dir() / "week06" / "w06-thu-4.yaml").read_text()
+GOOD = (rubrics_dir() / "w06-thu-4.yaml").read_text()
 
 
 def write(tmp_path: Path, text: str, name: str = "w06-thu-4.yaml") -> Path:

@@ -14,7 +14,7 @@ from tutor.core.errors import ExitCode
 from tutor.core.paths import rubrics_dir
 from tutor.edge.cli import app
 
-GOOD = rubrics_dir() / "week06" / "w06-thu-4.yaml"
+GOOD = rubrics_dir() / "w06-thu-4.yaml"
 
 
 @dataclass
@@ -63,7 +63,7 @@ def test_rubrics_check_reports_every_problem_and_exits_1(tmp_path: Path):
 def test_rubrics_check_flags_unreviewed_skeletons(tmp_path: Path):
     from tests.conftest import SEED_DECK
 
-    tutor("deck", "import", str(SEED_DECK), "--out", str(tmp_path))
+    tutor("course", "new", str(tmp_path), "--deck", str(SEED_DECK))
     result = tutor("rubrics", "check", str(tmp_path))
     assert result.returncode == ExitCode.PROBLEMS
     assert "w06-mon-1: unreviewed draft" in result.stdout
@@ -148,3 +148,45 @@ def test_a_missing_head_file_or_saved_run_is_one_line(tmp_path):
     assert_one_line_error(result, ExitCode.BAD_INPUT, "none.npz", "not a head file")
     result = tutor("eval", "--from", str(tmp_path / "r.jsonl"))
     assert_one_line_error(result, ExitCode.BAD_INPUT, "r.jsonl", "no such saved run")
+
+
+def make_course(root: Path) -> Path:
+    import shutil
+
+    (root / "rubrics").mkdir(parents=True)
+    shutil.copy(GOOD, root / "rubrics")
+    (root / "course.toml").write_text("title = 'One question'\nmodule = 'one'\n")
+    return root
+
+
+@pytest.mark.parametrize("how", ["option", "global option", "environment", "config file"])
+def test_every_way_of_naming_a_course_reaches_the_commands(tmp_path: Path, tutor_home: Path, how: str):
+    course = str(make_course(tmp_path / "course"))
+    args, env = ["questions"], {}
+    if how == "option":
+        args += ["--course", course]
+    elif how == "global option":
+        args = ["--course", course, *args]
+    elif how == "environment":
+        env["TUTOR_COURSE"] = course
+    else:
+        (tutor_home / "config").mkdir(parents=True)
+        (tutor_home / "config" / "config.toml").write_text(f"course = {course!r}\n")
+    result = tutor(*args, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "w06-thu-4" in result.stdout and "w06-thu-1" not in result.stdout
+
+
+def test_history_is_kept_per_course(tmp_path: Path):
+    course = str(make_course(tmp_path / "course"))
+    answer = "MQA shares one KV head across all query heads.\n.\n"
+    assert tutor("--backend", "fake", "ask", "w06-thu-4", "--course", course, stdin=answer).returncode == 0
+    assert "answered: 1/1" in tutor("stats", "--course", course).stdout
+    assert "answered: 0/33" in tutor("stats").stdout  # the bundled course's history has no attempt
+
+
+def test_course_new_refuses_a_deck_import_under_the_old_name(tmp_path: Path):
+    from tests.conftest import SEED_DECK
+
+    result = tutor("deck", "import", str(SEED_DECK))
+    assert_one_line_error(result, ExitCode.BAD_INPUT, "tutor course new")

@@ -95,11 +95,11 @@ def test_grade_out_pointing_at_a_file_is_one_line(a_file, tmp_path):
     assert a_file.read_text() == "precious"
 
 
-def test_deck_import_out_pointing_at_a_file_is_one_line(a_file):
+def test_course_new_pointing_at_a_file_is_one_line(a_file):
     from tests.conftest import SEED_DECK
 
-    result = tutor("deck", "import", str(SEED_DECK), "--out", str(a_file))
-    assert_one_line_error(result, ExitCode.BAD_INPUT, str(a_file), "--out", "not a folder")
+    result = tutor("course", "new", str(a_file), "--deck", str(SEED_DECK))
+    assert_one_line_error(result, ExitCode.BAD_INPUT, str(a_file), "course folder", "not a folder")
 
 
 def test_eval_out_below_a_file_fails_before_any_work(a_file, tmp_path):
@@ -295,10 +295,10 @@ def test_an_error_quoting_user_text_prints_no_escape(tmp_path):
     assert not any(ch in result.stderr for ch in "\x1b\x07")
 
 
-def test_paths_printed_by_deck_import_keep_their_brackets(tmp_path):
+def test_paths_printed_by_course_new_keep_their_brackets(tmp_path):
     from tests.conftest import SEED_DECK
 
     out = tmp_path / "[bold]skeletons"
-    result = tutor("deck", "import", str(SEED_DECK), "--out", str(out))
+    result = tutor("course", "new", str(out), "--deck", str(SEED_DECK))
     assert result.returncode == 0, result.stderr
     assert "[bold]skeletons" in result.stdout.replace("\n", "")

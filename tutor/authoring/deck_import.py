@@ -1,11 +1,13 @@
-"""`tutor deck import`: a recall deck → validated rubric skeletons an author fills in."""
+"""`tutor course new`: a recall deck → a course folder of validated rubric skeletons an author
+fills in, and its `course.toml`."""
 
 from pathlib import Path
 
+import tomlkit
 import yaml
 
 from tutor.authoring.deck import DeckQuestion, read_deck
-from tutor.core import paths
+from tutor.core.course import COURSE_FILE, RUBRICS
 from tutor.core.errors import TutorError
 from tutor.core.explainer_doc import Explainer
 from tutor.core.rubric import Rubric
@@ -41,16 +43,38 @@ def skeleton(question: DeckQuestion, explainer: Explainer | None = None) -> dict
     return data
 
 
-def import_deck(deck: Path, out: Path | None, module: str | None, force: bool,
-                explainer: Explainer | None = None) -> list[Path]:
+def new_course(folder: Path, deck: Path, module: str | None, title: str | None, force: bool,
+               explainer: Explainer | None = None) -> list[Path]:
+    """`course.toml` and one skeleton per deck question under `folder/rubrics/`; nothing is
+    overwritten without `force`. Returns the files written."""
     questions = read_deck(deck, module)
-    module = questions[0].id.split("-")[0]
-    folder = out or paths.rubrics_dir() / (f"week{module[1:]}" if module[1:].isdigit() else module)
+    info = folder / COURSE_FILE
+    if info.exists() and not force:
+        raise TutorError(f"{info} exists: {folder} is already a course (use --force to overwrite)")
+    written = import_deck(deck, folder / RUBRICS, module, force, explainer, questions)
+    document = tomlkit.document()
+    document.add(tomlkit.comment(f"Made by `tutor course new` from {deck.name}."))
+    document["title"] = title or deck_title(deck)
+    document["module"] = questions[0].id.split("-")[0]
+    info.write_text(tomlkit.dumps(document), encoding="utf-8")
+    return [info, *written]
+
+
+def deck_title(deck: Path) -> str:
+    """The deck's first non-empty line, without Markdown heading marks or a pilcrow."""
+    first = next((line for line in deck.read_text(encoding="utf-8").splitlines() if line.strip()), "")
+    return first.lstrip("#").strip().rstrip("¶").strip() or deck.stem
+
+
+def import_deck(deck: Path, folder: Path, module: str | None, force: bool, explainer: Explainer | None = None,
+                questions: list[DeckQuestion] | None = None) -> list[Path]:
+    """One rubric skeleton per deck question, in `folder`."""
+    questions = questions or read_deck(deck, module)
     targets = [folder / f"{q.id}.yaml" for q in questions]
     existing = [t for t in targets if t.exists()]
     if existing and not force:
         raise TutorError(f"{existing[0]} exists ({len(existing)} files would be overwritten); "
-                         "use --force or --out")
+                         "use --force or another folder")
     folder.mkdir(parents=True, exist_ok=True)
     for question, target in zip(questions, targets, strict=True):
         data = skeleton(question, explainer)

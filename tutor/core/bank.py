@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from tutor.core import paths
 from tutor.core.errors import TutorError
+from tutor.core.result import DEFAULT_CUTOFFS, Cutoffs
 from tutor.core.rubric import Day, Rubric, normalize_text
 
 
@@ -198,10 +199,13 @@ def _deck_order(rubric: Rubric) -> tuple[int, int, str]:
 
 
 class Bank:
-    """The rubrics of a course, in deck order (Monday → Weekend)."""
+    """The rubrics of a course, in deck order (Monday → Weekend). The course's band cut-offs
+    apply to every rubric that does not set its own."""
 
-    def __init__(self, rubrics: Iterable[Rubric]):
-        self.rubrics = sorted(rubrics, key=_deck_order)
+    def __init__(self, rubrics: Iterable[Rubric], cutoffs: Cutoffs | None = None):
+        self.cutoffs = cutoffs or DEFAULT_CUTOFFS
+        own = (r if r.bands or not cutoffs else r.model_copy(update={"bands": cutoffs}) for r in rubrics)
+        self.rubrics = sorted(own, key=_deck_order)
         self._by_id = {r.id: r for r in self.rubrics}
 
     def __len__(self) -> int:
@@ -237,8 +241,8 @@ def _in_section(section: str, wanted: str) -> bool:
     return section == wanted or section.startswith(wanted + ".")
 
 
-def load_bank(root: Path | None = None) -> Bank:
-    """Load every rubric under `root` (default: the shipped bank); any problem is fatal
+def load_bank(root: Path | None = None, cutoffs: Cutoffs | None = None) -> Bank:
+    """Load every rubric under `root` (default: the bundled course's); any problem is fatal
     (warnings are for `tutor rubrics check`)."""
     rubrics, problems = check_files([root or paths.rubrics_dir()])
     problems = [p for p in problems if not p.warning]
@@ -247,4 +251,4 @@ def load_bank(root: Path | None = None) -> Bank:
         raise TutorError(f"{problems[0]}{more}")
     if not rubrics:
         raise TutorError(f"no rubric files found under {root or paths.rubrics_dir()}")
-    return Bank(rubrics)
+    return Bank(rubrics, cutoffs)

@@ -264,7 +264,7 @@ def doubt(rubric: Rubric, verdicts: list[Verdict], capped: bool, review_below: f
     stays what was decided, treating points as independent. The least certain points are
     enumerated exactly; the rest keep their decided outcome."""
     outcome = {v.point_id: v.outcome for v in verdicts}
-    band = Band.of(compute_score(rubric, outcome, capped))
+    band = rubric.band_of(compute_score(rubric, outcome, capped))
     judged = sorted((v for v in verdicts if v.kind != "numeric" and 0.02 < v.confidence < 0.98),
                     key=lambda v: abs(v.confidence - 0.5))[:MAX_ENUMERATED]
     if not judged:
@@ -276,7 +276,7 @@ def doubt(rubric: Rubric, verdicts: list[Verdict], capped: bool, review_below: f
         for v, s in zip(judged, stated, strict=True):
             weight *= v.confidence if s else 1 - v.confidence
             trial[v.point_id] = judged_outcome(v.kind, s)
-        if Band.of(compute_score(rubric, trial, capped)) == band:
+        if rubric.band_of(compute_score(rubric, trial, capped)) == band:
             same += weight
     flips = [v.point_id for v in judged if _flip_changes_band(rubric, outcome, v, band, capped)
              and 0.1 < v.confidence < 0.9]
@@ -288,4 +288,4 @@ def _flip_changes_band(rubric: Rubric, outcome: dict[str, Outcome], verdict: Ver
                        capped: bool) -> bool:
     stated = verdict.outcome in (Outcome.HIT, Outcome.WRONG)
     trial = {**outcome, verdict.point_id: judged_outcome(verdict.kind, not stated)}
-    return Band.of(compute_score(rubric, trial, capped)) != band
+    return rubric.band_of(compute_score(rubric, trial, capped)) != band

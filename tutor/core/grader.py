@@ -4,7 +4,7 @@ numeric checks → probe (the judge's signals per claim) → decide (`tutor.core
 """
 
 import base64
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Literal
 
 import numpy as np
@@ -14,7 +14,7 @@ from tutor.core.decide import Doubt, Head, PlainHead, compute_score, doubt, judg
 from tutor.core.errors import TutorError
 from tutor.core.judges.base import Judge, JudgeRequest, OnSignals, Signals
 from tutor.core.numeric import outcomes_of
-from tutor.core.result import Band, Grade, Outcome, Verdict
+from tutor.core.result import Grade, Outcome, Verdict
 from tutor.core.rubric import KeyPoint, Misconception, Rubric
 
 OnVerdict = Callable[[Verdict], None]
@@ -49,6 +49,30 @@ def rescore(rubric: Rubric, answer: str, old: Grade, head: Head, with_doubt: boo
     if old.mode != "none" and all(v.p_yes is not None for v in judged):
         signals = [stored_signals(v) for v in judged]
     return finish(rubric, prepare(answer), signals, head, old.mode, old.model, with_doubt)
+
+
+def overruled(rubric: Rubric, answer: str, machine: Grade, outcomes: Mapping[str, Outcome]) -> Grade:
+    """The grade with a person's verdicts in place of the grader's for the points in `outcomes`
+    (a teacher's review): the same score rule and band; the person's verdicts are certain, and
+    a reviewed answer is no longer flagged for review."""
+    if machine.status != "graded":
+        return machine
+    prepared = prepare(answer)
+    verdicts = [_set_by_person(v, outcomes[v.point_id], prepared) if v.point_id in outcomes else v
+                for v in machine.verdicts]
+    score = compute_score(rubric, {v.point_id: v.outcome for v in verdicts}, capped=prepared.keyword_list)
+    sure = doubt(rubric, verdicts, prepared.keyword_list, review_below=0.0)
+    return machine.model_copy(update={"verdicts": verdicts, "score": score, "band": rubric.band_of(score),
+                                      "band_probability": sure.band_probability, "review": False,
+                                      "uncertain": sure.uncertain})
+
+
+def _set_by_person(verdict: Verdict, outcome: Outcome, prepared: PreparedAnswer) -> Verdict:
+    stated = outcome in (Outcome.HIT, Outcome.WRONG)
+    evidence = best_quote(verdict.claim, prepared.sentences) if stated and verdict.kind != "numeric" \
+        else verdict.evidence if stated else None
+    return verdict.model_copy(update={"outcome": outcome, "evidence": evidence,
+                                      "confidence": 1.0 if stated or verdict.kind == "numeric" else 0.0})
 
 
 JudgedKind = Literal["key_point", "misconception"]
@@ -118,7 +142,7 @@ def finish(rubric: Rubric, prepared: PreparedAnswer, signals: list[Signals] | No
         notices.append("This reads as a list of terms without claims: it cannot reach full marks.")
     score = compute_score(rubric, {v.point_id: v.outcome for v in verdicts}, capped=capped)
     sure = doubt(rubric, verdicts, capped, head.review_below) if with_doubt else Doubt(None, False, [])
-    return Grade(question_id=rubric.id, score=score, band=Band.of(score), verdicts=verdicts,
+    return Grade(question_id=rubric.id, score=score, band=rubric.band_of(score), verdicts=verdicts,
                  notices=notices, pointer=rubric.pointer, model=model, mode=mode,
                  rubric_version=rubric.version, head=head.name if signals is not None else "",
                  band_probability=sure.band_probability, review=sure.review, uncertain=sure.uncertain)

@@ -2,6 +2,7 @@
 
 import os
 from collections.abc import Callable
+from importlib import resources
 from pathlib import Path
 
 import platformdirs
@@ -10,7 +11,7 @@ from tutor.core.errors import TutorError
 
 APP = "tutor"
 HOME_ENV = "TUTOR_HOME"
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]  # a source checkout: the gold set for evals
 
 
 def _home() -> Path | None:
@@ -48,14 +49,29 @@ def config_dir() -> Path:
     return _user_dir("config", platformdirs.user_config_dir)
 
 
+def bundled(*parts: str) -> Path:
+    """Data shipped inside the package (the Week 6 course, prompts), found through the import
+    system, so an installed wheel finds it as a source checkout does. setuptools installs
+    package data as plain files; a zipped install has no folder to read rubrics from."""
+    target = resources.files("tutor").joinpath(*parts)
+    if not isinstance(target, Path):
+        raise TutorError(f"tutor's bundled data ({'/'.join(parts)}) is not on disk; install tutor "
+                         "unzipped (pip installs wheels unzipped)")
+    return target
+
+
+BUNDLED_COURSE = ("courses", "week06")
+
+
 def rubrics_dir() -> Path:
-    return PROJECT_ROOT / "rubrics"
+    """The bundled Week 6 course's rubrics."""
+    return bundled(*BUNDLED_COURSE, "rubrics")
 
 
 def prompts_dir() -> Path:
     """The judge's prompt files; `TUTOR_PROMPTS` points at another set (for evals)."""
     value = os.environ.get("TUTOR_PROMPTS")
-    return Path(value) if value else PROJECT_ROOT / "prompts"
+    return Path(value) if value else bundled("core", "prompts")
 
 
 def model_dir() -> Path:

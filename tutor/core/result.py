@@ -3,10 +3,25 @@
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-FAIL_BELOW = 0.3
-FULL_FROM = 0.8
+
+class Cutoffs(BaseModel):
+    """Where the bands begin: a course may set its own (`course.toml`, `[bands]`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    fail_below: float = Field(default=0.3, gt=0, lt=1)
+    full_from: float = Field(default=0.8, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Cutoffs":
+        if self.fail_below >= self.full_from:
+            raise ValueError(f"fail_below ({self.fail_below}) must be below full_from ({self.full_from})")
+        return self
+
+
+DEFAULT_CUTOFFS = Cutoffs()
 
 
 class Band(StrEnum):
@@ -15,10 +30,11 @@ class Band(StrEnum):
     FULL = "full"
 
     @classmethod
-    def of(cls, score: float) -> "Band":
-        if score < FAIL_BELOW:
+    def of(cls, score: float, cutoffs: Cutoffs = DEFAULT_CUTOFFS) -> "Band":
+        """The one band rule."""
+        if score < cutoffs.fail_below:
             return cls.FAIL
-        return cls.PARTIAL if score < FULL_FROM else cls.FULL
+        return cls.PARTIAL if score < cutoffs.full_from else cls.FULL
 
 
 class Outcome(StrEnum):

@@ -11,6 +11,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from tutor.core.result import DEFAULT_CUTOFFS, Band, Cutoffs
+
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$")]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
@@ -102,6 +104,7 @@ class Rubric(Strict):
     reference_answer: Text
     follow_ups: list[FollowUp] = Field(min_length=1, max_length=3)
     reviewed: bool = True  # False for drafts a model wrote and no author has checked
+    bands: Cutoffs | None = None  # the course's band cut-offs (`course.toml`) unless set here
 
     @model_validator(mode="after")
     def _consistent(self) -> "Rubric":
@@ -132,7 +135,11 @@ class Rubric(Strict):
     @property
     def version(self) -> str:
         """A short content hash: grades and caches name the rubric version they used."""
-        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:12]
+        unset = {"bands"} if self.bands is None else None  # rubrics from before `bands` keep their hash
+        return hashlib.sha256(self.model_dump_json(exclude=unset).encode()).hexdigest()[:12]
+
+    def band_of(self, score: float) -> Band:
+        return Band.of(score, self.bands or DEFAULT_CUTOFFS)
 
     def sections(self) -> list[str]:
         return [ref.section for ref in self.refs]

@@ -19,6 +19,7 @@ ENV = {
     "explainer": "TUTOR_EXPLAINER",
     "timeout": "TUTOR_TIMEOUT",
     "head": "TUTOR_HEAD",
+    "course": "TUTOR_COURSE",
 }
 
 
@@ -36,6 +37,7 @@ class Settings(BaseModel):
     timeout: float = Field(default=60.0, gt=0)
     parallel_claims: int = Field(default=4, ge=1)  # openai: one answer's claims in flight
     head: str | None = None  # local judge: a head file from `tutor calibrate`, or "plain" (P(yes))
+    course: Path | None = None  # a course folder (default: the bundled Week 6 course)
 
 
 def config_path() -> Path:

@@ -4,6 +4,7 @@ Commands live beside it by role (`course_commands`, `learner_commands`, `teacher
 `tutor.edge.cli` puts them together."""
 
 import os
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -11,12 +12,14 @@ import typer
 from typer.core import TyperGroup
 
 from tutor.core.console import Console, safe_line
+from tutor.core.course import Course, open_course
 from tutor.core.errors import TutorError
 from tutor.core.explainer_doc import Explainer
 from tutor.core.rubric import Day
 from tutor.core.settings import load_settings
 
 if TYPE_CHECKING:
+    from tutor.core.bank import Bank
     from tutor.core.judges.registry import ReliableJudge
     from tutor.learner.drill import Drill
     from tutor.learner.history import History
@@ -40,13 +43,20 @@ class TutorGroup(TyperGroup):
 app = typer.Typer(cls=TutorGroup, no_args_is_help=True, add_completion=False,
                   pretty_exceptions_enable=False, help="An LLM-graded oral-exam tutor.")
 rubrics_app = typer.Typer(no_args_is_help=True, help="Validate rubric files.")
-deck_app = typer.Typer(no_args_is_help=True, help="Turn a recall deck into rubric skeletons.")
+deck_app = typer.Typer(no_args_is_help=True, hidden=True, help="Moved: `tutor course new`.")
+course_app = typer.Typer(no_args_is_help=True, help="Make a course folder from a recall deck.")
 model_app = typer.Typer(no_args_is_help=True, help="Install and check the local model.")
 config_app = typer.Typer(no_args_is_help=True, help="Show the effective settings.")
 app.add_typer(rubrics_app, name="rubrics")
 app.add_typer(deck_app, name="deck")
+app.add_typer(course_app, name="course")
 app.add_typer(model_app, name="model")
 app.add_typer(config_app, name="config")
+
+
+CourseOption = Annotated[Path | None, typer.Option(
+    help="A course folder (rubrics/, course.toml, explainer.md); default: $TUTOR_COURSE, the "
+         "`course` setting, else the bundled Week 6 course.")]
 
 
 class State:
@@ -56,12 +66,35 @@ class State:
         self.settings, self.sources = load_settings(flags)
         self.console = Console()
 
+    def use_course(self, folder: Path | None) -> "State":
+        """A command's own `--course` wins over the global one, the environment and the config."""
+        if folder is not None:
+            self.settings = self.settings.model_copy(update={"course": folder})
+            self.sources["course"] = "flag"
+            self.__dict__.pop("course", None)
+        return self
+
+    @cached_property
+    def course(self) -> Course:
+        return open_course(self.settings.course)
+
+    def bank(self) -> "Bank":
+        """The rubrics of the course every command works on."""
+        return self.course.bank
+
+    def history(self) -> "History":
+        """The learner's attempts and schedule for this course."""
+        from tutor.learner.history import History, db_path
+
+        return History(db_path(self.course.key))
+
     @property
     def backend(self) -> str:
         return self.settings.backend
 
     def explainer(self) -> Explainer | None:
-        path = self.settings.explainer
+        """The learner's own copy (--explainer), else the course's `explainer.md`, if any."""
+        path = self.settings.explainer or self.course.explainer
         return Explainer.from_file(path) if path else None
 
     def ready_judge(self) -> "ReliableJudge":
@@ -72,14 +105,16 @@ class State:
     def judge(self) -> "ReliableJudge":
         from tutor.core.judges.registry import judge_from_settings
 
-        return judge_from_settings(self.settings)
+        settings = self.settings
+        if settings.head is None and self.course.head:  # the head fitted for this course
+            settings = settings.model_copy(update={"head": self.course.head})
+        return judge_from_settings(settings)
 
     def session(self, kind: str, history: "History | None" = None) -> "Session":
         """A learner session (`ask`, `drill`, `explain`) over the user's history."""
-        from tutor.learner.history import History
         from tutor.learner.session import Session
 
-        return Session(self.console, history or History(), self.ready_judge, kind)
+        return Session(self.console, history or self.history(), self.ready_judge, kind)
 
     def drill(self, kind: str, history: "History | None" = None) -> "Drill":
         from tutor.learner.drill import Drill
@@ -99,9 +134,10 @@ def options(
     timeout: Annotated[float | None, typer.Option(help="Seconds per API request.")] = None,
     head: Annotated[str | None, typer.Option(
         help="Judge head: a file from `tutor calibrate`, or 'plain' for P(yes) with thresholds.")] = None,
+    course: CourseOption = None,
 ) -> None:
     ctx.obj = State({"backend": backend, "model": model, "base_url": base_url,
-                     "explainer": explainer, "timeout": timeout, "head": head})
+                     "explainer": explainer, "timeout": timeout, "head": head, "course": course})
 
 
 def check_day(day: str | None) -> None:

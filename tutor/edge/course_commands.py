@@ -8,11 +8,21 @@ from rich.markup import escape
 from rich.table import Table
 
 from tutor.core import model_store
-from tutor.core.bank import check_files, load_bank, rubric_files
+from tutor.core.bank import check_files, rubric_files
 from tutor.core.errors import ExitCode, TutorError
-from tutor.core.paths import ensure_dir, rubrics_dir
+from tutor.core.paths import ensure_dir
 from tutor.core.settings import config_path, mask
-from tutor.edge.app import State, app, check_day, config_app, deck_app, model_app, rubrics_app
+from tutor.edge.app import (
+    CourseOption,
+    State,
+    app,
+    check_day,
+    config_app,
+    course_app,
+    deck_app,
+    model_app,
+    rubrics_app,
+)
 
 
 @config_app.command("show")
@@ -32,22 +42,24 @@ def questions(
     ctx: typer.Context,
     day: Annotated[str | None, typer.Option(help="monday … friday, weekend")] = None,
     section: Annotated[str | None, typer.Option(help="e.g. 4 or 4.3")] = None,
+    course: CourseOption = None,
 ) -> None:
     """List the questions with their explainer pointers."""
-    state: State = ctx.obj
+    state: State = ctx.obj.use_course(course)
     check_day(day)
     table = Table("id", "day", "question", "re-read")
-    for rubric in load_bank().select(day=day, section=section):
+    for rubric in state.bank().select(day=day, section=section):
         table.add_row(rubric.id, rubric.day.value, escape(rubric.prompt), escape(rubric.pointer))
     state.console.print(table)
 
 
 @rubrics_app.command("check")
 def rubrics_check(ctx: typer.Context,
-                  targets: Annotated[list[Path] | None, typer.Argument()] = None) -> None:
-    """Validate rubric files; every problem is one line with file, line and field."""
-    state: State = ctx.obj
-    targets = targets or [rubrics_dir()]
+                  targets: Annotated[list[Path] | None, typer.Argument()] = None,
+                  course: CourseOption = None) -> None:
+    """Validate rubric files (default: the course's); every problem is one line with file, line and field."""
+    state: State = ctx.obj.use_course(course)
+    targets = targets or [state.course.rubrics_dir]
     missing = [t for t in targets if not t.exists()]
     if missing:
         raise TutorError(f"{missing[0]}: no such file or folder")
@@ -65,25 +77,30 @@ def rubrics_check(ctx: typer.Context,
         raise typer.Exit(ExitCode.PROBLEMS)
 
 
-@deck_app.command("import")
-def deck_import(
+@course_app.command("new")
+def course_new(
     ctx: typer.Context,
-    deck: Path,
-    out: Annotated[Path | None, typer.Option(help="Folder for the skeletons.")] = None,
-    module: Annotated[str | None, typer.Option(help="Id prefix, e.g. w07 (default: from title).")] = None,
+    folder: Annotated[Path, typer.Argument(help="The new course's folder.")],
+    deck: Annotated[Path, typer.Option(help="The module's recall deck (Markdown).")],
+    module: Annotated[str | None, typer.Option(help="Id prefix, e.g. w07 (default: from the title).")] = None,
+    title: Annotated[str | None, typer.Option(help="The course's title (default: the deck's).")] = None,
     force: Annotated[bool, typer.Option(help="Overwrite existing files.")] = False,
 ) -> None:
-    """Create one rubric skeleton per deck question."""
-    from tutor.authoring.deck_import import import_deck
+    """Make a course from a recall deck: course.toml and one rubric skeleton per question."""
+    from tutor.authoring.deck_import import new_course
 
     state: State = ctx.obj
-    if out:
-        ensure_dir(out, "--out")
-    written = import_deck(deck, out, module, force, state.explainer())
+    written = new_course(ensure_dir(folder, "course folder"), deck, module, title, force, state.explainer())
     for path in written:
-        state.console.print(escape(str(path)))
-    state.console.print(f"{len(written)} rubric skeletons written; fill in key points, "
-                        "then run `tutor rubrics check`.")
+        state.console.print(escape(str(path)), soft_wrap=True)
+    state.console.print(f"course with {len(written) - 1} rubric skeletons; fill in key points, then run "
+                        f"`tutor rubrics check --course {escape(str(folder))}`.", soft_wrap=True)
+
+
+@deck_app.command("import", hidden=True)
+def deck_import(deck: Path) -> None:
+    """Moved: `tutor course new`."""
+    raise TutorError(f"`tutor deck import` is now `tutor course new FOLDER --deck {deck}`")
 
 
 @model_app.command("install")

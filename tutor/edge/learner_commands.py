@@ -5,19 +5,19 @@ from typing import Annotated
 
 import typer
 
-from tutor.core.bank import load_bank
 from tutor.core.errors import TutorError
-from tutor.edge.app import State, app, check_day
+from tutor.edge.app import CourseOption, State, app, check_day
 
 
 @app.command()
 def ask(ctx: typer.Context,
         question_id: Annotated[str | None, typer.Argument(help="Default: a random question.")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Also print the Grade as JSON.")] = False,
+        course: CourseOption = None,
         ) -> None:
     """Show a question, read your typed answer, grade it and show feedback."""
-    state: State = ctx.obj
-    bank = load_bank()
+    state: State = ctx.obj.use_course(course)
+    bank = state.bank()
     drill = state.drill("ask")
     drill.run([bank.get(question_id) if question_id else random.choice(bank.rubrics)])
     if not drill.results:
@@ -34,15 +34,15 @@ def drill(
     section: Annotated[str | None, typer.Option(help="Only this section, e.g. 4 or 4.3.")] = None,
     question: Annotated[str | None, typer.Option(help="Only this question id.")] = None,
     limit: Annotated[int, typer.Option(help="At most N questions.")] = 10,
+    course: CourseOption = None,
 ) -> None:
     """Today's recall session: due reviews first, then new questions in deck order."""
-    from tutor.learner.history import History
     from tutor.learner.scheduler import next_due, todays_queue
 
-    state: State = ctx.obj
-    bank = load_bank()
+    state: State = ctx.obj.use_course(course)
+    bank = state.bank()
     check_day(day)
-    history = History()
+    history = state.history()
     if question:
         queue = [bank.get(question)]
     else:
@@ -60,21 +60,21 @@ def explain(
     ctx: typer.Context,
     topic: Annotated[str, typer.Argument(help="A section (§4.3), a question id or a title word (GQA).")],
     rounds: Annotated[int, typer.Option(help="At most N follow-up questions.")] = 3,
+    course: CourseOption = None,
 ) -> None:
     """Explain a topic in your own words; the examiner probes what you missed."""
     from tutor.learner.examiner import Examiner, resolve_topic
 
-    state: State = ctx.obj
-    label, rubrics = resolve_topic(load_bank(), topic)
+    state: State = ctx.obj.use_course(course)
+    label, rubrics = resolve_topic(state.bank(), topic)
     Examiner(state.session("explain"), label, rubrics, rounds).run()
 
 
 @app.command()
-def stats(ctx: typer.Context) -> None:
+def stats(ctx: typer.Context, course: CourseOption = None) -> None:
     """Mastery per day and section, due counts, recent scores and what to re-read."""
-    from tutor.learner.history import History
     from tutor.learner.stats import render_stats
 
-    state: State = ctx.obj
-    for block in render_stats(History(), load_bank()):
+    state: State = ctx.obj.use_course(course)
+    for block in render_stats(state.history(), state.bank()):
         state.console.print(block)

@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from tutor.core.bank import Bank, load_bank
+from tutor.core.bank import Bank
 from tutor.core.console import Console, progress_bar
 from tutor.core.decide import load_head
 from tutor.core.errors import ExitCode, TutorError
 from tutor.core.feedback import render
 from tutor.core.grader import grade
 from tutor.core.paths import ensure_dir
-from tutor.edge.app import State, app
+from tutor.edge.app import CourseOption, State, app
 
 if TYPE_CHECKING:
     from tutor.core.decide import Head
@@ -47,10 +47,11 @@ def grade_answer(
     question: Annotated[str, typer.Option(help="Question id, e.g. w06-thu-4.")],
     answer_file: Annotated[Path, typer.Option(help="A text file with the answer ('-': stdin).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the Grade as JSON.")] = False,
+    course: CourseOption = None,
 ) -> None:
     """Grade one answer from a file (for scripts)."""
-    state: State = ctx.obj
-    rubric = load_bank().get(question)
+    state: State = ctx.obj.use_course(course)
+    rubric = state.bank().get(question)
     text = _answer_text(state.console, answer_file)
     result = grade(rubric, text, state.ready_judge())
     if as_json:
@@ -70,12 +71,13 @@ def grade_batch(
         "--parallel-answers", "--concurrency",  # the second spelling: scripts from before the rename
         help="Answers graded at once (for API servers with several slots).")] = 1,
     retry_errors: Annotated[bool, typer.Option(help="Re-grade only rows that failed.")] = False,
+    course: CourseOption = None,
 ) -> None:
     """Grade a class's written answers: results.jsonl, gradebook.csv, feedback/, report.html."""
     from tutor.teacher.batch.command import grade_submissions
 
-    state: State = ctx.obj
-    summary = grade_submissions(load_bank(), state.ready_judge, submissions, out,
+    state: State = ctx.obj.use_course(course)
+    summary = grade_submissions(state.bank(), state.ready_judge, submissions, out,
                                 max(1, parallel_answers), retry_errors)
     state.console.print(escape(summary.line(out)), soft_wrap=True)
     if summary.failed:
@@ -99,12 +101,13 @@ def eval_command(
         help="Override the misconception threshold.")] = None,
     min_spearman: Annotated[float | None, typer.Option(help="Exit 1 if Spearman is below.")] = None,
     min_band_accuracy: Annotated[float | None, typer.Option(help="Exit 1 if band accuracy is below.")] = None,
+    course: CourseOption = None,
 ) -> None:
     """Measure the grader against the human-marked gold set."""
     from tutor.teacher import evaluation as ev
 
-    state: State = ctx.obj
-    bank = load_bank()
+    state: State = ctx.obj.use_course(course)
+    bank = state.bank()
     if out:
         ensure_dir(out, "--out")  # before a long run, not after it
     if saved:
@@ -151,13 +154,14 @@ def calibrate(
     labelled: Annotated[list[Path] | None, typer.Option(
         help="Labelled files (gold format) the runs were made on, beyond the gold splits.")] = None,
     plain: Annotated[bool, typer.Option(help="Fit on P(yes) alone, without hidden states.")] = False,
+    course: CourseOption = None,
 ) -> None:
     """Fit the judge head on labelled points (a teacher's corrections included)."""
     from tutor.core.model_store import resolve
     from tutor.teacher.calibration import fit_head
 
-    state: State = ctx.obj
+    state: State = ctx.obj.use_course(course)
     ensure_dir(out.parent, "--out")
-    head = fit_head(load_bank(), train, dev, resolve(state.settings.model), labelled, plain)
+    head = fit_head(state.bank(), train, dev, resolve(state.settings.model), labelled, plain)
     head.save(out)
     state.console.print(f"head {head.meta['name']} written to {escape(str(out))}")

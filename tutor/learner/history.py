@@ -53,8 +53,13 @@ BUSY_TIMEOUT_S = 30.0  # how long a writer waits for another session's write to 
 CORRUPT = {"SQLITE_NOTADB", "SQLITE_CORRUPT"}
 
 
-def db_path() -> Path:
-    return paths.data_dir() / "history.sqlite3"
+def db_path(course_key: str | None = None) -> Path:
+    """Attempts are kept per course: the bundled course's history where it always was, any
+    other course's in a folder of its own."""
+    if course_key is None:
+        return paths.data_dir() / "history.sqlite3"
+    return paths.ensure_dir(paths.data_dir() / "courses" / course_key, "the course history folder") \
+        / "history.sqlite3"
 
 
 class History:

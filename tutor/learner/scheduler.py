@@ -13,9 +13,10 @@ _SCHEDULER = Scheduler(enable_fuzzing=False)  # fuzzing off: the same history gi
 
 
 def rating_for(grade: Grade) -> Rating:
-    """fail → Again, partial → Hard, full → Good (Easy from 0.95)."""
+    """fail → Again, partial → Hard, full → Good (Easy from 0.95). The band is the grade's own,
+    decided with its course's cut-offs."""
     score = grade.score or 0.0
-    band = Band.of(score)
+    band = grade.band or Band.of(score)
     if band == Band.FAIL:
         return Rating.Again
     if band == Band.PARTIAL:
