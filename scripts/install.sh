@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install tutor into .venv: llama-cpp-python built for a portable CPU target,
-# the project with its dev extras, and the embedded default model (SHA-256 checked).
+# the project with its dev, server and voice extras, the embedded default model and the
+# speech model (SHA-256 checked), and Debian's espeak-ng and libportaudio2 when missing.
 #
 # CMAKE_ARGS: a native llama.cpp build can emit instructions (AMX, AVX512) that some
 # VMs forbid ("Illegal instruction" on the first matmul), so we build for an explicit
@@ -20,6 +21,20 @@ if [ -z "${CMAKE_ARGS:-}" ]; then
 fi
 export CMAKE_ARGS
 
+# The review page's browser test drives Debian's Chromium through Playwright (which never
+# downloads a browser here). Checked before the stamp, so a machine that lost it gets it back;
+# silent when it is there.
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "tutor install: installing Debian's chromium (for the review page's browser test)"
+    apt_chromium() { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+    apt_chromium || { apt-get update -qq && apt_chromium; } \
+      || echo "tutor install: could not install chromium; the browser test will fail until it is installed"
+  else
+    echo "tutor install: the browser test needs Chromium: sudo apt-get install -y --no-install-recommends chromium"
+  fi
+fi
+
 # Nothing changed since the last complete install (same pyproject.toml, this script, build
 # flags; the package and llama_cpp import; the model is there and was verified): done, silently.
 STAMP=.venv/.tutor-install
@@ -28,15 +43,35 @@ if [ -f "$STAMP" ]; then
   if [ "$(cat "$STAMP")" != "$install_key" ]; then
     echo "tutor install: pyproject.toml, this script or the build flags changed; installing again"
   elif why=$(.venv/bin/python -c "
-import sys, llama_cpp, tutor
+import sys, importlib.util, llama_cpp, tutor
 from tutor.core import model_store
-sys.exit(0 if model_store.is_installed(model_store.MODELS['default']) else 'the model is not verified')" 2>&1); then
+problems = [why for ok, why in [
+    (model_store.is_installed(model_store.MODELS['default']), 'the model is not verified'),
+    (importlib.util.find_spec('faster_whisper'), 'the voice extra is not installed'),
+    (model_store.bundle_installed(model_store.SPEECH), 'the speech model is not verified')] if not ok]
+sys.exit(problems[0] if problems else 0)" 2>&1); then
     exit 0
   else
     echo "tutor install: installing again (${why##*$'\n'})"
   fi
 fi
 rm -f "$STAMP"
+
+# Spoken answers: espeak-ng reads questions aloud and makes the speech tests' audio; PortAudio
+# is the microphone. Installed with apt-get when missing and we are root, else named.
+audio_missing=()
+command -v espeak-ng >/dev/null || audio_missing+=(espeak-ng)
+/sbin/ldconfig -p 2>/dev/null | grep 'libportaudio\.so\.2' >/dev/null || audio_missing+=(libportaudio2)  # no -q: pipefail
+if [ ${#audio_missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "tutor install: installing ${audio_missing[*]} (spoken answers)"
+    apt_audio() { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${audio_missing[@]}" >/dev/null; }
+    apt_audio || { apt-get update -qq && apt_audio; } \
+      || echo "tutor install: could not install ${audio_missing[*]}; the speech tests will be skipped"
+  else
+    echo "tutor install: spoken answers need ${audio_missing[*]}: sudo apt-get install -y ${audio_missing[*]}"
+  fi
+fi
 
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 PIP=(.venv/bin/python -m pip --disable-pip-version-check --quiet)
@@ -52,6 +87,7 @@ if ! .venv/bin/python -c "import llama_cpp" 2>/dev/null; then
   "${PIP[@]}" install "$wheels"/llama_cpp_python-*.whl
 fi
 
-"${PIP[@]}" install -e ".[dev,server]"
+"${PIP[@]}" install -e ".[dev,server,voice]"
 .venv/bin/tutor model install
+.venv/bin/tutor model install speech
 echo "$install_key" > "$STAMP"

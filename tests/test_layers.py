@@ -40,10 +40,15 @@ def crossings(path: Path, root: Path = PACKAGE) -> list[str]:
     return bad
 
 
+DATA = "courses"  # the bundled course's rubrics: package data beside the layers
+
+
 def test_every_module_lives_in_a_layer():
     loose = {p.name for p in PACKAGE.glob("*.py")} - {"__init__.py", "__main__.py"}
     assert loose == set()
-    assert {p.name for p in PACKAGE.iterdir() if p.is_dir() and p.name != "__pycache__"} == set(RANK)
+    folders = {p.name for p in PACKAGE.iterdir() if p.is_dir() and p.name != "__pycache__"}
+    assert folders == set(RANK) | {DATA}
+    assert not list((PACKAGE / DATA).rglob("*.py"))  # the bundled courses are data, not code
 
 
 @pytest.mark.parametrize("layer", sorted(RANK))

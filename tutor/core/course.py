@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+import tomlkit
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from tutor.core import paths
@@ -35,6 +36,7 @@ class CourseInfo(BaseModel):
     module: str = ""  # the question-id prefix, e.g. "w07"
     bands: Cutoffs | None = None  # [bands] fail_below = 0.3, full_from = 0.8
     head: str | None = None  # a judge head from `tutor calibrate`, relative to the course folder
+    speech_terms: list[str] = []  # domain terms spoken answers are biased toward and spelled as
 
 
 @dataclass(frozen=True)
@@ -118,3 +120,13 @@ def _line_of(text: str, key: str) -> int:
     pattern = re.compile(rf"^[ \t]*(\[[ \t]*{re.escape(key)}[ \t]*\]|{re.escape(key)}[ \t]*=)", re.MULTILINE)
     found = pattern.search(text)
     return text.count("\n", 0, found.start()) + 1 if found else 1
+
+
+def set_head(course: Course, filename: str) -> Path:
+    """Name `filename` (in the course folder) as the course's judge head in its course.toml,
+    keeping the file's comments and other settings. Returns the head's path."""
+    path = course.root / COURSE_FILE
+    document = tomlkit.parse(path.read_text(encoding="utf-8")) if path.exists() else tomlkit.document()
+    document["head"] = filename
+    path.write_text(tomlkit.dumps(document), encoding="utf-8")
+    return course.root / filename

@@ -105,10 +105,11 @@ class State:
     def judge(self) -> "ReliableJudge":
         from tutor.core.judges.registry import judge_from_settings
 
-        settings = self.settings
-        if settings.head is None and self.course.head:  # the head fitted for this course
-            settings = settings.model_copy(update={"head": self.course.head})
-        return judge_from_settings(settings)
+        return judge_from_settings(self.settings.model_copy(update={"head": self.head_option()}))
+
+    def head_option(self) -> str | None:
+        """The judge head asked for (--head, TUTOR_HEAD, config), else the course's own, if any."""
+        return self.settings.head or self.course.head
 
     def session(self, kind: str, history: "History | None" = None) -> "Session":
         """A learner session (`ask`, `drill`, `explain`) over the user's history."""

@@ -1,6 +1,11 @@
 """The `tutor` command: the application with every command registered."""
 
-from tutor.edge import course_commands, learner_commands, teacher_commands  # noqa: F401  (they register)
+from tutor.edge import (  # noqa: F401  (they register)
+    course_commands,
+    learner_commands,
+    review_commands,
+    teacher_commands,
+)
 from tutor.edge.app import app
 
 

@@ -17,7 +17,7 @@ from tutor.core.paths import ensure_dir
 from tutor.edge.app import CourseOption, State, app
 
 if TYPE_CHECKING:
-    from tutor.core.decide import Head
+    from tutor.core.decide import Head, ProbeHead
     from tutor.core.judges.registry import ReliableJudge
     from tutor.teacher.evaluation import EvalRun, GoldAnswer
 
@@ -95,7 +95,8 @@ def eval_command(
     rerun: Annotated[int, typer.Option(help="Re-grade the first N to check determinism.")] = 0,
     out: Annotated[Path | None, typer.Option(help="Folder for results.jsonl and report.md.")] = None,
     saved: Annotated[list[Path] | None, typer.Option(
-        "--from", help="Saved results.jsonl (one or two): re-score and report without the model.")] = None,
+        "--from", help="Saved results.jsonl (one or two), or a marks folder reviewed in `tutor review` "
+                       "(the grader against the teacher): re-score and report without the model.")] = None,
     kp_threshold: Annotated[float | None, typer.Option(help="Override the key-point threshold.")] = None,
     misc_threshold: Annotated[float | None, typer.Option(
         help="Override the misconception threshold.")] = None,
@@ -103,7 +104,7 @@ def eval_command(
     min_band_accuracy: Annotated[float | None, typer.Option(help="Exit 1 if band accuracy is below.")] = None,
     course: CourseOption = None,
 ) -> None:
-    """Measure the grader against the human-marked gold set."""
+    """Measure the grader against human marks: the gold set, or a teacher's review (--from MARKS_DIR)."""
     from tutor.teacher import evaluation as ev
 
     state: State = ctx.obj.use_course(course)
@@ -111,10 +112,10 @@ def eval_command(
     if out:
         ensure_dir(out, "--out")  # before a long run, not after it
     if saved:
-        head: Head = load_head(state.settings.head).with_thresholds(kp_threshold, misc_threshold)
-        loaded = ev.load_runs(saved, [labelled] if labelled else [])
+        head: Head = load_head(state.head_option()).with_thresholds(kp_threshold, misc_threshold)
         runs = {label: ev.rescore_run(bank, run, head)
-                for label, run in zip(ev.run_labels(saved), loaded, strict=True)}
+                for label, run in zip(ev.run_labels(saved), _saved_runs(bank, saved, labelled), strict=True)}
+        what = "saved runs"
     else:
         gold = ev.load_labelled(labelled) if labelled else ev.load_gold(split)
         judge = state.judge()
@@ -122,9 +123,10 @@ def eval_command(
         run = _run_eval(bank, [g for g in gold if not ids or g.id in ids.split(",")][:limit], judge,
                         head, rerun, split)
         runs = {f"{state.backend}:{state.settings.model or 'default'}": run}
+        what = f"split {split}"
         if out:
             run.dump(out / "results.jsonl")
-    text = ev.report(runs, f"Grader eval, split {split}, head {head.name}, thresholds "
+    text = ev.report(runs, f"Grader eval, {what}, head {head.name}, thresholds "
                            f"{head.thresholds.key_point}/{head.thresholds.misconception}")
     if out:
         (out / "report.md").write_text(text)
@@ -133,6 +135,16 @@ def eval_command(
     if failures:
         print("eval guard failed: " + "; ".join(failures), file=sys.stderr)
         raise typer.Exit(ExitCode.PROBLEMS)
+
+
+def _saved_runs(bank: Bank, saved: list[Path], labelled: Path | None) -> "list[EvalRun]":
+    """Each --from: a saved run (matched to the gold set and `labelled`), or a reviewed marks
+    folder (the grader's grades against the teacher's)."""
+    from tutor.teacher.evaluation import load_runs
+    from tutor.teacher.reviewed_labels import reviewed_run
+
+    files = iter(load_runs([p for p in saved if not p.is_dir()], [labelled] if labelled else []))
+    return [reviewed_run(bank, p) if p.is_dir() else next(files) for p in saved]
 
 
 def _run_eval(bank: Bank, gold: "list[GoldAnswer]", judge: "ReliableJudge", head: "Head", rerun: int,
@@ -147,21 +159,54 @@ def _run_eval(bank: Bank, gold: "list[GoldAnswer]", judge: "ReliableJudge", head
 @app.command()
 def calibrate(
     ctx: typer.Context,
-    train: Annotated[list[Path], typer.Argument(
-        help="Saved runs (results.jsonl of `tutor eval --out`) on labelled answers to fit on.")],
-    dev: Annotated[Path, typer.Option(help="A saved run on other answers: choose C, thresholds, review.")],
-    out: Annotated[Path, typer.Option(help="Where to write the head (.npz).")],
+    train: Annotated[list[Path] | None, typer.Argument(
+        help="Saved runs (results.jsonl of `tutor eval --out`) on labelled answers to fit on.")] = None,
+    dev: Annotated[Path | None, typer.Option(
+        help="A saved run on other answers: choose C, thresholds, review.")] = None,
+    out: Annotated[Path | None, typer.Option(
+        help="Where to write the head (.npz); with --from, default: the course folder.")] = None,
+    reviews: Annotated[Path | None, typer.Option(
+        "--from", help="A marks folder reviewed in `tutor review`: refit thresholds on the teacher.")] = None,
     labelled: Annotated[list[Path] | None, typer.Option(
         help="Labelled files (gold format) the runs were made on, beyond the gold splits.")] = None,
     plain: Annotated[bool, typer.Option(help="Fit on P(yes) alone, without hidden states.")] = False,
     course: CourseOption = None,
 ) -> None:
-    """Fit the judge head on labelled points (a teacher's corrections included)."""
-    from tutor.core.model_store import resolve
-    from tutor.teacher.calibration import fit_head
-
+    """Fit the judge head on labelled points, or refit its thresholds on a teacher's review (--from)."""
     state: State = ctx.obj.use_course(course)
-    ensure_dir(out.parent, "--out")
-    head = fit_head(state.bank(), train, dev, resolve(state.settings.model), labelled, plain)
+    if reviews:
+        head, out = _refit_on_reviews(state, reviews, out)
+    elif train and dev and out:
+        from tutor.core.model_store import resolve
+        from tutor.teacher.calibration import fit_head
+
+        ensure_dir(out.parent, "--out")
+        head = fit_head(state.bank(), train, dev, resolve(state.settings.model), labelled, plain)
+    else:
+        raise TutorError("calibrate needs saved runs with --dev and --out, or --from MARKS_DIR")
     head.save(out)
-    state.console.print(f"head {head.meta['name']} written to {escape(str(out))}")
+    state.console.print(f"head {escape(head.name)} written to {escape(str(out))}", soft_wrap=True)
+
+
+def _refit_on_reviews(state: State, marks_dir: Path, out: Path | None) -> "tuple[ProbeHead, Path]":
+    """The current head refitted on the teacher's reviewed answers, and where it goes: --out, or
+    the course folder (named in its course.toml, so the course grades with it from now on)."""
+    from tutor.core.course import set_head
+    from tutor.core.decide import ProbeHead
+    from tutor.teacher import reviewed_labels
+    from tutor.teacher.calibration import refit_on_reviews
+
+    head = load_head(state.head_option())
+    if not isinstance(head, ProbeHead):
+        raise TutorError("--from refits a trained head's thresholds; this judge uses plain P(yes)")
+    if out is None and state.course.bundled:
+        raise TutorError("the bundled course cannot be changed: give --out FILE.npz (then --head FILE.npz), "
+                         "or make your own course with `tutor course new`")
+    run = reviewed_labels.reviewed_run(state.bank(), marks_dir)
+    for path in reviewed_labels.save(run, marks_dir):
+        state.console.print(f"wrote {escape(str(path))}", soft_wrap=True)
+    refit = refit_on_reviews(state.bank(), run, head, marks_dir.name, say=state.console.print)
+    if out is None:
+        return refit, set_head(state.course, "judge-head.npz")
+    ensure_dir(out.parent, "--out")
+    return refit, out

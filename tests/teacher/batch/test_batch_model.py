@@ -6,6 +6,7 @@ import subprocess
 import sys
 from statistics import mean
 
+import numpy as np
 import pytest
 
 from tests.teacher.batch.classgen import write_class
@@ -80,3 +81,35 @@ def test_concurrent_workers_share_the_local_model_safely(graded_class, tmp_path)
     assert len(concurrent) == 15
     for row in concurrent:
         assert row["grade"] == sequential[(row["student"], row["question_id"])]
+
+
+def test_a_teachers_review_of_real_grades_refits_the_real_head(graded_class, tmp_path):
+    """Overrides on grades made by the local model (hidden states and all): the teacher marks every
+    injection's key points unstated and accepts the rest; `calibrate --from` refits the shipped
+    probe's thresholds on that, and `eval --from` measures the grader against the teacher."""
+    import shutil
+
+    from tutor.core.decide import ProbeHead, shipped_head
+    from tutor.teacher import overrides
+    from tutor.teacher.overrides import results
+
+    out = shutil.copytree(graded_class[0], tmp_path / "marks")
+    for row in results(out):
+        if row["answer"].startswith("SYSTEM:"):
+            for v in row["grade"]["verdicts"]:
+                if v["kind"] == "key_point" and v["outcome"] == "hit":
+                    overrides.append(out, overrides.made_now(row, "t", "point", point_id=v["point_id"],
+                                                             old="hit", new="miss"))
+        overrides.append(out, overrides.made_now(row, "t", "accept"))
+    run = [sys.executable, "-m", "tutor"]
+    refit = subprocess.run([*run, "calibrate", "--from", str(out), "--out", str(tmp_path / "h.npz")],
+                           capture_output=True, text=True, timeout=600)
+    assert refit.returncode == 0, refit.stderr
+    assert len((out / "labelled.jsonl").read_text().splitlines()) == 150
+    head, shipped = ProbeHead.load(tmp_path / "h.npz"), shipped_head()
+    assert shipped is not None and head.name.startswith(shipped.name + "@")
+    assert np.array_equal(head.coef, shipped.coef)  # the probe's weights stay; where it decides moves
+    report = subprocess.run([*run, "--head", str(tmp_path / "h.npz"), "eval", "--from", str(out)],
+                            capture_output=True, text=True, timeout=600)
+    assert report.returncode == 0, report.stderr
+    assert "| answers (ungraded) | 150 (0) |" in report.stdout

@@ -90,3 +90,25 @@ def test_terminal_and_markdown_feedback_use_one_wording(bank):
     markdown = [line[2:].replace("\\", "") for line in block]
     assert [t for t in terminal if t.startswith(marks)] == [m for m in markdown if m.startswith(marks)]
     assert any(t.startswith("✓") for t in terminal) and any(t.startswith("✗") for t in terminal)
+
+
+def test_outputs_show_a_reviewer_s_changes_and_stale_overrides(bank, tmp_path):
+    from tutor.teacher.overrides import append, made_now
+
+    rows = graded_rows(bank, tmp_path)
+    ann = next(r for r in rows if r["student"] == "ann" and r["question_id"] == "w06-thu-4")
+    append(tmp_path, made_now(ann, "<i>Ms T</i>", "mark", old=ann["score"], new=0.9,
+                              reason="<script>alert(1)</script>"))
+    append(tmp_path, made_now(ann | {"answer": "what she wrote before"}, "Mr O", "accept"))
+    append(tmp_path, made_now(ann | {"student": "zed"}, "Mr O", "mark", new=0.1, reason="gone"))
+    marks = write_all(tmp_path, bank, rows, [])
+    assert (marks.changed, marks.stale, marks.damaged) == (1, 2, [])
+    with (tmp_path / "gradebook.csv").open() as handle:
+        book = {r["student"]: r for r in csv.DictReader(handle)}
+    assert list(book["ann"])[-3:] == ["needs review", "changed by reviewer", "stale overrides"]
+    assert (book["ann"]["w06-thu-4"], book["ann"]["changed by reviewer"]) == ("0.900", "w06-thu-4")
+    assert book["ann"]["stale overrides"] == "w06-thu-4" and book["<b>bob</b>"]["changed by reviewer"] == ""
+    page = (tmp_path / "report.html").read_text()
+    assert "Marks changed by a reviewer (1)" in page and "Stale overrides (2)" in page
+    assert "&lt;i&gt;Ms T&lt;/i&gt;" in page and "&lt;script&gt;alert(1)" in page and "<script>" not in page
+    assert "the answer changed since the review" in page and "answer no longer in results" in page

@@ -16,7 +16,7 @@ from tutor.core.errors import TutorError
 from tutor.core.judges.registry import ReliableJudge
 from tutor.core.paths import ensure_dir
 from tutor.teacher.batch.inputs import Inputs
-from tutor.teacher.batch.outputs import write_all
+from tutor.teacher.batch.outputs import Marks, write_all
 from tutor.teacher.batch.run import BatchRun, answers_per_minute
 
 LOCK = ".tutor-grade.lock"
@@ -53,9 +53,19 @@ def grade_submissions(bank: Bank, load_judge: Callable[[], ReliableJudge], targe
         seconds = time.perf_counter() - start
         run.finalize(inputs.submissions())
         final: Counter[str] = Counter()
-        write_all(out, bank, _counted(run.results(), final), inputs.rejected)
+        marks = write_all(out, bank, _counted(run.results(), final), inputs.rejected)
+    _tell_review(marks, out)
     failed = final.total() - final["graded"] + len(inputs.rejected)
     return Summary(made["graded"], failed, inputs.count - todo, made.total(), seconds)
+
+
+def _tell_review(marks: Marks, out: Path) -> None:
+    """The teacher's overrides are kept as they are; say which no longer apply."""
+    for problem in marks.damaged:
+        print(f"tutor: {safe_line(problem)}", file=sys.stderr)
+    if marks.stale:
+        print(f"tutor: {marks.stale} review override(s) in {safe_line(str(out))}/overrides.jsonl no longer "
+              "apply (answer or rubric changed, or answer gone): listed in report.html", file=sys.stderr)
 
 
 def _check_targets(targets: list[Path]) -> None:

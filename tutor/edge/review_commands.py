@@ -1,0 +1,44 @@
+"""`tutor review`: the teacher's review page for a marks folder, in the browser."""
+
+import contextlib
+import getpass
+import webbrowser
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tutor.core.console import safe_line
+from tutor.edge.app import CourseOption, State, app
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name in the environment or the password database
+        return "reviewer"
+
+
+@app.command("review")
+def review(
+    ctx: typer.Context,
+    marks_dir: Annotated[Path, typer.Argument(help="A folder made by `tutor grade --out`.")],
+    reviewer: Annotated[str | None, typer.Option(
+        help="Your name in overrides.jsonl and feedback (default: your OS user name).")] = None,
+    no_browser: Annotated[bool, typer.Option("--no-browser", help="Only print the URL.")] = False,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free one).")] = 0,
+    course: CourseOption = None,
+) -> None:
+    """Review a batch's grades in the browser: change verdicts or marks, accept grades."""
+    from tutor.teacher.review import ReviewServer
+
+    state: State = ctx.obj.use_course(course)
+    name = " ".join((reviewer or _os_user()).split()) or "reviewer"
+    server = ReviewServer(marks_dir, state.bank(), name, port)
+    print(f"Reviewing {safe_line(str(marks_dir))} as {safe_line(name)} at {server.url}", flush=True)
+    print("Press Ctrl-C to stop.", flush=True)
+    if not no_browser:
+        webbrowser.open(server.url)
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn stops cleanly, then passes Ctrl-C on
+        server.run()
+    print("Review server stopped; overrides.jsonl and the outputs are saved.", flush=True)
