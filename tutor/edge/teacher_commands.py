@@ -65,7 +65,8 @@ def grade_answer(
 @app.command("grade")
 def grade_batch(
     ctx: typer.Context,
-    submissions: Annotated[list[Path], typer.Argument(help="CSV/JSONL files or folders of .md files.")],
+    submissions: Annotated[list[Path], typer.Argument(
+        help="CSV/JSONL files, or folders of .md files or of recordings (a folder per student).")],
     out: Annotated[Path, typer.Option(help="Folder for results and reports.")],
     parallel_answers: Annotated[int, typer.Option(
         "--parallel-answers", "--concurrency",  # the second spelling: scripts from before the rename
@@ -73,12 +74,12 @@ def grade_batch(
     retry_errors: Annotated[bool, typer.Option(help="Re-grade only rows that failed.")] = False,
     course: CourseOption = None,
 ) -> None:
-    """Grade a class's written answers: results.jsonl, gradebook.csv, feedback/, report.html."""
+    """Grade a class's written or recorded answers: results.jsonl, gradebook.csv, feedback/, report.html."""
     from tutor.teacher.batch.command import grade_submissions
 
     state: State = ctx.obj.use_course(course)
     summary = grade_submissions(state.bank(), state.ready_judge, submissions, out,
-                                max(1, parallel_answers), retry_errors)
+                                max(1, parallel_answers), retry_errors, state.course.info.speech_terms)
     state.console.print(escape(summary.line(out)), soft_wrap=True)
     if summary.failed:
         raise typer.Exit(ExitCode.PROBLEMS)

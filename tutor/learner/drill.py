@@ -37,6 +37,7 @@ class Drill:
         console = self.session.console
         console.print(f"\n[bold]{position}{rubric.id}[/bold] ({rubric.day.value}) {escape(rubric.prompt)}")
         self.session.put(rubric)
+        self.session.speak(rubric.prompt)
         reply = self.session.read()
         if reply.command is Command.QUIT:
             return False
@@ -65,6 +66,7 @@ class Drill:
         if question is None:
             return text, result
         self.session.console.print(f"[yellow]Before I grade this:[/yellow] {escape(question)}")
+        self.session.speak(question)
         reply = self.session.read()
         if reply.command or not reply.text.strip():
             return text, result

@@ -99,6 +99,7 @@ class Examiner:
     def _say(self, text: str) -> None:
         self._note("examiner", text)
         self.console.print(f"[bold cyan]Examiner:[/bold cyan] {escape(text)}")
+        self.session.speak(text)
 
     def _converse(self) -> None:
         self._say(f"Explain {self.topic} in your own words. What is it, and why does it matter?")

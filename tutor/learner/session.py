@@ -9,6 +9,10 @@ attempt and reschedules its card, and applies one rule to Ctrl-C: everything typ
 The three commands are policies over it: which question comes next, and what to say between
 answers.
 
+Replies come from an `Answers` source: typed lines (the console, the default) or speech
+(`tutor.learner.voice`: record, transcribe, let the learner accept or edit the transcript).
+Whatever the source, a reply is text and takes the same path from there.
+
 The command words mean the same in every session:
 
     /hint   where to re-read for the question on screen; the question stays open
@@ -25,6 +29,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
 from types import TracebackType
+from typing import Protocol
 
 from rich.console import Group, RenderableType
 from rich.live import Live
@@ -66,18 +71,54 @@ class Reply:
 
     @classmethod
     def parse(cls, text: str | None) -> "Reply":
-        """End of input reads as /quit."""
+        """End of input reads as /quit; "I don't know." is /idk, its full stop aside."""
         if text is None:
             return cls("", Command.QUIT)
-        return cls(text, SPELLINGS.get(text.strip().lower()))
+        return cls(text, SPELLINGS.get(text.strip().lower().rstrip(".!")))
+
+
+class Answers(Protocol):
+    """Where the learner's replies come from."""
+
+    @property
+    def partial(self) -> list[str]:
+        """The reply given so far and not yet submitted (kept if the session is interrupted)."""
+        ...
+
+    def read_answer(self, on_line: Callable[[str], None] | None = None) -> str | None:
+        """The next reply (None at end of input); `on_line` hears the text so far whenever
+        more of it is known, so the judge can work ahead."""
+        ...
+
+    def speak(self, text: str) -> None:
+        """A question was put on screen: read it aloud, where this source does."""
+        ...
+
+
+class Typed:
+    """Typed replies: lines on the console until a lone '.'."""
+
+    def __init__(self, console: Console):
+        self.console = console
+
+    @property
+    def partial(self) -> list[str]:
+        return self.console.partial
+
+    def read_answer(self, on_line: Callable[[str], None] | None = None) -> str | None:
+        return self.console.read_answer(on_line=on_line)
+
+    def speak(self, text: str) -> None:
+        pass
 
 
 class Session:
     """The shared loop; use it as a context manager around one learner session."""
 
     def __init__(self, console: Console, history: History, load_judge: Callable[[], Judge],
-                 kind: str):
+                 kind: str, answers: Answers | None = None):
         self.console = console
+        self.answers = answers or Typed(console)
         self.history = history
         self.kind = kind
         self.load_judge = load_judge
@@ -118,7 +159,7 @@ class Session:
         """The learner's next reply; /hint is answered here and the question stays open."""
         while True:
             self._reading = True
-            reply = Reply.parse(self.console.read_answer(on_line=self._typed))
+            reply = Reply.parse(self.answers.read_answer(on_line=self._typed))
             self._reading = False
             if reply.command is None:
                 self._unsaved = f"{self._unsaved}\n{reply.text}".strip()
@@ -126,6 +167,10 @@ class Session:
                 return reply
             for ref in {ref.label: ref for r in self.asking for ref in r.refs}.values():
                 self.console.print(escape(reread_text(ref)))
+
+    def speak(self, text: str) -> None:
+        """Read the question on screen aloud, when the learner answers by voice with --speak."""
+        self.answers.speak(text)
 
     def judge(self) -> Judge:
         """The loaded judge, waiting for it with a notice if it is not ready yet."""
@@ -188,7 +233,7 @@ class Session:
 
     def _keep_unsaved(self) -> bool:
         """Text typed and not yet recorded is saved, ungraded, for the question(s) on screen."""
-        typing = "\n".join(self.console.partial) if self._reading else ""
+        typing = "\n".join(self.answers.partial) if self._reading else ""
         text = f"{self._unsaved}\n{typing}".strip()
         for rubric in self.asking if text else []:
             kept = Grade.ungraded(rubric.id, "session ended before grading")

@@ -4,7 +4,7 @@ import fcntl
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,11 +37,13 @@ class Summary:
 
 
 def grade_submissions(bank: Bank, load_judge: Callable[[], ReliableJudge], targets: list[Path], out: Path,
-                      parallel_answers: int = 1, retry_errors: bool = False) -> Summary:
+                      parallel_answers: int = 1, retry_errors: bool = False,
+                      speech_terms: Sequence[str] = ()) -> Summary:
+    """`speech_terms`: the course's vocabulary, for answers given as recordings."""
     _check_targets(targets)
     ensure_dir(out, "--out")
     with locked(out):
-        inputs = Inputs(bank, targets, skip=out)
+        inputs = Inputs(bank, targets, skip=out, terms=speech_terms)
         for item in inputs.rejected:
             print(f"tutor: skipped {safe_line(item.source)}: {safe_line(item.reason)}", file=sys.stderr)
         run = BatchRun(bank, load_judge(), out, parallel_answers=parallel_answers)

@@ -124,6 +124,12 @@ class Problems:
         self.handle.close()
 
 
+def heard_text(row: dict[str, Any]) -> str:
+    """What was graded for a recorded answer: the recording and its transcript."""
+    name, seconds = Path(str(row.get("audio", ""))).name, row.get("audio_seconds") or 0.0
+    return f"Your recording {name} ({seconds:.0f} s) was heard as: {row['answer']}"
+
+
 def _feedback_block(bank: Bank, row: dict[str, Any], grade: Grade,
                     changed_by: Override | None = None) -> list[str]:
     rubric = bank.get(row["question_id"])
@@ -132,6 +138,8 @@ def _feedback_block(bank: Bank, row: dict[str, Any], grade: Grade,
         return lines + [f"Could not grade: {md_text(grade.reason or '')}", ""]
     score, band = grade.decided
     lines.append(f"Score {score:.2f} ({band.value})")
+    if row.get("transcript"):
+        lines.append(f"- {md_text(heard_text(row))}")
     if changed_by:
         reason = f": {md_text(changed_by.reason)}" if changed_by.reason.strip() else "."
         lines.append(f"- Mark changed by {md_text(changed_by.reviewer)}{reason}")

@@ -39,10 +39,13 @@ def cache_key(sub: Submission, rubric_version: str, judge: ReliableJudge) -> str
 
 
 def result_line(key: str, sub: Submission, result: Grade) -> dict[str, Any]:
+    """One result row; a recorded answer also names its recording and duration, and
+    `transcript: true` says the answer is what speech recognition heard."""
+    spoken = {"audio": sub.audio, "audio_seconds": sub.audio_seconds, "transcript": True} if sub.audio else {}
     return {"key": key, "student": sub.student, "question_id": sub.question_id,
             "score": result.score, "band": result.band.value if result.band else None,
             "status": result.status, "review": result.review, "source": sub.source, "answer": sub.answer,
-            "grade": result.model_dump(mode="json")}
+            **spoken, "grade": result.model_dump(mode="json")}
 
 
 def valid_lines(path: Path) -> Iterator[tuple[int, bytes, dict[str, Any]]]:

@@ -1,0 +1,163 @@
+"""Spoken answers against typed ones: the same gold answers, spoken by espeak-ng, transcribed by
+the local Whisper base (int8) and graded by the local judge.
+
+    .venv/bin/python evals/voice.py [--limit 40] [--no-terms] [--out evals/out/voice]
+
+The set is fixed: the strong and partial answers of the dev split, in file order (48; the
+first `--limit`). For each answer: espeak-ng speaks it into a WAV file (the speech tests' voice;
+the few symbols a typist uses and a speaker says in words are said in words first: "70B x 2"
+→ "70B times 2", "~140 GB" → "about 140 GB", "fp16: 1/5/10" → "fp16: 1, 5, 10"),
+the recogniser transcribes it (biased toward the course's speech terms, unless --no-terms),
+`speech.written` turns the transcript into the written form, and the judge grades the typed
+answer and the spoken one. Reported:
+
+- word error rate of the transcript against the typed answer, before and after the written
+  form (both lowercased, punctuation dropped), with jiwer;
+- band agreement between the typed and the spoken grade, the mean |score difference|, and the
+  answers whose band changed, with both texts;
+- seconds of transcription per second of audio (the real-time factor) and the model's load time.
+
+espeak-ng is a synthetic voice, harder for Whisper than most people (and it reads symbols such
+as "~" or "x" its own way), so these figures are a pessimistic proxy for a learner's speech.
+Writes report.md, rows.jsonl and the recordings (audio/) to --out (gitignored).
+"""
+
+import argparse
+import json
+import re
+import statistics
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import jiwer
+
+from tutor.core import model_store, speech
+from tutor.core.course import bundled_course
+from tutor.core.grader import grade
+from tutor.core.judges.registry import make_judge
+from tutor.core.speech import espeak
+from tutor.core.speech.transcriber import WhisperTranscriber
+from tutor.teacher.evaluation import GoldAnswer, load_gold
+
+CATEGORIES = ("strong", "partial")
+
+
+@dataclass
+class Row:
+    id: str
+    question_id: str
+    category: str
+    typed: str
+    heard: str  # the recogniser's text
+    written: str  # what was graded
+    audio_seconds: float
+    transcribe_seconds: float
+    wer_heard: float
+    wer_written: float
+    typed_band: str
+    spoken_band: str
+    typed_score: float
+    spoken_score: float
+
+
+SAID_AS = [(re.compile(r"\s+[x×*]\s+|(?<=\d)\s*[x×*]\s*(?=\d)"), " times "),
+           (re.compile(r"\s*[~≈]\s*"), " about "), (re.compile(r"\s*=\s*"), " equals "),
+           (re.compile(r"\s*->\s*|\s*→\s*"), " gives "),
+           (re.compile(r"(?<=\d)/(?=\d)"), ", "), (re.compile(r"\s*/\s*"), " or ")]
+
+
+def speakable(text: str) -> str:
+    """The typed answer as a learner would say it: symbols in words (see the docstring)."""
+    for pattern, words_for in SAID_AS:
+        text = pattern.sub(words_for, text)
+    return text
+
+
+def words(text: str) -> str:
+    """Lowercase words and numbers only: what the word error rate compares."""
+    return " ".join(re.sub(r"[^a-z0-9.]+", " ", text.lower().replace(",", "")).replace(". ", " ").split())
+
+
+def wer(reference: str, hypothesis: str) -> float:
+    return float(jiwer.wer(words(reference), words(hypothesis) or "—"))
+
+
+def answers(limit: int) -> list[GoldAnswer]:
+    return [g for g in load_gold("dev") if g.category in CATEGORIES][:limit]
+
+
+def run(limit: int, use_terms: bool, out: Path) -> tuple[list[Row], float]:
+    course = bundled_course()
+    terms = speech.hints(course.info.speech_terms) if use_terms else ()
+    recogniser = WhisperTranscriber(model_store.resolve_speech())
+    judge = make_judge("local", model_path=model_store.resolve(None))
+    (out / "audio").mkdir(parents=True, exist_ok=True)
+    rows = []
+    for number, answer in enumerate(answers(limit), 1):
+        recording = espeak.to_wav(speakable(answer.answer), out / "audio" / f"{answer.id}.wav")
+        heard = recogniser.transcribe(recording, terms)
+        written = speech.written(heard.text, terms)
+        rubric = course.bank.get(answer.question_id)
+        typed_grade, spoken_grade = grade(rubric, answer.answer, judge), grade(rubric, written, judge)
+        rows.append(Row(answer.id, answer.question_id, answer.category, answer.answer, heard.text, written,
+                        round(heard.seconds, 2), round(heard.transcribe_seconds, 3),
+                        wer(answer.answer, heard.text), wer(answer.answer, written),
+                        str(typed_grade.band), str(spoken_grade.band), typed_grade.score, spoken_grade.score))
+        print(f"{number}/{limit} {answer.id} {answer.question_id}: {rows[-1].typed_band} → "
+              f"{rows[-1].spoken_band}, WER {rows[-1].wer_written:.2f}", flush=True)
+    return rows, recogniser.load_seconds
+
+
+def report(rows: list[Row], load_seconds: float, use_terms: bool) -> str:
+    audio = sum(r.audio_seconds for r in rows)
+    transcribing = sum(r.transcribe_seconds for r in rows)
+    agree = [r for r in rows if r.typed_band == r.spoken_band]
+    moved = statistics.mean(abs(r.typed_score - r.spoken_score) for r in rows)
+    corpus = (jiwer.wer([words(r.typed) for r in rows], [words(r.heard) or "—" for r in rows]),
+              jiwer.wer([words(r.typed) for r in rows], [words(r.written) or "—" for r in rows]))
+    lines = [
+        f"# Spoken vs typed: {len(rows)} dev answers ({', '.join(CATEGORIES)}), espeak-ng → Whisper base "
+        f"int8 → local judge",
+        "",
+        f"Course speech terms as hotwords: {'yes' if use_terms else 'no'}. {time.strftime('%Y-%m-%d')}.",
+        "",
+        "| measure | value |",
+        "|---|---|",
+        f"| word error rate, transcript as heard | {corpus[0]:.3f} |",
+        f"| word error rate, written form (graded) | {corpus[1]:.3f} |",
+        f"| band agreement, spoken vs typed | {len(agree)}/{len(rows)} = {len(agree) / len(rows):.3f} |",
+        f"| mean abs. score difference | {moved:.3f} |",
+        f"| audio | {audio:.1f} s in all, {audio / len(rows):.1f} s per answer |",
+        f"| transcription, seconds per second of audio | {transcribing / audio:.3f} |",
+        f"| speech model load | {load_seconds:.2f} s |",
+        "",
+        "## Answers graded into another band when spoken",
+        "",
+    ]
+    for r in rows:
+        if r.typed_band != r.spoken_band:
+            lines += [f"- {r.id} ({r.question_id}, {r.category}): typed {r.typed_band} {r.typed_score:.2f}, "
+                      f"spoken {r.spoken_band} {r.spoken_score:.2f}, WER {r.wer_written:.2f}",
+                      f"  - typed: {r.typed}", f"  - graded: {r.written}"]
+    if len(agree) == len(rows):
+        lines.append("None.")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--limit", type=int, default=40)
+    parser.add_argument("--no-terms", action="store_true", help="No course terms as hotwords (ablation).")
+    parser.add_argument("--out", type=Path, default=Path("evals/out/voice"))
+    args = parser.parse_args()
+    rows, load_seconds = run(args.limit, not args.no_terms, args.out)
+    text = report(rows, load_seconds, not args.no_terms)
+    (args.out / "report.md").write_text(text, encoding="utf-8")
+    with (args.out / "rows.jsonl").open("w", encoding="utf-8") as sink:
+        sink.writelines(json.dumps(asdict(r), ensure_ascii=False) + "\n" for r in rows)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

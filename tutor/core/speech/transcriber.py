@@ -1,0 +1,156 @@
+"""Speech to text, local: the `Transcriber` protocol, faster-whisper behind it, and a fake.
+
+faster-whisper (CTranslate2) runs Whisper base in int8 on the CPU, with its Silero voice
+activity filter (shipped inside the package, so nothing is fetched at run time). Recordings in
+any format PyAV decodes (wav, mp3, m4a, ogg, webm) or raw 16 kHz samples from a microphone are
+accepted. The imports of faster_whisper stay inside functions: the typed path never loads it.
+"""
+
+import importlib.util
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from tutor.core.errors import ExitCode, TutorError
+
+RATE = 16_000  # samples per second, what Whisper listens at
+Audio = Path | NDArray[np.float32]  # a recording file, or mono float samples at RATE
+INSTALL_HINT = "pip install 'tutor[voice]'"
+
+
+class RecordingError(TutorError):
+    """A recording that gives no answer: unreadable, empty or silent. Batch grading reports it
+    as a problem row; a learner session says it in one line."""
+
+
+@dataclass(frozen=True)
+class Transcript:
+    text: str  # what the recogniser wrote, before `spoken.written`
+    seconds: float  # the recording's duration
+    transcribe_seconds: float = 0.0  # how long recognition took
+
+
+class Transcriber(Protocol):
+    """Everything the sessions, the batch and the evals ask of a speech recogniser."""
+
+    @property
+    def name(self) -> str:
+        """The model and settings: a transcript cached under another name is made again."""
+        ...
+
+    def transcribe(self, audio: Audio, terms: Sequence[str] = ()) -> Transcript:
+        """The words in `audio`; `terms` (the course's vocabulary) bias recognition toward
+        them. Raises `RecordingError` for an unreadable or silent recording."""
+        ...
+
+
+def voice_extra_missing() -> str | None:
+    """Why speech cannot run here (the optional extra is not installed), or None."""
+    missing = [name for name in ("faster_whisper", "text_to_num") if importlib.util.find_spec(name) is None]
+    if missing:
+        return f"speech needs the voice extra ({', '.join(missing)} not installed): {INSTALL_HINT}"
+    return None
+
+
+def require_voice_extra() -> None:
+    problem = voice_extra_missing()
+    if problem:
+        raise TutorError(problem)
+
+
+class WhisperTranscriber:
+    """Whisper base, int8, on the CPU, from an assembled model folder (`tutor model install
+    speech`); the model loads once, in the constructor (about 1–2 s on 2 cores)."""
+
+    def __init__(self, folder: Path, threads: int | None = None, beam_size: int = 5):
+        require_voice_extra()
+        from faster_whisper import WhisperModel
+
+        start = time.perf_counter()
+        self._model = WhisperModel(str(folder), device="cpu", compute_type="int8",
+                                   cpu_threads=threads or min(os.cpu_count() or 1, 8),
+                                   local_files_only=True)
+        self.load_seconds = time.perf_counter() - start
+        self._beam_size = beam_size
+        self._name = f"{folder.name}-int8-beam{beam_size}"
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def transcribe(self, audio: Audio, terms: Sequence[str] = ()) -> Transcript:
+        samples = decode(audio)
+        seconds = len(samples) / RATE
+        if seconds < 0.1:
+            raise RecordingError(f"{_label(audio)}: the recording is empty")
+        start = time.perf_counter()
+        segments, _ = self._model.transcribe(
+            samples, language="en", beam_size=self._beam_size, vad_filter=True,
+            condition_on_previous_text=False, hotwords=", ".join(terms) or None)
+        text = " ".join(segment.text.strip() for segment in segments).strip()
+        if not text:
+            raise RecordingError(f"{_label(audio)}: no speech heard ({seconds:.1f} s of silence or "
+                                 "noise)")
+        return Transcript(text, seconds, time.perf_counter() - start)
+
+
+def decode(audio: Audio) -> NDArray[np.float32]:
+    """Mono float32 samples at 16 kHz; PyAV decodes files (wav, mp3, m4a, ogg, webm)."""
+    if not isinstance(audio, Path):
+        return np.asarray(audio, dtype=np.float32).reshape(-1)
+    from faster_whisper.audio import decode_audio
+
+    if not audio.is_file():
+        raise RecordingError(f"{audio}: no such file")
+    try:
+        samples: NDArray[np.float32] = decode_audio(str(audio), sampling_rate=RATE)
+    except Exception as exc:  # noqa: BLE001 - PyAV raises many kinds; each means "unreadable"
+        reason = " ".join(str(getattr(exc, "strerror", None) or exc).split())[:120] or type(exc).__name__
+        raise RecordingError(f"{audio}: not a readable recording ({reason})") from None
+    return samples
+
+
+def _label(audio: Audio) -> str:
+    return str(audio) if isinstance(audio, Path) else "the recording"
+
+
+class FakeTranscriber:
+    """For tests: the text for each file name (or a function of the audio); "" means silence.
+    Records what it was asked, so a test can check that a cached transcript was reused."""
+
+    def __init__(self, texts: Mapping[str, str] | Callable[[Audio], str], seconds: float = 3.0):
+        self._texts = texts
+        self.seconds = seconds
+        self.calls: list[tuple[Audio, tuple[str, ...]]] = []
+
+    @property
+    def name(self) -> str:
+        return "fake"
+
+    def transcribe(self, audio: Audio, terms: Sequence[str] = ()) -> Transcript:
+        self.calls.append((audio, tuple(terms)))
+        if isinstance(audio, Path) and not audio.is_file():
+            raise RecordingError(f"{audio}: no such file")
+        if callable(self._texts):
+            text = self._texts(audio)
+        else:
+            text = self._texts.get(audio.name if isinstance(audio, Path) else "", "")
+        if not text.strip():
+            raise RecordingError(f"{_label(audio)}: no speech heard")
+        return Transcript(text, self.seconds)
+
+
+def load_transcriber(folder: Path, **options: Any) -> Transcriber:
+    """The local Whisper model in `folder`; a load failure is one line (exit code 3)."""
+    require_voice_extra()
+    try:
+        return WhisperTranscriber(folder, **options)
+    except (RuntimeError, OSError, ValueError) as exc:
+        raise TutorError(f"the speech model in {folder} failed to load ({' '.join(str(exc).split())[:160]}); "
+                         "run `tutor model install speech --force`", ExitCode.MODEL) from None
