@@ -45,11 +45,11 @@ def hears(takes: Takes):
     return FakeTranscriber(lambda audio: takes.recorded[-1])
 
 
-def drill_by_voice(typed: str, *takes: str, judge=None):
+def drill_by_voice(typed: str, *takes: str, judge=None, speak=False):
     out = io.StringIO()
     console = Console(stdin=io.StringIO(typed), stdout=out, width=120)
     recorder = Takes(*takes)
-    answers = from_microphone(console, TERMS, speak=False, load=lambda: hears(recorder), recorder=recorder)
+    answers = from_microphone(console, TERMS, speak=speak, load=lambda: hears(recorder), recorder=recorder)
     session = Session(console, History(), lambda: judge or FakeJudge(default=0.9), "drill", answers)
     return Drill(session), out, recorder
 
@@ -141,12 +141,8 @@ def test_questions_are_read_aloud_with_the_text_on_stdin(bank, monkeypatch):
     monkeypatch.setattr(espeak.shutil, "which", lambda name: "/usr/bin/espeak-ng")
     monkeypatch.setattr(espeak.subprocess, "run", lambda args, **kw: calls.append((args, kw)) or
                         type("Done", (), {"returncode": 0, "stderr": ""})())
-    out = io.StringIO()
-    console = Console(stdin=io.StringIO("\n"), stdout=out)
-    recorder = Takes("MQA shares one KV head.")
-    answers = from_microphone(console, TERMS, speak=True, load=lambda: hears(recorder), recorder=recorder)
-    session = Session(console, History(), lambda: FakeJudge(default=0.9), "drill", answers)
-    Drill(session).run([bank.get("w06-thu-4")])
+    drill, _, _ = drill_by_voice("\n", "MQA shares one KV head.", speak=True)
+    drill.run([bank.get("w06-thu-4")])
     args, options = calls[0]
     assert args == ["/usr/bin/espeak-ng", "--stdin"]  # no text on the command line, no shell
     assert options["input"] == bank.get("w06-thu-4").prompt and not options.get("shell")
@@ -154,12 +150,8 @@ def test_questions_are_read_aloud_with_the_text_on_stdin(bank, monkeypatch):
 
 def test_no_espeak_is_said_once_and_the_session_goes_on(bank, monkeypatch):
     monkeypatch.setattr(espeak.shutil, "which", lambda name: None)
-    out = io.StringIO()
-    console = Console(stdin=io.StringIO("\n"), stdout=out)
-    recorder = Takes("MQA shares one KV head.")
-    answers = from_microphone(console, TERMS, speak=True, load=lambda: hears(recorder), recorder=recorder)
-    session = Session(console, History(), lambda: FakeJudge(default=0.9), "drill", answers)
-    Drill(session).run([bank.get("w06-thu-4")])
+    drill, out, _ = drill_by_voice("\n", "MQA shares one KV head.", speak=True)
+    drill.run([bank.get("w06-thu-4")])
     assert out.getvalue().count("espeak-ng is not installed") == 1
 
 
