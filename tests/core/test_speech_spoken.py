@@ -75,3 +75,27 @@ def test_the_numeric_checks_read_a_spoken_answer_like_a_typed_one():
 
 def test_hints_keep_each_term_once_in_order():
     assert hints([" GQA", "MQA", "GQA", "", "KV cache"]) == ("GQA", "MQA", "KV cache")
+
+
+@pytest.mark.parametrize("heard, graded", [
+    # a statement said with a rising voice: the recogniser's "?" is not the learner's
+    ("Because what matters is its product with the activation?",
+     "Because what matters is its product with the activation."),
+    ("They own the budget, and what happens when we OOM at peak?",
+     "They own the budget, and what happens when we OOM at peak."),
+    # words that ask stay a question, and a question asserts nothing
+    ("Isn't the KV cache what grows?", "Isn't the KV cache what grows?"),
+    ("Is it 140 GB or 70 GB?", "Is it 140 GB or 70 GB?"),
+    ("How many bytes is fp16? Two.", "How many bytes is fp16? Two."),
+    ("Why does GQA help? It shares KV heads.", "Why does GQA help? It shares KV heads."),
+])
+def test_a_question_mark_stays_only_where_the_words_ask(heard, graded):
+    assert written(heard) == graded
+
+
+def test_a_statement_heard_as_a_question_is_graded_as_a_statement(bank):
+    from tutor.core.answer import prepare
+
+    heard = "The KV cache grows with the context length?"
+    assert prepare(heard).contentless  # as typed, a question: nothing asserted
+    assert not prepare(written(heard)).contentless

@@ -18,7 +18,13 @@ same answer scores the same typed or spoken:
   exactly one of the course's acronyms becomes it ("DQA" → "GQA": D and G both end in "ee");
   list near-homophones that are real terms (GPU, CPU, TPU) so that none is rewritten. A long
   word (7 letters or more) one letter away from exactly one long term is that term:
-  "mentissa" → "mantissa", "quantination" → "quantization".
+  "mentissa" → "mantissa", "quantination" → "quantization";
+- a question mark is the recogniser's guess from the voice's pitch, not something the learner
+  wrote: a sentence it ends is kept a question only when its words make one (it opens with an
+  auxiliary, "Is it…", "Doesn't…", or a wh-word and, within two words, an auxiliary, "Why
+  does…", "How many bytes is…"); otherwise it
+  ends with a full stop. A typed question asserts nothing and is graded so; a statement said
+  with a rising voice must not be ("…its product with the activation?" was graded fail).
 """
 
 import re
@@ -70,7 +76,20 @@ def written(text: str, terms: Sequence[str] = ()) -> str:
     text = _digits(text)
     for pattern, replacement in _JOINS:
         text = pattern.sub(replacement, text)
-    return _terms(text, terms).strip()
+    return _statements(_terms(text, terms)).strip()
+
+
+AUXILIARY = ("is|are|was|were|am|do|does|did|can|could|will|would|should|shall|may|might|must|"
+             "has|have|had|isn't|aren't|wasn't|weren't|don't|doesn't|didn't|can't|couldn't|"
+             "won't|wouldn't|shouldn't|hasn't|haven't")
+_ASKED = re.compile(rf"^\W*(?:(?:{AUXILIARY})\b|(?:what|why|how|when|where|which|who)\b(?:\W+\w+){{0,2}}\W+"
+                    rf"(?:{AUXILIARY})\b)", re.IGNORECASE)
+_SENTENCE = re.compile(r"[^.!?]*\?")
+
+
+def _statements(text: str) -> str:
+    """Each sentence the recogniser ended with "?" ends with "." unless its words ask."""
+    return _SENTENCE.sub(lambda m: m.group() if _ASKED.match(m.group()) else m.group()[:-1] + ".", text)
 
 
 def _digits(text: str) -> str:
