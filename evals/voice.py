@@ -1,6 +1,5 @@
 """Spoken answers against typed ones: the same gold answers, spoken by espeak-ng, transcribed by
-the local Whisper base (int8), given the question as context as the sessions and batch do, and
-graded by the local judge.
+the local Whisper base (int8) and graded by the local judge.
 
     .venv/bin/python evals/voice.py [--limit 40] [--no-terms] [--out evals/out/voice]
 
@@ -97,9 +96,9 @@ def run(limit: int, use_terms: bool, out: Path) -> tuple[list[Row], float]:
     rows = []
     for number, answer in enumerate(answers(limit), 1):
         recording = espeak.to_wav(speakable(answer.answer), out / "audio" / f"{answer.id}.wav")
-        rubric = course.bank.get(answer.question_id)
-        heard = recogniser.transcribe(recording, terms, rubric.prompt)
+        heard = recogniser.transcribe(recording, terms)
         written = speech.written(heard.text, terms)
+        rubric = course.bank.get(answer.question_id)
         typed_grade, spoken_grade = grade(rubric, answer.answer, judge), grade(rubric, written, judge)
         rows.append(Row(answer.id, answer.question_id, answer.category, answer.answer, heard.text, written,
                         round(heard.seconds, 2), round(heard.transcribe_seconds, 3),

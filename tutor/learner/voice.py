@@ -214,14 +214,12 @@ class VoiceAnswers:
     terms: Sequence[str] = ()
     speaker: Speaker | None = None
     _partial: list[str] = field(default_factory=list)
-    _question: str = ""  # on screen: what the learner answers, context for the recogniser
 
     @property
     def partial(self) -> list[str]:
         return self._partial
 
     def speak(self, text: str) -> None:
-        self._question = text
         if self.speaker:
             self.speaker.say(text)
 
@@ -241,7 +239,7 @@ class VoiceAnswers:
         transcriber = self.transcriber.get(self.console)
         try:
             with self.console.out.status("Transcribing…"):
-                heard = transcriber.transcribe(samples, self.terms, self._question)
+                heard = transcriber.transcribe(samples, self.terms)
         except RecordingError:
             return ""
         return speech.written(heard.text, self.terms)
@@ -276,14 +274,13 @@ class RecordingAnswers:
     audio: Path | None
     transcriber: Loading
     terms: Sequence[str] = ()
-    _question: str = ""
 
     @property
     def partial(self) -> list[str]:
         return self.console.partial if self.audio is None else []
 
     def speak(self, text: str) -> None:
-        self._question = text  # not read aloud: the answer is recorded already
+        pass
 
     def read_answer(self, on_line: Callable[[str], None] | None = None) -> str | None:
         if self.audio is None:
@@ -291,7 +288,7 @@ class RecordingAnswers:
         audio, self.audio = self.audio, None
         transcriber = self.transcriber.get(self.console)
         with self.console.out.status(f"Transcribing {escape(audio.name)}…"):
-            heard = transcriber.transcribe(audio, self.terms, self._question)
+            heard = transcriber.transcribe(audio, self.terms)
         text = speech.written(heard.text, self.terms)
         self.console.print(f"[bold]Transcript of {escape(audio.name)}[/bold] ({heard.seconds:.1f} s): "
                            f"{escape(text)}", soft_wrap=True)

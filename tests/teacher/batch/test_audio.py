@@ -140,7 +140,6 @@ def test_grade_marks_recorded_answers_and_reports_silent_ones(bank, tmp_path, mo
     # the course's terms respell what was misheard; numbers are written out
     assert rows[1]["answer"] == "The KV cache of a 70B model shrinks with fewer heads."
     assert recogniser.calls[0][1] == TERMS  # and bias the recogniser
-    assert set(recogniser.contexts) == {bank.get("w06-thu-4").prompt, bank.get("w06-mon-2").prompt}
     feedback = (out / "feedback" / feedback_name("bob")).read_text().replace("\\", "")  # Markdown escapes
     assert "Your recording w06-thu-4.wav (4 s) was heard as: The KV cache of a 70B model" in feedback
     assert "recording " + str(folder / "ann" / "w06-thu-4.m4a") + " (4 s), transcribed:" in (

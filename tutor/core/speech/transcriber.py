@@ -44,10 +44,9 @@ class Transcriber(Protocol):
         """The model and settings: a transcript cached under another name is made again."""
         ...
 
-    def transcribe(self, audio: Audio, terms: Sequence[str] = (), context: str = "") -> Transcript:
+    def transcribe(self, audio: Audio, terms: Sequence[str] = ()) -> Transcript:
         """The words in `audio`; `terms` (the course's vocabulary) bias recognition toward
-        them, and `context` (the question the learner is answering) is what came just before.
-        Raises `RecordingError` for an unreadable or silent recording."""
+        them. Raises `RecordingError` for an unreadable or silent recording."""
         ...
 
 
@@ -85,9 +84,7 @@ class WhisperTranscriber:
     def name(self) -> str:
         return self._name
 
-    def transcribe(self, audio: Audio, terms: Sequence[str] = (), context: str = "") -> Transcript:
-        """The question goes in as Whisper's prompt, the text it continues from: on the voice
-        eval's 40 dev answers it kept 27 bands of the typed answers instead of 23."""
+    def transcribe(self, audio: Audio, terms: Sequence[str] = ()) -> Transcript:
         samples = decode(audio)
         seconds = len(samples) / RATE
         if seconds < 0.1:
@@ -95,8 +92,7 @@ class WhisperTranscriber:
         start = time.perf_counter()
         segments, _ = self._model.transcribe(
             samples, language="en", beam_size=self._beam_size, vad_filter=True,
-            condition_on_previous_text=False, hotwords=", ".join(terms) or None,
-            initial_prompt=context.strip() or None)
+            condition_on_previous_text=False, hotwords=", ".join(terms) or None)
         text = " ".join(segment.text.strip() for segment in segments).strip()
         if not text:
             raise RecordingError(f"{_label(audio)}: no speech heard ({seconds:.1f} s of silence or "
@@ -132,15 +128,13 @@ class FakeTranscriber:
         self._texts = texts
         self.seconds = seconds
         self.calls: list[tuple[Audio, tuple[str, ...]]] = []
-        self.contexts: list[str] = []
 
     @property
     def name(self) -> str:
         return "fake"
 
-    def transcribe(self, audio: Audio, terms: Sequence[str] = (), context: str = "") -> Transcript:
+    def transcribe(self, audio: Audio, terms: Sequence[str] = ()) -> Transcript:
         self.calls.append((audio, tuple(terms)))
-        self.contexts.append(context)
         if isinstance(audio, Path) and not audio.is_file():
             raise RecordingError(f"{audio}: no such file")
         if callable(self._texts):

@@ -39,51 +39,48 @@ class Transcripts:
     _memory: dict[str, Transcript] = field(default_factory=dict)
     _transcriber: Transcriber | None = None
 
-    def written(self, audio: Path, question: str = "") -> tuple[str, Transcript]:
+    def written(self, audio: Path) -> tuple[str, Transcript]:
         """The answer (the transcript's written form) and the transcript; `RecordingError` for a
-        recording that gives none. `question`: what the recording answers (the recogniser's context)."""
-        heard = self.heard(audio, question)
+        recording that gives none."""
+        heard = self.heard(audio)
         return speech.written(heard.text, self.terms), heard
 
-    def heard(self, audio: Path, question: str = "") -> Transcript:
+    def heard(self, audio: Path) -> Transcript:
         digest = _sha256(audio)
-        key = f"{digest}:{hashlib.sha256(question.encode()).hexdigest()[:12]}"  # heard in its context
-        cached = self._memory.get(key) or self._cached(digest, question)
+        cached = self._memory.get(digest) or self._cached(digest)
         if cached is None:
             if self._transcriber is None:
                 self._transcriber = (self.load or speech.local_transcriber)()
-            cached = self._transcriber.transcribe(audio, self.terms, question)
-            self._store(digest, cached, question)
-        self._memory[key] = cached
+            cached = self._transcriber.transcribe(audio, self.terms)
+            self._store(digest, cached)
+        self._memory[digest] = cached
         return cached
 
     def _path(self, digest: str) -> Path | None:
         return self.folder / f"{digest}.json" if self.folder else None
 
-    def _cached(self, digest: str, question: str) -> Transcript | None:
-        """A transcript made earlier with the same vocabulary and question (else None: transcribe again)."""
+    def _cached(self, digest: str) -> Transcript | None:
+        """A transcript made earlier with the same vocabulary (else None: transcribe again)."""
         path = self._path(digest)
         try:
             data = json.loads(path.read_text(encoding="utf-8")) if path and path.exists() else None
         except (OSError, ValueError):
             return None
-        if not isinstance(data, dict):
+        if not isinstance(data, dict) or data.get("terms") != list(self.terms):
             return None
-        if (data.get("terms"), data.get("question")) != (list(self.terms), question):
-            return None  # heard with another vocabulary or for another question
         text, seconds = data.get("text"), data.get("seconds")
         if not isinstance(text, str) or not isinstance(seconds, int | float):
             return None
         return Transcript(text, float(seconds))
 
-    def _store(self, digest: str, heard: Transcript, question: str) -> None:
+    def _store(self, digest: str, heard: Transcript) -> None:
         path = self._path(digest)
         if path is None:
             return
         path.parent.mkdir(parents=True, exist_ok=True)
         model = self._transcriber.name if self._transcriber else ""
-        record = {"sha256": digest, "model": model, "terms": list(self.terms), "question": question,
-                  "text": heard.text, "seconds": round(heard.seconds, 3)}
+        record = {"sha256": digest, "model": model, "terms": list(self.terms), "text": heard.text,
+                  "seconds": round(heard.seconds, 3)}
         temporary = path.with_suffix(".tmp")
         temporary.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
         os.replace(temporary, path)

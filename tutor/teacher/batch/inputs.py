@@ -295,7 +295,7 @@ class Inputs:
         with Progress(*columns, transient=True) as progress:
             task = progress.add_task("transcribing", total=len(recordings))
             for key, recording in recordings.items():
-                row = _heard(self.transcripts, recording, self.bank.get(recording.question_id).prompt)
+                row = _heard(self.transcripts, recording)
                 if isinstance(row, Rejected):
                     self.rejected.append(row)
                     del self._latest[key]
@@ -313,9 +313,9 @@ class Inputs:
             yield self._heard[row.source] if isinstance(row, Recording) else row
 
 
-def _heard(transcripts: Transcripts, recording: Recording, question: str) -> Submission | Rejected:
+def _heard(transcripts: Transcripts, recording: Recording) -> Submission | Rejected:
     try:
-        answer, heard = transcripts.written(recording.audio, question)
+        answer, heard = transcripts.written(recording.audio)
     except RecordingError as exc:  # the row names the file already
         reason = exc.message.removeprefix(f"{recording.audio}: ")
         return Rejected(recording.source, recording.student, recording.question_id, reason)
