@@ -5,6 +5,7 @@ import csv
 import json
 import multiprocessing
 import os
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +16,7 @@ from tutor.core.judges.fake import FakeJudge
 from tutor.core.result import Outcome
 from tutor.teacher.batch.command import grade_submissions
 from tutor.teacher.batch.outputs import feedback_name, write_marks
+from tutor.teacher.evaluation import load_labelled
 from tutor.teacher.overrides import (
     OVERRIDES,
     Override,
@@ -225,3 +227,16 @@ def test_a_folder_without_results_is_one_line_error(bank, tmp_path):
     with pytest.raises(TutorError, match="not a marks folder") as caught:
         list(reviewed_answers(bank, tmp_path))
     assert str(tmp_path) in caught.value.message and "\n" not in caught.value.message
+
+
+def test_labelled_lines_and_override_lines_word_a_problem_alike(tmp_path: Path) -> None:
+    labelled = tmp_path / "labelled.jsonl"
+    labelled.write_text('{"id": "g1"}\n', encoding="utf-8")
+    with pytest.raises(TutorError) as caught:
+        load_labelled(labelled)
+    (tmp_path / OVERRIDES).write_text('{}\n', encoding="utf-8")
+    _, problems = load(tmp_path)
+    assert str(caught.value).startswith(f"{labelled}:1: ")
+    assert str(caught.value).endswith(": required field is missing")
+    assert problems[0].startswith(f"{tmp_path / OVERRIDES}:1: skipped, ")
+    assert problems[0].endswith(": required field is missing")

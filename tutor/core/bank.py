@@ -10,7 +10,7 @@ import yaml
 from pydantic import ValidationError
 
 from tutor.core import paths
-from tutor.core.errors import TutorError
+from tutor.core.errors import TutorError, field_path, problem_text
 from tutor.core.result import DEFAULT_CUTOFFS, Cutoffs
 from tutor.core.rubric import Day, Rubric, normalize_text
 
@@ -82,20 +82,14 @@ def _node_line(root: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None
 
 
 def _field_name(loc: tuple[int | str, ...]) -> str | None:
-    parts = [f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc]
-    return "".join(parts).lstrip(".") or None
+    return field_path(loc) or None
 
 
 def _validation_problems(path: Path, root: yaml.Node, error: ValidationError) -> list[Problem]:
     problems = []
     for item in error.errors():
         loc = tuple(item["loc"])
-        message = item["msg"].removeprefix("Value error, ")
-        if item["type"] == "extra_forbidden":
-            message = f"unknown key '{loc[-1]}' (check the spelling)"
-        elif item["type"] == "missing":
-            message = "required field is missing"
-        problems.append(Problem(path, _node_line(root, loc), _field_name(loc), message))
+        problems.append(Problem(path, _node_line(root, loc), _field_name(loc), problem_text(item)))
     return problems
 
 

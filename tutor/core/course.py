@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from tutor.core import paths
 from tutor.core.bank import Bank, load_bank
-from tutor.core.errors import TutorError
+from tutor.core.errors import TutorError, first_problem
 from tutor.core.result import Cutoffs
 
 COURSE_FILE = "course.toml"
@@ -106,13 +106,9 @@ def read_info(path: Path) -> CourseInfo:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise TutorError(f"{path}: bad TOML ({exc})") from None
     except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = [str(part) for part in first["loc"]]
-        message = first["msg"].removeprefix("Value error, ")
-        if first["type"] == "extra_forbidden":
-            message = "unknown key (check the spelling)"
-        where = f"{path}:{_line_of(text, loc[-1])}" if loc else str(path)
-        raise TutorError(f"{where}: {'.'.join(loc) or 'file'}: {message}") from None
+        loc = exc.errors()[0]["loc"]
+        where = f"{path}:{_line_of(text, str(loc[-1]))}" if loc else str(path)
+        raise TutorError(f"{where}: {first_problem(exc)}") from None
 
 
 def _line_of(text: str, key: str) -> int:

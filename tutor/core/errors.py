@@ -1,6 +1,11 @@
-"""One domain exception and the named exit codes the CLI turns it into."""
+"""One domain exception, the named exit codes the CLI turns it into, and the one wording of a
+validation error for every file a user writes (rubrics, course.toml, settings, labelled and
+override lines)."""
 
 from enum import IntEnum
+
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 
 class ExitCode(IntEnum):
@@ -29,3 +34,25 @@ class TransientJudgeError(TutorError):
 
     def __init__(self, message: str):
         super().__init__(message, ExitCode.BACKEND)
+
+
+def field_path(loc: tuple[int | str, ...]) -> str:
+    """A field as the user writes it: `key_points[3].weight`."""
+    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc).lstrip(".")
+
+
+def problem_text(error: ErrorDetails) -> str:
+    """What one validation error says, in words a user acts on."""
+    if error["type"] == "extra_forbidden":
+        return f"unknown key '{error['loc'][-1]}' (check the spelling)"
+    if error["type"] == "missing":
+        return "required field is missing"
+    return " ".join(error["msg"].removeprefix("Value error, ").split())
+
+
+def first_problem(exc: ValidationError) -> str:
+    """The first validation error as "field: what is wrong" (just the words for a whole-line
+    error, such as a line that is not a JSON object)."""
+    error = exc.errors()[0]
+    where = field_path(tuple(error["loc"]))
+    return f"{where}: {problem_text(error)}" if where else problem_text(error)

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from tutor.core import paths
-from tutor.core.errors import TutorError
+from tutor.core.errors import TutorError, problem_text
 
 ENV = {
     "backend": "TUTOR_BACKEND",
@@ -74,7 +74,7 @@ def load_settings(flags: Mapping[str, object] | None = None) -> tuple[Settings, 
         return Settings.model_validate(values), sources
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise TutorError(f"{_origin(first['loc'], sources)}: {first['msg']}") from None
+        raise TutorError(f"{_origin(first['loc'], sources)}: {problem_text(first)}") from None
 
 
 def _origin(loc: tuple[int | str, ...], sources: dict[str, str]) -> str:

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from tutor.core import paths
 from tutor.core.bank import Bank
 from tutor.core.decide import Head, PlainHead, Thresholds
-from tutor.core.errors import TutorError
+from tutor.core.errors import TutorError, first_problem
 from tutor.core.grader import grade, rescore
 from tutor.core.judges.registry import ReliableJudge
 from tutor.core.result import Band, Grade, Outcome
@@ -59,14 +59,8 @@ def load_labelled(path: Path) -> list[GoldAnswer]:
             try:
                 items.append(GoldAnswer.model_validate_json(line))
             except ValidationError as exc:
-                raise TutorError(f"{path}:{number}: {_first_error(exc)}") from None
+                raise TutorError(f"{path}:{number}: {first_problem(exc)}") from None
     return items
-
-
-def _first_error(exc: ValidationError) -> str:
-    first = exc.errors()[0]
-    field = ".".join(str(part) for part in first["loc"]) or "line"
-    return f"{field}: {first['msg']}"
 
 
 def load_gold(split: str, ids: list[str] | None = None) -> list[GoldAnswer]:

@@ -41,7 +41,7 @@ from pydantic import (
 )
 
 from tutor.core.bank import Bank
-from tutor.core.errors import TutorError
+from tutor.core.errors import TutorError, first_problem
 from tutor.core.grader import overruled
 from tutor.core.result import Grade, Outcome
 from tutor.core.rubric import Rubric
@@ -146,14 +146,8 @@ def load(marks_dir: Path) -> tuple[list[Override], list[str]]:
                 try:
                     found.append(Override.model_validate_json(line))
                 except ValidationError as exc:
-                    problems.append(f"{path}:{number}: skipped, {_first_error(exc)}")
+                    problems.append(f"{path}:{number}: skipped, {first_problem(exc)}")
     return found, problems
-
-
-def _first_error(exc: ValidationError) -> str:
-    error = exc.errors()[0]
-    where = ".".join(str(part) for part in error["loc"])
-    return " ".join(f"{where + ': ' if where else ''}{error['msg']}".split())
 
 
 @dataclass
