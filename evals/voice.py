@@ -1,15 +1,18 @@
-"""Spoken answers against typed ones: the same gold answers, spoken by espeak-ng, transcribed by
-the local Whisper base (int8) and graded by the local judge.
+"""Spoken answers against typed ones: the same gold answers, spoken by a local synthetic voice,
+transcribed by the local Whisper base (int8) and graded by the local judge.
 
-    .venv/bin/python evals/voice.py [--limit 40] [--no-terms] [--out evals/out/voice]
+    .venv/bin/python evals/voice.py [--voice festival|espeak] [--split dev|test] [--limit 40]
+                                    [--no-terms] [--pad 1] [--out evals/out/voice-VOICE-SPLIT]
 
-The set is fixed: the strong and partial answers of the dev split, in file order (48; the
-first `--limit`). For each answer: espeak-ng speaks it into a WAV file (the speech tests' voice;
-the few symbols a typist uses and a speaker says in words are said in words first: "70B x 2"
-→ "70B times 2", "~140 GB" → "about 140 GB", "fp16: 1/5/10" → "fp16: 1, 5, 10"),
-the recogniser transcribes it (biased toward the course's speech terms, unless --no-terms),
-`speech.written` turns the transcript into the written form, and the judge grades the typed
-answer and the spoken one. Reported:
+The set is fixed: the strong and partial answers of a gold split, in file order (the first
+`--limit`). The speech path was chosen on dev; test is for the final figure, run once.
+
+For each answer: the voice speaks it into a WAV file (the few symbols a typist uses and a
+speaker says in words are said in words first: "70B x 2" → "70B times 2", "~140 GB" → "about
+140 GB", "fp16: 1/5/10" → "fp16: 1, 5, 10", "n_layers" → "n layers"), the recogniser
+transcribes it (biased toward the course's speech terms, unless --no-terms; `--pad` seconds of
+silence added at each end, the transcriber's default), `speech.written` turns the transcript
+into the written form, and the judge grades the typed answer and the spoken one. Reported:
 
 - word error rate of the transcript against the typed answer, before and after the written
   form (both lowercased, punctuation dropped), with jiwer;
@@ -17,16 +20,22 @@ answer and the spoken one. Reported:
   answers whose band changed, with both texts;
 - seconds of transcription per second of audio (the real-time factor) and the model's load time.
 
-espeak-ng is a synthetic voice, harder for Whisper than most people (and it reads symbols such
-as "~" or "x" its own way), so these figures are a pessimistic proxy for a learner's speech.
+Two voices, both from Debian's packages and both synthetic, so both are a proxy for a learner:
+- `festival` (the default): Festival with the HTS voice cmu_us_slt_arctic_hts, a statistical
+  parametric voice close to a clear human reader (`apt-get install festival festvox-us-slt-hts`);
+- `espeak`: espeak-ng's formant voice en-us+m3, the speech tests' voice: robotic, and much harder
+  for Whisper (word error rate about twice festival's on this set).
 Writes report.md, rows.jsonl and the recordings (audio/) to --out (gitignored).
 """
 
 import argparse
 import json
 import re
+import shutil
 import statistics
+import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -61,7 +70,8 @@ class Row:
     spoken_score: float
 
 
-SAID_AS = [(re.compile(r"\s+[x×*]\s+|(?<=\d)\s*[x×*]\s*(?=\d)"), " times "),
+SAID_AS = [(re.compile(r"(?<=\w)_(?=\w)"), " "),
+           (re.compile(r"\s+[x×*]\s+|(?<=\d)\s*[x×*]\s*(?=\d)"), " times "),
            (re.compile(r"\s*[~≈]\s*"), " about "), (re.compile(r"\s*=\s*"), " equals "),
            (re.compile(r"\s*->\s*|\s*→\s*"), " gives "),
            (re.compile(r"(?<=\d)/(?=\d)"), ", "), (re.compile(r"\s*/\s*"), " or ")]
@@ -74,6 +84,21 @@ def speakable(text: str) -> str:
     return text
 
 
+def festival_wav(text: str, path: Path) -> Path:
+    """`text` read by Festival's HTS voice into a WAV file; the text goes on stdin, no shell."""
+    program = shutil.which("text2wave")
+    if program is None or not Path(FESTIVAL_VOICE_DIR).is_dir():
+        raise SystemExit("evals/voice.py --voice festival needs Debian's festival and festvox-us-slt-hts "
+                         "(apt-get install festival festvox-us-slt-hts), or use --voice espeak")
+    subprocess.run([program, "-eval", "(voice_cmu_us_slt_arctic_hts)", "-o", str(path)], input=text,
+                   text=True, capture_output=True, timeout=600, check=True)
+    return path
+
+
+VOICES: dict[str, Callable[[str, Path], Path]] = {"festival": festival_wav, "espeak": espeak.to_wav}
+FESTIVAL_VOICE_DIR = "/usr/share/festival/voices/us/cmu_us_slt_arctic_hts"
+
+
 def words(text: str) -> str:
     """Lowercase words and numbers only: what the word error rate compares."""
     return " ".join(re.sub(r"[^a-z0-9.]+", " ", text.lower().replace(",", "")).replace(". ", " ").split())
@@ -83,19 +108,20 @@ def wer(reference: str, hypothesis: str) -> float:
     return float(jiwer.wer(words(reference), words(hypothesis) or "—"))
 
 
-def answers(limit: int) -> list[GoldAnswer]:
-    return [g for g in load_gold("dev") if g.category in CATEGORIES][:limit]
+def answers(split: str, limit: int) -> list[GoldAnswer]:
+    return [g for g in load_gold(split) if g.category in CATEGORIES][:limit]
 
 
-def run(limit: int, use_terms: bool, out: Path) -> tuple[list[Row], float]:
+def run(args: argparse.Namespace) -> tuple[list[Row], float]:
+    voice, limit, use_terms, pad, out = args.voice, args.limit, not args.no_terms, args.pad, args.out
     course = bundled_course()
     terms = speech.hints(course.info.speech_terms) if use_terms else ()
-    recogniser = WhisperTranscriber(model_store.resolve_speech())
+    recogniser = WhisperTranscriber(model_store.resolve_speech(), pad_seconds=pad)
     judge = make_judge("local", model_path=model_store.resolve(None))
     (out / "audio").mkdir(parents=True, exist_ok=True)
     rows = []
-    for number, answer in enumerate(answers(limit), 1):
-        recording = espeak.to_wav(speakable(answer.answer), out / "audio" / f"{answer.id}.wav")
+    for number, answer in enumerate(answers(args.split, limit), 1):
+        recording = VOICES[voice](speakable(answer.answer), out / "audio" / f"{answer.id}.wav")
         heard = recogniser.transcribe(recording, terms)
         written = speech.written(heard.text, terms)
         rubric = course.bank.get(answer.question_id)
@@ -109,7 +135,7 @@ def run(limit: int, use_terms: bool, out: Path) -> tuple[list[Row], float]:
     return rows, recogniser.load_seconds
 
 
-def report(rows: list[Row], load_seconds: float, use_terms: bool) -> str:
+def report(rows: list[Row], load_seconds: float, args: argparse.Namespace) -> str:
     audio = sum(r.audio_seconds for r in rows)
     transcribing = sum(r.transcribe_seconds for r in rows)
     agree = [r for r in rows if r.typed_band == r.spoken_band]
@@ -117,10 +143,11 @@ def report(rows: list[Row], load_seconds: float, use_terms: bool) -> str:
     corpus = (jiwer.wer([words(r.typed) for r in rows], [words(r.heard) or "—" for r in rows]),
               jiwer.wer([words(r.typed) for r in rows], [words(r.written) or "—" for r in rows]))
     lines = [
-        f"# Spoken vs typed: {len(rows)} dev answers ({', '.join(CATEGORIES)}), espeak-ng → Whisper base "
-        f"int8 → local judge",
+        f"# Spoken vs typed: {len(rows)} {args.split} answers ({', '.join(CATEGORIES)}), {args.voice} → "
+        "Whisper base int8 → local judge",
         "",
-        f"Course speech terms as hotwords: {'yes' if use_terms else 'no'}. {time.strftime('%Y-%m-%d')}.",
+        f"Course speech terms as hotwords: {'no' if args.no_terms else 'yes'}. Silence added at each end: "
+        f"{args.pad:g} s. {time.strftime('%Y-%m-%d')}.",
         "",
         "| measure | value |",
         "|---|---|",
@@ -147,12 +174,17 @@ def report(rows: list[Row], load_seconds: float, use_terms: bool) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--voice", choices=sorted(VOICES), default="festival")
+    parser.add_argument("--split", choices=("dev", "test"), default="dev")
     parser.add_argument("--limit", type=int, default=40)
     parser.add_argument("--no-terms", action="store_true", help="No course terms as hotwords (ablation).")
-    parser.add_argument("--out", type=Path, default=Path("evals/out/voice"))
+    parser.add_argument("--pad", type=float, default=1.0, help="Seconds of silence added at each end "
+                        "before recognition (0: the ablation).")
+    parser.add_argument("--out", type=Path, help="Default: evals/out/voice-VOICE-SPLIT.")
     args = parser.parse_args()
-    rows, load_seconds = run(args.limit, not args.no_terms, args.out)
-    text = report(rows, load_seconds, not args.no_terms)
+    args.out = args.out or Path(f"evals/out/voice-{args.voice}-{args.split}")
+    rows, load_seconds = run(args)
+    text = report(rows, load_seconds, args)
     (args.out / "report.md").write_text(text, encoding="utf-8")
     with (args.out / "rows.jsonl").open("w", encoding="utf-8") as sink:
         sink.writelines(json.dumps(asdict(r), ensure_ascii=False) + "\n" for r in rows)

@@ -97,3 +97,13 @@ def test_the_grade_of_a_clear_spoken_answer_has_the_typed_answers_band(bank, tra
     judge = make_judge("local", model_path=model_store.resolve(None))
     rubric = bank.get("w06-thu-5")
     assert grade(rubric, text, judge).band == grade(rubric, typed, judge).band
+
+
+
+def test_the_last_words_of_an_answer_are_heard(transcriber, tmp_path):
+    """Without the second of silence the transcriber adds at each end of a recording, Whisper
+    base garbled this answer's last words ("KV cache is extra" → "KV cache MAK, TRO")."""
+    said = ("2 bytes or param in fp16, so params times 2: 7B gives 14 GB, 13B gives 26 GB, 70B gives "
+            "140 GB. Weights only, KV cache is extra.")  # a dev answer as evals/voice.py says it
+    heard = transcriber.transcribe(espeak.to_wav(said, tmp_path / "w06-tue-4.wav"), TERMS).text
+    assert speech.written(heard, TERMS).lower().rstrip(".").endswith("cache is extra")

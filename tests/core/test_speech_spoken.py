@@ -57,6 +57,8 @@ def test_misheard_domain_terms_are_spelled_as_the_course_spells_them(heard, expe
     "MQA and DPO",
     "the exponents and the mantissas",  # a plural is not a misspelling
     "a quantized model",
+    "so just double the billions",  # a plural scale is no amount: not "1000000000"
+    "hundreds of GB across millions of users",  # not "100 of GB" (a number the check would read)
 ])
 def test_what_is_not_a_misheard_term_is_unchanged(heard):
     assert written(heard, TERMS) == heard

@@ -39,8 +39,9 @@ _AFTER_TIMES = re.compile(rf"(?<=\btimes\s)({'|'.join(SMALL)})\b|(?<=×\s)({'|'.
 _NUMBER_WORDS = ("zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
                  "fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|"
                  "eighty|ninety|hundred")
-_LAST_SCALE = re.compile(rf"\b(thousand|million|billion|trillion)\b(?!\s+(?:and\s+)?(?:{_NUMBER_WORDS}|\d))",
-                         re.IGNORECASE)  # a scale word that ends its number
+_KEPT_WORDS = re.compile(  # left to the words: a scale that ends its number, or a plural ("billions")
+    rf"\b((?:thousand|million|billion|trillion)\b(?!\s+(?:and\s+)?(?:{_NUMBER_WORDS}|\d))|"
+    r"(?:tens|dozens|hundreds|thousands|millions|billions|trillions)\b)", re.IGNORECASE)
 _NUM = r"\d+(?:\.\d+)?"
 COUNTED = r"tokens?|context|parameters?|params|sequences?|requests?|window"  # "8 K context", not "2 K and V"
 _JOINS: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
@@ -95,7 +96,7 @@ def _statements(text: str) -> str:
 def _digits(text: str) -> str:
     from text_to_num import alpha2digit  # the voice extra; only spoken answers get here
 
-    parts = _LAST_SCALE.split(text)  # [text, scale, text, …]: alpha2digit keeps away from scales
+    parts = _KEPT_WORDS.split(text)  # [text, kept, text, …]: "billions" is no amount, "1000000000s"
     text = "".join(part if n % 2 else alpha2digit(part, "en") for n, part in enumerate(parts))
     text = _SMALL_NUMBER.sub(lambda m: SMALL[m.group(1).lower()], text)
     return _AFTER_TIMES.sub(lambda m: SMALL[(m.group(1) or m.group(2)).lower()], text)

@@ -20,7 +20,6 @@ from numpy.typing import NDArray
 from tutor.core.errors import ExitCode, TutorError
 
 RATE = 16_000  # samples per second, what Whisper listens at
-PAD = RATE  # a second of silence on each side (see `WhisperTranscriber.transcribe`)
 Audio = Path | NDArray[np.float32]  # a recording file, or mono float samples at RATE
 INSTALL_HINT = "pip install 'tutor[voice]'"
 
@@ -69,7 +68,8 @@ class WhisperTranscriber:
     """Whisper base, int8, on the CPU, from an assembled model folder (`tutor model install
     speech`); the model loads once, in the constructor (about 1–2 s on 2 cores)."""
 
-    def __init__(self, folder: Path, threads: int | None = None, beam_size: int = 5):
+    def __init__(self, folder: Path, threads: int | None = None, beam_size: int = 5,
+                 pad_seconds: float = 1.0):
         require_voice_extra()
         from faster_whisper import WhisperModel
 
@@ -79,24 +79,25 @@ class WhisperTranscriber:
                                    local_files_only=True)
         self.load_seconds = time.perf_counter() - start
         self._beam_size = beam_size
-        self._name = f"{folder.name}-int8-beam{beam_size}"
+        self._pad = int(pad_seconds * RATE)
+        self._name = f"{folder.name}-int8-beam{beam_size}-pad{pad_seconds:g}"
 
     @property
     def name(self) -> str:
         return self._name
 
     def transcribe(self, audio: Audio, terms: Sequence[str] = ()) -> Transcript:
-        """Recognition runs on the recording with a second of silence added at each end: words
-        said right up to the end of a recording (a learner who presses Enter as they finish)
-        were otherwise garbled or lost ("KV cache is extra" heard as "KV cache MAK, TRO"), which
-        `evals/voice.py` showed on 6 of 40 answers; the padding cost nothing it measured."""
+        """Recognition runs on the recording with `pad_seconds` of silence added at each end:
+        without it, Whisper base garbled the last words of some answers ("KV cache is extra"
+        heard as "KV cache MAK, TRO", `tests/core/test_speech_model.py`) and lowered the word
+        error rate less on others; `evals/voice.py --pad 0` is the ablation."""
         samples = decode(audio)
         seconds = len(samples) / RATE
         if seconds < 0.1:
             raise RecordingError(f"{_label(audio)}: the recording is empty")
         start = time.perf_counter()
         segments, _ = self._model.transcribe(
-            np.pad(samples, PAD), language="en", beam_size=self._beam_size, vad_filter=True,
+            np.pad(samples, self._pad), language="en", beam_size=self._beam_size, vad_filter=True,
             condition_on_previous_text=False, hotwords=", ".join(terms) or None)
         text = " ".join(segment.text.strip() for segment in segments).strip()
         if not text:
