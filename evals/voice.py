@@ -104,6 +104,12 @@ def words(text: str) -> str:
     return " ".join(re.sub(r"[^a-z0-9.]+", " ", text.lower().replace(",", "")).replace(". ", " ").split())
 
 
+def sentence_ends(text: str) -> int:
+    """Full stops, question and exclamation marks that end a sentence: feedback quotes the
+    learner sentence by sentence, so a transcript without them is quoted whole."""
+    return len(re.findall(r"[.?!](?:\s|$)", text))
+
+
 def wer(reference: str, hypothesis: str) -> float:
     return float(jiwer.wer(words(reference), words(hypothesis) or "—"))
 
@@ -153,6 +159,8 @@ def report(rows: list[Row], load_seconds: float, args: argparse.Namespace) -> st
         "|---|---|",
         f"| word error rate, transcript as heard | {corpus[0]:.3f} |",
         f"| word error rate, written form (graded) | {corpus[1]:.3f} |",
+        f"| sentence ends, typed / transcript | {sum(map(sentence_ends, (r.typed for r in rows)))} / "
+        f"{sum(map(sentence_ends, (r.heard for r in rows)))} |",
         f"| band agreement, spoken vs typed | {len(agree)}/{len(rows)} = {len(agree) / len(rows):.3f} |",
         f"| mean abs. score difference | {moved:.3f} |",
         f"| audio | {audio:.1f} s in all, {audio / len(rows):.1f} s per answer |",

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tutor.core import model_store, speech
+from tutor.core.answer import split_sentences
 from tutor.core.course import bundled_course
 from tutor.core.grader import grade
 from tutor.core.judges.registry import make_judge
@@ -107,3 +108,13 @@ def test_the_last_words_of_an_answer_are_heard(transcriber, tmp_path):
             "140 GB. Weights only, KV cache is extra.")  # a dev answer as evals/voice.py says it
     heard = transcriber.transcribe(espeak.to_wav(said, tmp_path / "w06-tue-4.wav"), TERMS).text
     assert speech.written(heard, TERMS).lower().rstrip(".").endswith("cache is extra")
+
+
+def test_a_spoken_answer_of_several_sentences_is_transcribed_as_several(transcriber, tmp_path):
+    """Feedback quotes the learner sentence by sentence. Given the course's terms as a bare list,
+    Whisper wrote this answer as one sentence without a full stop, so every point quoted all of it."""
+    said = ("MQA gives all the query heads one shared key and value head. GQA splits the query heads "
+            "into groups, and each group shares one key value head. Fewer KV heads make the KV cache "
+            "smaller, and GQA keeps quality closer to full multi-head attention.")
+    heard = transcriber.transcribe(espeak.to_wav(said, tmp_path / "w06-thu-4.wav"), TERMS).text
+    assert len(split_sentences(speech.written(heard, TERMS))) >= 2
