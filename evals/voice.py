@@ -46,7 +46,7 @@ from tutor.core.course import bundled_course
 from tutor.core.grader import grade
 from tutor.core.judges.registry import make_judge
 from tutor.core.speech import espeak
-from tutor.core.speech.transcriber import WhisperTranscriber
+from tutor.core.speech.transcriber import Transcript, WhisperTranscriber
 from tutor.teacher.evaluation import GoldAnswer, load_gold
 
 CATEGORIES = ("strong", "partial")
@@ -104,6 +104,13 @@ def words(text: str) -> str:
     return " ".join(re.sub(r"[^a-z0-9.]+", " ", text.lower().replace(",", "")).replace(". ", " ").split())
 
 
+def run_on(text: str) -> str:
+    """The control's "transcript": the typed answer with every full stop, question and
+    exclamation mark that ends a sentence turned into a comma, as a recogniser that hears the
+    words right but not where sentences end would write it."""
+    return re.sub(r"[.?!]+(?=\s|$)", ",", text).rstrip(",") + "."
+
+
 def sentence_ends(text: str) -> int:
     """Full stops, question and exclamation marks that end a sentence: feedback quotes the
     learner sentence by sentence, so a transcript without them is quoted whole."""
@@ -122,14 +129,17 @@ def run(args: argparse.Namespace) -> tuple[list[Row], float]:
     voice, limit, use_terms, pad, out = args.voice, args.limit, not args.no_terms, args.pad, args.out
     course = bundled_course()
     terms = speech.hints(course.info.speech_terms) if use_terms else ()
-    recogniser = WhisperTranscriber(model_store.resolve_speech(), pad_seconds=pad)
+    recogniser = None if args.control else WhisperTranscriber(model_store.resolve_speech(), pad_seconds=pad)
     judge = make_judge("local", model_path=model_store.resolve(None))
     (out / "audio").mkdir(parents=True, exist_ok=True)
     rows = []
     for number, answer in enumerate(answers(args.split, limit), 1):
-        recording = VOICES[voice](speakable(answer.answer), out / "audio" / f"{answer.id}.wav")
-        heard = recogniser.transcribe(recording, terms)
-        written = speech.written(heard.text, terms)
+        if recogniser is None:  # the control: no speech, only the punctuation changes
+            heard, written = Transcript(run_on(answer.answer), 0.0), run_on(answer.answer)
+        else:
+            recording = VOICES[voice](speakable(answer.answer), out / "audio" / f"{answer.id}.wav")
+            heard = recogniser.transcribe(recording, terms)
+            written = speech.written(heard.text, terms)
         rubric = course.bank.get(answer.question_id)
         typed_grade, spoken_grade = grade(rubric, answer.answer, judge), grade(rubric, written, judge)
         rows.append(Row(answer.id, answer.question_id, answer.category, answer.answer, heard.text, written,
@@ -138,7 +148,7 @@ def run(args: argparse.Namespace) -> tuple[list[Row], float]:
                         str(typed_grade.band), str(spoken_grade.band), typed_grade.score, spoken_grade.score))
         print(f"{number}/{limit} {answer.id} {answer.question_id}: {rows[-1].typed_band} → "
               f"{rows[-1].spoken_band}, WER {rows[-1].wer_written:.2f}", flush=True)
-    return rows, recogniser.load_seconds
+    return rows, recogniser.load_seconds if recogniser else 0.0
 
 
 def report(rows: list[Row], load_seconds: float, args: argparse.Namespace) -> str:
@@ -150,7 +160,8 @@ def report(rows: list[Row], load_seconds: float, args: argparse.Namespace) -> st
               jiwer.wer([words(r.typed) for r in rows], [words(r.written) or "—" for r in rows]))
     lines = [
         f"# Spoken vs typed: {len(rows)} {args.split} answers ({', '.join(CATEGORIES)}), {args.voice} → "
-        "Whisper base int8 → local judge",
+        + ("local judge (no speech: the typed answer, its sentence ends turned into commas)" if args.control
+           else "Whisper base int8 → local judge"),
         "",
         f"Course speech terms as hotwords: {'no' if args.no_terms else 'yes'}. Silence added at each end: "
         f"{args.pad:g} s. {time.strftime('%Y-%m-%d')}.",
@@ -163,9 +174,9 @@ def report(rows: list[Row], load_seconds: float, args: argparse.Namespace) -> st
         f"{sum(map(sentence_ends, (r.heard for r in rows)))} |",
         f"| band agreement, spoken vs typed | {len(agree)}/{len(rows)} = {len(agree) / len(rows):.3f} |",
         f"| mean abs. score difference | {moved:.3f} |",
-        f"| audio | {audio:.1f} s in all, {audio / len(rows):.1f} s per answer |",
-        f"| transcription, seconds per second of audio | {transcribing / audio:.3f} |",
-        f"| speech model load | {load_seconds:.2f} s |",
+        *([f"| audio | {audio:.1f} s in all, {audio / len(rows):.1f} s per answer |",
+           f"| transcription, seconds per second of audio | {transcribing / audio:.3f} |",
+           f"| speech model load | {load_seconds:.2f} s |"] if audio else []),
         "",
         "## Answers graded into another band when spoken",
         "",
@@ -188,8 +199,11 @@ def main() -> None:
     parser.add_argument("--no-terms", action="store_true", help="No course terms as hotwords (ablation).")
     parser.add_argument("--pad", type=float, default=1.0, help="Seconds of silence added at each end "
                         "before recognition (0: the ablation).")
+    parser.add_argument("--control", action="store_true", help="No speech: the typed answer with its "
+                        "sentence ends turned into commas, graded against itself (the judge's share).")
     parser.add_argument("--out", type=Path, help="Default: evals/out/voice-VOICE-SPLIT.")
     args = parser.parse_args()
+    args.voice = "control" if args.control else args.voice
     args.out = args.out or Path(f"evals/out/voice-{args.voice}-{args.split}")
     rows, load_seconds = run(args)
     text = report(rows, load_seconds, args)

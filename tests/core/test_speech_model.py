@@ -110,11 +110,13 @@ def test_the_last_words_of_an_answer_are_heard(transcriber, tmp_path):
     assert speech.written(heard, TERMS).lower().rstrip(".").endswith("cache is extra")
 
 
-def test_a_spoken_answer_of_several_sentences_is_transcribed_as_several(transcriber, tmp_path):
+def test_a_spoken_answer_is_transcribed_whole_and_sentence_by_sentence(transcriber, tmp_path):
     """Feedback quotes the learner sentence by sentence. Given the course's terms as a bare list,
-    Whisper wrote this answer as one sentence without a full stop, so every point quoted all of it."""
+    Whisper wrote this answer as one sentence without a full stop, so every point quoted all of it;
+    with the terms as a sentence but with timestamps, it ended after the second sentence."""
     said = ("MQA gives all the query heads one shared key and value head. GQA splits the query heads "
             "into groups, and each group shares one key value head. Fewer KV heads make the KV cache "
             "smaller, and GQA keeps quality closer to full multi-head attention.")
     heard = transcriber.transcribe(espeak.to_wav(said, tmp_path / "w06-thu-4.wav"), TERMS).text
     assert len(split_sentences(speech.written(heard, TERMS))) >= 2
+    assert "full multi-head attention" in heard

@@ -80,7 +80,7 @@ class WhisperTranscriber:
         self.load_seconds = time.perf_counter() - start
         self._beam_size = beam_size
         self._pad = int(pad_seconds * RATE)
-        self._name = f"{folder.name}-int8-beam{beam_size}-pad{pad_seconds:g}-terms2"
+        self._name = f"{folder.name}-int8-beam{beam_size}-pad{pad_seconds:g}-terms2-nots"
 
     @property
     def name(self) -> str:
@@ -98,7 +98,7 @@ class WhisperTranscriber:
         start = time.perf_counter()
         segments, _ = self._model.transcribe(
             np.pad(samples, self._pad), language="en", beam_size=self._beam_size, vad_filter=True,
-            condition_on_previous_text=False, hotwords=_context(terms))
+            condition_on_previous_text=False, hotwords=_context(terms), without_timestamps=True)
         text = " ".join(segment.text.strip() for segment in segments).strip()
         if not text:
             raise RecordingError(f"{_label(audio)}: no speech heard ({seconds:.1f} s of silence or "
