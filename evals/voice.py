@@ -1,11 +1,13 @@
 """Spoken answers against typed ones: the same gold answers, spoken by a local synthetic voice,
 transcribed by the local Whisper base (int8) and graded by the local judge.
 
-    .venv/bin/python evals/voice.py [--voice festival|espeak] [--split dev|test] [--limit 40]
-                                    [--no-terms] [--pad 1] [--out evals/out/voice-VOICE-SPLIT]
+    .venv/bin/python evals/voice.py [--voice festival|espeak | --control] [--split dev|test]
+                                    [--limit 40] [--no-terms] [--pad 1] [--out DIR]
 
 The set is fixed: the strong and partial answers of a gold split, in file order (the first
-`--limit`). The speech path was chosen on dev; test is for the final figure, run once.
+`--limit`). The speech path is chosen on dev; test is for the final figure. `--control`
+replaces the speech with the typed answer's sentence ends turned into commas (no TTS, no
+recogniser): what the judge alone does with punctuation it did not expect.
 
 For each answer: the voice speaks it into a WAV file (the few symbols a typist uses and a
 speaker says in words are said in words first: "70B x 2" → "70B times 2", "~140 GB" → "about
@@ -24,8 +26,9 @@ Two voices, both from Debian's packages and both synthetic, so both are a proxy 
 - `festival` (the default): Festival with the HTS voice cmu_us_slt_arctic_hts, a statistical
   parametric voice close to a clear human reader (`apt-get install festival festvox-us-slt-hts`);
 - `espeak`: espeak-ng's formant voice en-us+m3, the speech tests' voice: robotic, and much harder
-  for Whisper (word error rate about twice festival's on this set).
-Writes report.md, rows.jsonl and the recordings (audio/) to --out (gitignored).
+  for Whisper (word error rate about 1.5 times festival's on dev).
+Writes report.md, rows.jsonl and the recordings (audio/) to --out (default
+evals/out/voice-VOICE-SPLIT, gitignored).
 """
 
 import argparse
