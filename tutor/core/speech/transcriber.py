@@ -89,8 +89,10 @@ class WhisperTranscriber:
     def transcribe(self, audio: Audio, terms: Sequence[str] = ()) -> Transcript:
         """Recognition runs on the recording with `pad_seconds` of silence added at each end:
         without it, Whisper base garbled the last words of some answers ("KV cache is extra"
-        heard as "KV cache MAK, TRO", `tests/core/test_speech_model.py`) and lowered the word
-        error rate less on others; `evals/voice.py --pad 0` is the ablation."""
+        heard as "KV cache MAK, TRO", `tests/core/test_speech_model.py`); `evals/voice.py --pad 0`
+        is the ablation. Whisper predicts no timestamps: with them it could jump to a timestamp
+        past the rest of the speech and end early (README's recorded 19 s answer lost its third
+        sentence, the last 9 s), and a transcript must never lose what was said."""
         samples = decode(audio)
         seconds = len(samples) / RATE
         if seconds < 0.1:
@@ -108,9 +110,10 @@ class WhisperTranscriber:
 
 def _context(terms: Sequence[str]) -> str | None:
     """The course's terms as Whisper's preceding text (its "hotwords"), written as a sentence:
-    a bare list of terms made Whisper write the answer with almost no full stops (25 sentence
-    ends where the typed answers had 77, on the voice eval's dev set), so feedback quoted a whole
-    answer as one sentence; ending the list with a full stop brought back 63."""
+    after a bare list of terms Whisper wrote answers with almost no full stops (README's recorded
+    three-sentence answer came out as one sentence), so feedback, which quotes the learner
+    sentence by sentence, quoted a whole answer for every point. `evals/voice.py` reports
+    sentence ends, typed against transcribed."""
     return f"Terms: {', '.join(terms)}." if terms else None
 
 
