@@ -87,6 +87,9 @@ def speakable(text: str) -> str:
     return text
 
 
+FESTIVAL_VOICE_DIR = "/usr/share/festival/voices/us/cmu_us_slt_arctic_hts"
+
+
 def festival_wav(text: str, path: Path) -> Path:
     """`text` read by Festival's HTS voice into a WAV file; the text goes on stdin, no shell."""
     program = shutil.which("text2wave")
@@ -99,7 +102,6 @@ def festival_wav(text: str, path: Path) -> Path:
 
 
 VOICES: dict[str, Callable[[str, Path], Path]] = {"festival": festival_wav, "espeak": espeak.to_wav}
-FESTIVAL_VOICE_DIR = "/usr/share/festival/voices/us/cmu_us_slt_arctic_hts"
 
 
 def words(text: str) -> str:
@@ -128,28 +130,35 @@ def answers(split: str, limit: int) -> list[GoldAnswer]:
     return [g for g in load_gold(split) if g.category in CATEGORIES][:limit]
 
 
+def hear(answer: GoldAnswer, recogniser: WhisperTranscriber | None, terms: tuple[str, ...],
+         args: argparse.Namespace) -> tuple[Transcript, str]:
+    """(what the recogniser heard, its written form); with no recogniser, the control's run-on
+    typed answer stands for both."""
+    if recogniser is None:
+        text = run_on(answer.answer)
+        return Transcript(text, 0.0), text
+    recording = VOICES[args.voice](speakable(answer.answer), args.out / "audio" / f"{answer.id}.wav")
+    heard = recogniser.transcribe(recording, terms)
+    return heard, speech.written(heard.text, terms)
+
+
 def run(args: argparse.Namespace) -> tuple[list[Row], float]:
-    voice, limit, use_terms, pad, out = args.voice, args.limit, not args.no_terms, args.pad, args.out
     course = bundled_course()
-    terms = speech.hints(course.info.speech_terms) if use_terms else ()
-    recogniser = None if args.control else WhisperTranscriber(model_store.resolve_speech(), pad_seconds=pad)
+    terms = () if args.no_terms else speech.hints(course.info.speech_terms)
+    recogniser = None if args.control else WhisperTranscriber(model_store.resolve_speech(),
+                                                              pad_seconds=args.pad)
     judge = make_judge("local", model_path=model_store.resolve(None))
-    (out / "audio").mkdir(parents=True, exist_ok=True)
+    (args.out / "audio").mkdir(parents=True, exist_ok=True)
     rows = []
-    for number, answer in enumerate(answers(args.split, limit), 1):
-        if recogniser is None:  # the control: no speech, only the punctuation changes
-            heard, written = Transcript(run_on(answer.answer), 0.0), run_on(answer.answer)
-        else:
-            recording = VOICES[voice](speakable(answer.answer), out / "audio" / f"{answer.id}.wav")
-            heard = recogniser.transcribe(recording, terms)
-            written = speech.written(heard.text, terms)
+    for number, answer in enumerate(answers(args.split, args.limit), 1):
+        heard, written = hear(answer, recogniser, terms, args)
         rubric = course.bank.get(answer.question_id)
         typed_grade, spoken_grade = grade(rubric, answer.answer, judge), grade(rubric, written, judge)
         rows.append(Row(answer.id, answer.question_id, answer.category, answer.answer, heard.text, written,
                         round(heard.seconds, 2), round(heard.transcribe_seconds, 3),
                         wer(answer.answer, heard.text), wer(answer.answer, written),
                         str(typed_grade.band), str(spoken_grade.band), typed_grade.score, spoken_grade.score))
-        print(f"{number}/{limit} {answer.id} {answer.question_id}: {rows[-1].typed_band} → "
+        print(f"{number}/{args.limit} {answer.id} {answer.question_id}: {rows[-1].typed_band} → "
               f"{rows[-1].spoken_band}, WER {rows[-1].wer_written:.2f}", flush=True)
     return rows, recogniser.load_seconds if recogniser else 0.0
 

@@ -100,7 +100,6 @@ def test_the_grade_of_a_clear_spoken_answer_has_the_typed_answers_band(bank, tra
     assert grade(rubric, text, judge).band == grade(rubric, typed, judge).band
 
 
-
 def test_the_last_words_of_an_answer_are_heard(transcriber, tmp_path):
     """Without the second of silence the transcriber adds at each end of a recording, Whisper
     base garbled this answer's last words ("KV cache is extra" → "KV cache MAK, TRO")."""

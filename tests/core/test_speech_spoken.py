@@ -2,6 +2,7 @@
 
 import pytest
 
+from tutor.core.answer import prepare
 from tutor.core.course import bundled_course
 from tutor.core.numeric import extract_quantities
 from tutor.core.speech import hints, written
@@ -95,9 +96,7 @@ def test_a_question_mark_stays_only_where_the_words_ask(heard, graded):
     assert written(heard) == graded
 
 
-def test_a_statement_heard_as_a_question_is_graded_as_a_statement(bank):
-    from tutor.core.answer import prepare
-
+def test_a_statement_heard_as_a_question_is_graded_as_a_statement():
     heard = "The KV cache grows with the context length?"
     assert prepare(heard).contentless  # as typed, a question: nothing asserted
     assert not prepare(written(heard)).contentless

@@ -22,9 +22,9 @@ same answer scores the same typed or spoken:
 - a question mark is the recogniser's guess from the voice's pitch, not something the learner
   wrote: a sentence it ends is kept a question only when its words make one (it opens with an
   auxiliary, "Is it…", "Doesn't…", or a wh-word and, within two words, an auxiliary, "Why
-  does…", "How many bytes is…"); otherwise it
-  ends with a full stop. A typed question asserts nothing and is graded so; a statement said
-  with a rising voice must not be ("…its product with the activation?" was graded fail).
+  does…", "How many bytes is…"); otherwise it ends with a full stop. A typed question asserts
+  nothing and is graded so; a statement said with a rising voice must not be ("…its product
+  with the activation?" was graded fail).
 """
 
 import re
