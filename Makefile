@@ -1,5 +1,6 @@
 # `make ask` and `make test` install first (idempotent: when nothing changed it is silent and instant).
-.PHONY: install ask test lint
+# The install is exactly requirements.lock; `make upgrade` moves it to the newest releases and tests them.
+.PHONY: install ask test lint lock upgrade
 
 install:
 	@scripts/install.sh
@@ -15,3 +16,12 @@ test: install lint
 lint: install
 	.venv/bin/ruff check tutor tests evals
 	.venv/bin/mypy
+
+# re-resolve the lock after editing pyproject.toml's dependencies (keeps every pin it can)
+lock:
+	scripts/lock.sh
+
+# every package to its newest allowed release, then a fresh .venv from the new lock and all the tests
+upgrade:
+	scripts/lock.sh --upgrade
+	$(MAKE) test

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Install tutor into .venv: llama-cpp-python built for a portable CPU target,
-# the project with its dev, server and voice extras, the embedded default model and the
-# speech model (SHA-256 checked), and Debian's espeak-ng and libportaudio2 when missing.
+# Install tutor into .venv: exactly the packages pinned in requirements.lock (hash-checked; the
+# project's dependencies with its dev, server and voice extras), llama-cpp-python built from its
+# hash-checked sdist for a portable CPU target, the project itself (editable), the embedded
+# default model and the speech model (SHA-256 checked), and Debian's espeak-ng and libportaudio2
+# when missing. A changed lock, pyproject.toml, script or build flag makes .venv afresh, so a
+# working tree's .venv always equals a fresh clone's. `make upgrade` refreshes the lock.
 #
 # CMAKE_ARGS: a native llama.cpp build can emit instructions (AMX, AVX512) that some
 # VMs forbid ("Illegal instruction" on the first matmul), so we build for an explicit
@@ -11,6 +14,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 LLAMA_VERSION=0.3.36
+LLAMA_SHA256=832db0699007f1be95a7e41ef12e88926b02ba836461e36a36372db2760c1a2e  # its sdist on PyPI
+LOCK=requirements.lock
 PYTHON=${PYTHON:-python3}
 
 if [ -z "${CMAKE_ARGS:-}" ]; then
@@ -35,14 +40,14 @@ if [ ! -x /usr/bin/chromium ]; then
   fi
 fi
 
-# Nothing changed since the last complete install (same pyproject.toml, this script, build
+# Nothing changed since the last complete install (same lock, pyproject.toml, this script, build
 # flags; the package and llama_cpp import; the model is there and was verified): done, silently.
+# Anything else in the key changed: .venv is made afresh (the llama.cpp wheel and the models are
+# cached outside it), so no package that left the lock lingers.
 STAMP=.venv/.tutor-install
-install_key=$(cat pyproject.toml "$0" | sha256sum | cut -c1-16)-$(printf '%s %s' "$LLAMA_VERSION" "$CMAKE_ARGS" | sha256sum | cut -c1-16)
-if [ -f "$STAMP" ]; then
-  if [ "$(cat "$STAMP")" != "$install_key" ]; then
-    echo "tutor install: pyproject.toml, this script or the build flags changed; installing again"
-  elif why=$(.venv/bin/python -c "
+install_key=$(cat "$LOCK" pyproject.toml "$0" | sha256sum | cut -c1-16)-$(printf '%s %s' "$LLAMA_VERSION" "$CMAKE_ARGS" | sha256sum | cut -c1-16)
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$install_key" ]; then
+  if why=$(.venv/bin/python -c "
 import sys, importlib.util, llama_cpp, tutor
 from tutor.core import model_store
 problems = [why for ok, why in [
@@ -51,9 +56,11 @@ problems = [why for ok, why in [
     (model_store.bundle_installed(model_store.SPEECH), 'the speech model is not verified')] if not ok]
 sys.exit(problems[0] if problems else 0)" 2>&1); then
     exit 0
-  else
-    echo "tutor install: installing again (${why##*$'\n'})"
   fi
+  echo "tutor install: installing again (${why##*$'\n'})"
+elif [ -d .venv ]; then
+  echo "tutor install: $LOCK, pyproject.toml, this script or the build flags changed; making .venv afresh"
+  rm -rf .venv
 fi
 rm -f "$STAMP"
 
@@ -75,19 +82,26 @@ fi
 
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 PIP=(.venv/bin/python -m pip --disable-pip-version-check --quiet)
-"${PIP[@]}" install --upgrade pip
+# Every package but llama-cpp-python and tutor, as pinned (pip itself among them); --no-deps:
+# the lock is the whole set, and `pip check` below proves it.
+"${PIP[@]}" install --require-hashes --no-deps -r "$LOCK"
 
 if ! .venv/bin/python -c "import llama_cpp" 2>/dev/null; then
   key=$(printf '%s %s' "$LLAMA_VERSION" "$CMAKE_ARGS" | sha256sum | cut -c1-16)
   wheels="${XDG_CACHE_HOME:-$HOME/.cache}/tutor/wheels/$key"
   if ! ls "$wheels"/llama_cpp_python-*.whl >/dev/null 2>&1; then
     echo "building llama-cpp-python $LLAMA_VERSION with CMAKE_ARGS=\"$CMAKE_ARGS\" (several minutes, once)"
-    "${PIP[@]}" wheel --no-deps --no-cache-dir "llama-cpp-python==$LLAMA_VERSION" -w "$wheels"
+    "${PIP[@]}" wheel --no-deps --no-cache-dir --require-hashes -w "$wheels" \
+      -r <(echo "llama-cpp-python==$LLAMA_VERSION --hash=sha256:$LLAMA_SHA256")
   fi
-  "${PIP[@]}" install "$wheels"/llama_cpp_python-*.whl
+  "${PIP[@]}" install --no-deps "$wheels"/llama_cpp_python-*.whl
 fi
 
-"${PIP[@]}" install -e ".[dev,server,voice]"
+"${PIP[@]}" install --no-deps --no-build-isolation -e .
+if ! problems=$(.venv/bin/python -m pip check 2>&1); then
+  echo "tutor install: $LOCK does not satisfy pyproject.toml (run 'make lock'): ${problems//$'\n'/; }" >&2
+  exit 1
+fi
 .venv/bin/tutor model install
 .venv/bin/tutor model install speech
 echo "$install_key" > "$STAMP"

@@ -2,6 +2,7 @@
 shown, accepted, re-recorded or edited, then graded on the same path as a typed answer."""
 
 import io
+import json
 from pathlib import Path
 
 import numpy as np
@@ -219,7 +220,8 @@ def test_ask_with_audio_grades_the_recording(tmp_path: Path, fake_speech):
     assert result.exit_code == 0, result.stderr
     assert ("Transcript of answer.wav (3.0 s): MQA keeps one key value head; in GQA each group shares one, "
             "so the KV cache is 70 times smaller.") in result.stdout
-    assert '"question_id": "w06-thu-4"' in result.stdout
+    grade = json.loads(result.stdout[result.stdout.index("\n{") + 1:])  # the JSON after the transcript
+    assert (grade["question_id"], grade["status"]) == ("w06-thu-4", "graded")
     assert fake_speech.calls[0][1][:3] == ("KV cache", "fp16", "bf16")  # the course's terms bias it
 
 

@@ -4,6 +4,7 @@ teacher is measured (`tutor eval --from MARKS_DIR`) and the course's head is ref
 
 import json
 import shutil
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -92,7 +93,9 @@ def test_calibrate_from_a_marks_folder_refits_the_course_head_on_the_teacher(rev
     result = tutor("calibrate", "--from", str(marks), "--course", str(course))
     assert result.returncode == 0, result.stderr
     info = (course / "course.toml").read_text()
-    assert "# our course" in info and 'head = "judge-head.npz"' in info  # comments and settings kept
+    settings = tomllib.loads(info)
+    assert settings == {"title": "One question", "module": "one", "head": "judge-head.npz"}  # others kept
+    assert info.splitlines()[0] == "# our course"  # and the teacher's comment
     refit = ProbeHead.load(course / "judge-head.npz")
     assert refit.thresholds.key_point > 0.5  # the teacher is stricter than P(yes) 0.5
     labelled = [json.loads(line) for line in (marks / "labelled.jsonl").read_text().splitlines()]

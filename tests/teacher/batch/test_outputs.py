@@ -1,5 +1,7 @@
 import csv
+import io
 
+from tests.html_page import Page
 from tutor.core.judges.fake import FakeJudge
 from tutor.teacher.batch.inputs import Rejected, Submission
 from tutor.teacher.batch.outputs import write_all
@@ -36,8 +38,9 @@ def test_gradebook_totals_equal_the_sum_of_results(bank, tmp_path):
 def test_report_escapes_student_text_and_needs_no_network(bank, tmp_path):
     write_all(tmp_path, bank, graded_rows(bank, tmp_path), [])
     page = (tmp_path / "report.html").read_text()
-    assert "<script>" not in page and "&lt;script&gt;alert(" in page
-    assert "<b>bob</b>" not in page and "&lt;b&gt;bob&lt;/b&gt;" in page
+    shown = Page(page)
+    assert shown.scripts == [] and "<script>alert(" in shown.text  # student text shown, never run
+    assert "<b>bob</b>" in shown.text  # shown as typed, not as markup
     assert "http://" not in page and "https://" not in page
     assert "Most-missed key points" in page and "<svg" in page
 
@@ -54,8 +57,9 @@ def test_feedback_per_student_and_problems(bank, tmp_path):
     assert "- ✓ trainable parameters added by rank-16 LoRA on a 4096 × 4096 matrix: found 131,072" in ann
     assert "- ✗ missing: LoRA adds r × \\(d + k\\) trainable parameters" in ann
     problems = (tmp_path / "problems.csv").read_text()
-    assert "class.csv:9,cy,w06-zzz,unknown question" in problems
-    assert "in:3,<b>bob</b>,w06-thu-4,empty answer" in problems
+    rows = list(csv.reader(io.StringIO(problems)))
+    assert ["class.csv:9", "cy", "w06-zzz", "unknown question"] in rows
+    assert ["in:3", "<b>bob</b>", "w06-thu-4", "empty answer"] in rows
 
 
 def test_spreadsheet_formulas_in_student_text_are_neutralised(bank, tmp_path):
@@ -110,5 +114,6 @@ def test_outputs_show_a_reviewer_s_changes_and_stale_overrides(bank, tmp_path):
     assert book["ann"]["stale overrides"] == "w06-thu-4" and book["<b>bob</b>"]["changed by reviewer"] == ""
     page = (tmp_path / "report.html").read_text()
     assert "Marks changed by a reviewer (1)" in page and "Stale overrides (2)" in page
-    assert "&lt;i&gt;Ms T&lt;/i&gt;" in page and "&lt;script&gt;alert(1)" in page and "<script>" not in page
+    shown = Page(page)
+    assert "<i>Ms T</i>" in shown.text and "<script>alert(1)" in shown.text and shown.scripts == []
     assert "the answer changed since the review" in page and "answer no longer in results" in page
