@@ -51,6 +51,7 @@ from tutor.core.judges.registry import make_judge
 from tutor.core.speech import espeak
 from tutor.core.speech.transcriber import Transcript, WhisperTranscriber
 from tutor.teacher.evaluation import GoldAnswer, load_gold
+from tutor.teacher.invariance import run_on
 
 CATEGORIES = ("strong", "partial")
 
@@ -107,13 +108,6 @@ VOICES: dict[str, Callable[[str, Path], Path]] = {"festival": festival_wav, "esp
 def words(text: str) -> str:
     """Lowercase words and numbers only: what the word error rate compares."""
     return " ".join(re.sub(r"[^a-z0-9.]+", " ", text.lower().replace(",", "")).replace(". ", " ").split())
-
-
-def run_on(text: str) -> str:
-    """The control's "transcript": the typed answer with every full stop, question and
-    exclamation mark that ends a sentence turned into a comma, as a recogniser that hears the
-    words right but not where sentences end would write it."""
-    return re.sub(r"[.?!]+(?=\s|$)", ",", text).rstrip(",") + "."
 
 
 def sentence_ends(text: str) -> int:

@@ -103,6 +103,12 @@ def eval_command(
         help="Override the misconception threshold.")] = None,
     min_spearman: Annotated[float | None, typer.Option(help="Exit 1 if Spearman is below.")] = None,
     min_band_accuracy: Annotated[float | None, typer.Option(help="Exit 1 if band accuracy is below.")] = None,
+    held_out: Annotated[bool, typer.Option(
+        "--held-out", help="With --from: leave-one-source-out and leave-one-family-out, the head refitted "
+                           "and tuned without each group (no model call).")] = False,
+    invariance: Annotated[bool, typer.Option(
+        help="Also grade each answer with its sentence ends as commas, in lower case on one line, and as "
+             "an unpunctuated transcript; report the band changes.")] = False,
     course: CourseOption = None,
 ) -> None:
     """Measure the grader against human marks: the gold set, or a teacher's review (--from MARKS_DIR)."""
@@ -112,6 +118,10 @@ def eval_command(
     bank = state.bank()
     if out:
         ensure_dir(out, "--out")  # before a long run, not after it
+    if held_out:
+        return _held_out(state, bank, saved, labelled, out)
+    if invariance and saved:
+        raise TutorError("--invariance grades the answers anew: it cannot re-decide saved runs (--from)")
     if saved:
         head: Head = load_head(state.head_option()).with_thresholds(kp_threshold, misc_threshold)
         runs = {label: ev.rescore_run(bank, run, head)
@@ -129,6 +139,8 @@ def eval_command(
             run.dump(out / "results.jsonl")
     text = ev.report(runs, f"Grader eval, {what}, head {head.name}, thresholds "
                            f"{head.thresholds.key_point}/{head.thresholds.misconception}")
+    if invariance and not saved:
+        text += _invariance(bank, run, judge, head, out)
     if out:
         (out / "report.md").write_text(text)
     print(text)
@@ -136,6 +148,39 @@ def eval_command(
     if failures:
         print("eval guard failed: " + "; ".join(failures), file=sys.stderr)
         raise typer.Exit(ExitCode.PROBLEMS)
+
+
+def _held_out(state: State, bank: Bank, saved: list[Path] | None, labelled: Path | None,
+              out: Path | None) -> None:
+    """`eval --from RUNS --held-out`: each source and attack family graded by a head fitted without it."""
+    from tutor.teacher.evaluation import joined
+    from tutor.teacher.generalisation import held_out_report
+
+    if not saved:
+        raise TutorError("--held-out re-decides saved runs: give them with --from RESULTS.jsonl")
+    text = held_out_report(bank, joined(_saved_runs(bank, saved, labelled)), say=_to_stderr)
+    if out:
+        (out / "held-out.md").write_text(text)
+    print(text)
+
+
+def _to_stderr(line: str) -> None:
+    print(line, file=sys.stderr)
+
+
+def _invariance(bank: Bank, typed: "EvalRun", judge: "ReliableJudge", head: "Head", out: Path | None) -> str:
+    """The same answers written other ways, graded by the same judge and head."""
+    from tutor.teacher import invariance
+
+    found = []
+    for name, rewrite in invariance.VARIANTS.items():
+        gold = [g.model_copy(update={"answer": rewrite(g.answer)}) for g in typed.gold]
+        run = _run_eval(bank, gold, judge, head, 0, name)
+        if out:
+            run.dump(out / f"results-{invariance.slug(name)}.jsonl")
+        found.append(invariance.compare(typed, name, run))
+    return "\n".join(["", "## Invariance: the same answers written other ways", "",
+                      *invariance.table(found), ""])
 
 
 def _saved_runs(bank: Bank, saved: list[Path], labelled: Path | None) -> "list[EvalRun]":

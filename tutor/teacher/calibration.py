@@ -9,12 +9,12 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from tutor.core.bank import Bank
-from tutor.core.decide import ProbeHead, Thresholds, features
+from tutor.core.decide import PlainHead, ProbeHead, Thresholds, features
 from tutor.core.errors import TutorError
 from tutor.core.grader import stored_signals
 from tutor.core.judges.base import Signals
@@ -23,6 +23,7 @@ from tutor.teacher.evaluation import EvalRun, joined, load_runs, metrics, rescor
 C_GRID = (0.001, 0.003, 0.01, 0.03, 0.1)
 REVIEW_GRID = tuple(round(0.40 + 0.025 * i, 3) for i in range(23))  # 0.40 … 0.95
 MAX_FLAGGED = 0.20  # at most this share of dev answers sent to review
+H = TypeVar("H", ProbeHead, PlainHead)  # a head whose thresholds and review cut-off are chosen
 
 
 @dataclass
@@ -67,7 +68,7 @@ def log_loss(head: ProbeHead, points: Points) -> float:
     return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
 
 
-def choose_thresholds(bank: Bank, dev: EvalRun, head: ProbeHead) -> ProbeHead:
+def choose_thresholds(bank: Bank, dev: EvalRun, head: H) -> H:
     """Best band accuracy on dev among settings that keep every injection / keyword /
     master-key answer out of the top band, averaged with the neighbouring grid settings so
     that a lucky corner of ~100 answers does not decide (then Spearman)."""
@@ -93,7 +94,7 @@ def _finite(x: float) -> float:
     return round(x, 3) if np.isfinite(x) else -1.0
 
 
-def choose_review(bank: Bank, dev: EvalRun, head: ProbeHead) -> ProbeHead:
+def choose_review(bank: Bank, dev: EvalRun, head: H) -> H:
     """The highest review cut-off that flags at most MAX_FLAGGED of the dev answers."""
     rescored = rescore_run(bank, dev, head)
     probabilities = [_sure(g.band_probability) for g in rescored.grades if g.status == "graded"]

@@ -33,6 +33,8 @@ class GoldAnswer(BaseModel):
     id: str
     question_id: str
     category: str = ""
+    source: str = ""  # who wrote it: a writer or a data set (leave-one-source-out groups by it)
+    family: str | None = None  # an attack's family (hedges, questions, reversal_frames, …), else None
     answer: str
     mark: float
     band: Band
@@ -42,7 +44,7 @@ class GoldAnswer(BaseModel):
     note: str = ""
 
 
-SPLITS = ("train", "dev", "test")
+SPLITS = ("train", "dev", "test", "writers")  # writers: answers by writers outside the project
 
 
 def gold_dir() -> Path:
@@ -180,7 +182,8 @@ def metrics(run: EvalRun) -> dict[str, Any]:
     result = {
         "answers": len(run.gold),
         "ungraded": len(run.gold) - len(graded),
-        "spearman": float(spearmanr(marks, scores).statistic) if len(graded) > 2 else float("nan"),
+        "spearman": (float(spearmanr(marks, scores).statistic)
+                     if len(set(marks)) > 1 and len(set(scores)) > 1 else float("nan")),  # else undefined
         "qwk": float(cohen_kappa_score(human, machine, weights="quadratic", labels=[0, 1, 2])),
         "band_accuracy": sum(h == m for h, m in zip(human, machine, strict=True)) / max(1, len(graded)),
         "confusion": confusion_matrix(human, machine, labels=[0, 1, 2]).tolist(),
