@@ -4,6 +4,7 @@ import math
 
 import pytest
 
+from tutor.core.answer import prepare
 from tutor.core.numeric import (
     Found,
     NumericOutcome,
@@ -319,6 +320,66 @@ def test_values_offered_as_alternatives_never_pass(answer):
     assert not outcome.passed
     assert "140" in " ".join(outcome.found)
     assert outcome.detail.startswith("the answer offers several values for one amount")
+
+
+SPRAYED_LAYOUTS = [
+    "35 GB 70 GB 140 GB 280 GB 560 GB",  # spaces
+    "It is 70 GB. It is 140 GB. It is 280 GB.",  # one value per sentence
+    "It is 140 GB. It is 280 GB.",
+    "70 GB; 140 GB; 280 GB",
+    "140 GB; 280 GB",
+    "70 GB\n140 GB\n280 GB",
+    "- 70 GB\n- 140 GB\n- 280 GB",
+    "* 140 GB\n* 280 GB",
+    "• 140 GB\n• 280 GB",
+    "1. 70 GB\n2. 140 GB\n3. 280 GB",
+    "70 GB | 140 GB | 280 GB",
+    "140 GB (or 280 GB)",
+    "140 GB [maybe 280 GB]",
+    "140 GB, 280 GB",
+    "~140GB ~280GB",
+    "Weights: 70 GB.\nWeights: 140 GB.",
+    " ".join(f"{n} GB" for n in range(1, 200)),  # 199 values
+]
+
+
+@pytest.mark.parametrize("answer", SPRAYED_LAYOUTS)
+def test_values_sprayed_in_any_layout_never_pass(answer):
+    outcome = outcome_of(WEIGHTS, answer)
+    assert not outcome.passed, outcome.detail
+    assert outcome.detail.startswith("the answer offers several values for one amount")
+
+
+@pytest.mark.parametrize("answer", SPRAYED_LAYOUTS)
+def test_values_sprayed_in_any_layout_never_pass_through_the_grader(answer):
+    """The grader checks the prepared answer, whose clauses are one per line."""
+    assert not outcome_of(WEIGHTS, prepare(answer).text).passed
+
+
+@pytest.mark.parametrize("answer, expected", [
+    ("70e9 params x 2 bytes = 140e9 bytes = 140 GB", WEIGHTS),
+    ("140 GB (130 GiB)", WEIGHTS),  # the same value in two units
+    ("140 GB 130 GiB", WEIGHTS),
+    ("It is 140 GB. It is 130 GiB.", WEIGHTS),
+    ("fp16 is 2 bytes per parameter, so 140 GB / 80 GB = 2 GPUs at least.", WEIGHTS),
+    ("70B x 2 bytes = 140 GB.\nAn 80 GB GPU is too small.", WEIGHTS),
+    ("2.7 GB (327,680 B per token x 8,192)", check(2.7, "GB", tolerance=0.12)),
+    ("~38 GiB / 2.5 ≈ 15 requests", check(15, "request")),
+    ("about 14-15 concurrent 8K requests", check(14.5, "request", tolerance=0.12)),
+])
+def test_a_committed_derivation_passes_in_any_layout(answer, expected):
+    assert outcome_of(expected, answer).passed, outcome_of(expected, answer).detail
+    assert outcome_of(expected, prepare(answer).text).passed
+
+
+def test_each_check_of_a_kind_may_have_its_own_value_in_any_layout():
+    for answer in ("14 GB 26 GB 140 GB", "- 14 GB\n- 26 GB\n- 140 GB", "7B: 14 GB\n13B: 26 GB\n70B: 140 GB"):
+        assert [o.passed for o in outcomes_of(_sizes_checks(), answer)] == [True, True, True], answer
+
+
+def test_an_anchored_line_with_alternatives_never_passes():
+    answer = "7B: 14 GB or 28 GB\n13B: 26 GB or 52 GB\n70B: 140 GB or 280 GB"
+    assert not any(o.passed for o in outcomes_of(_sizes_checks(), answer))
 
 
 @pytest.mark.parametrize("answer", [

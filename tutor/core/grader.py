@@ -4,6 +4,7 @@ numeric checks → probe (the judge's signals per claim) → decide (`tutor.core
 """
 
 import base64
+import math
 from collections.abc import Callable, Mapping
 from typing import Literal
 
@@ -11,7 +12,7 @@ import numpy as np
 
 from tutor.core.answer import PreparedAnswer, best_quote, prepare
 from tutor.core.decide import Doubt, Head, PlainHead, compute_score, doubt, judged_outcome, stated_from
-from tutor.core.errors import TutorError
+from tutor.core.errors import ExitCode, TutorError
 from tutor.core.judges.base import Judge, JudgeRequest, OnSignals, Signals
 from tutor.core.numeric import outcomes_of
 from tutor.core.result import Grade, Outcome, Verdict
@@ -32,8 +33,10 @@ def grade(rubric: Rubric, answer: str, judge: Judge | None, head: Head | None = 
         for verdict in _numeric_verdicts(rubric, prepared):
             on_verdict(verdict)
     try:
-        signals = probe(rubric, prepared, judge, _streamer(rubric, prepared, head, on_verdict))
+        signals = probe(rubric, prepared, judge, _streamer(rubric, prepared, head, on_verdict, judge.name))
     except TutorError as exc:
+        if exc.exit_code == ExitCode.MODEL:
+            raise  # a damaged model fails every answer: stop, do not grade the class "ungraded"
         return Grade.ungraded(rubric.id, exc.message, model=judge.name,
                               rubric_version=rubric.version, pointer=rubric.pointer)
     return finish(rubric, prepared, signals, head, mode=judge.mode, model=judge.name)
@@ -99,7 +102,7 @@ def request_for(rubric: Rubric, prepared: PreparedAnswer) -> JudgeRequest:
 
 
 def _streamer(rubric: Rubric, prepared: PreparedAnswer, head: Head,
-              on_verdict: OnVerdict | None) -> OnSignals | None:
+              on_verdict: OnVerdict | None, judge_name: str) -> OnSignals | None:
     """Turns each claim's signals into its verdict for `on_verdict`, once per claim."""
     if on_verdict is None:
         return None
@@ -108,6 +111,7 @@ def _streamer(rubric: Rubric, prepared: PreparedAnswer, head: Head,
 
     def hear(index: int, signals: Signals) -> None:
         if index not in heard:
+            _check_signals(judge_name, signals)
             heard.add(index)
             on_verdict(_judged_verdict(rubric, prepared, index, kinds[index], as_stored(signals), head))
     return hear
@@ -119,7 +123,19 @@ def probe(rubric: Rubric, prepared: PreparedAnswer, judge: Judge,
     signals = judge.judge(request_for(rubric, prepared), on_signals)
     if len(signals) != len(texts):
         raise TutorError(f"judge returned {len(signals)} results for {len(texts)} claims")
+    for s in signals:
+        _check_signals(judge.name, s)
     return [as_stored(s) for s in signals]
+
+
+def _check_signals(judge_name: str, signals: Signals) -> None:
+    """A probability outside [0, 1], NaN or infinite, from any backend, is the backend's
+    failure (one line), never a grade nor a validation error further on."""
+    p = signals.p_yes
+    finite_state = signals.state is None or bool(np.isfinite(signals.state).all())
+    if not (isinstance(p, float | int) and math.isfinite(p) and 0 <= p <= 1 and finite_state):
+        raise TutorError(f"the judge {judge_name} gave a probability that is not one ({p!r})",
+                         ExitCode.BACKEND)
 
 
 def as_stored(signals: Signals) -> Signals:

@@ -13,10 +13,14 @@ Domain conventions (LLM serving arithmetic):
   "32 sequences" are request counts.
 - rates ("GB/s", "tokens/s") are not amounts and are dropped.
 
-Several amounts of one kind joined only by separators ("70, 140 or 280 GB") form a list:
-a unit written once at its end belongs to every member. A list joined by "or" (or "maybe",
-"/"), or a list of more distinct values than the rubric asks for ("1 GB, 2 GB, … 160 GB"),
-offers alternatives instead of an answer, and an offered value never passes a check.
+Several amounts joined only by separators form a list, in any layout: "70, 140 or 280 GB",
+"70 GB 140 GB", one per line or bullet, "70 GB | 140 GB", "140 GB (or 280 GB)"; a unit written
+once at its end belongs to every member. Statements that differ only in their amount ("It is
+70 GB. It is 140 GB.") offer those amounts in the same way. The rule is about amounts: more
+distinct values for one quantity than the rubric asks for of that kind (or two in a list joined
+by "or", "maybe") are alternatives instead of an answer, and an offered value never passes a
+check. Arithmetic between amounts ("70e9 x 2 bytes = 140 GB", "140 GB / 80 GB = 2") and the
+same value in two units ("140 GB (130 GiB)") commit to one value.
 With several checks of one kind (7B, 13B and 70B weights), each amount answers the check
 whose own amounts ("7B") stand nearest before it in its clause, else the list position,
 else the closest value; one amount answers one check.
@@ -115,6 +119,7 @@ class Found:
     bare: bool = False  # a plain number with no scale, exponent or unit: "70"
     group: int = -1  # which list of amounts it belongs to (-1: none)
     hedged: bool = False  # its list is joined by "or": alternatives, not an answer
+    written: str = ""  # its scale and unit as written, casefolded: "gb" for "70 GB"
 
 
 class NumericOutcome(BaseModel):
@@ -162,9 +167,19 @@ def extract_quantities(text: str) -> list[Found]:
     return _with_lists(text, found)
 
 
-# Between two members of a list: separators only ("70, 140 or 280", "1 GB, 2 GB, … 160 GB").
-_LIST_JOINER = re.compile(r"(?:\s|,|;|/|…|\.\.\.|(?i:\b(?:or|and|maybe|perhaps|possibly|even)\b))*")
-_HEDGE_JOINER = re.compile(r"(?i:\b(?:or|maybe|perhaps|possibly)\b)")
+# Between two members of a list: separators only, in any layout ("70, 140 or 280", "70 GB 140 GB",
+# one per line or bullet, "70 GB | 140 GB", "140 GB (or 280 GB)", "70 GB. Maybe 140 GB.").
+# Arithmetic ("=", "×", "-", "→") and words other than hedges join the steps of a derivation.
+_LIST_JOINER = re.compile(
+    r"(?:[\s,;/|()\[\]{}…]|\.\.\.|[.!?](?=\s)|\n[ \t]*(?:[-*•‣◦▪]|[0-9]{1,2}[.)]|[a-z][.)])(?=\s)"
+    r"|(?i:\b(?:or|and|maybe|perhaps|possibly|probably|even|either|else|otherwise|vs|versus"
+    r"|alternatively)\b))*")
+_HEDGE_JOINER = re.compile(r"(?i:\b(?:or|maybe|perhaps|possibly|probably|either|else|otherwise|vs|versus"
+                           r"|alternatively)\b)")
+# After "45 GB / 320 KB" a result ("≈ 140,000") makes the slash a division, not a list.
+_RESULT_AFTER = re.compile(r"\s*(?:=|≈|≃|~|→|->|\bis\b|\bgives\b)", re.IGNORECASE)
+_MAX_JOINER = 24
+_APPROX = "~≈≃∼"
 
 
 def _with_lists(text: str, found: list[Found]) -> list[Found]:
@@ -172,10 +187,10 @@ def _with_lists(text: str, found: list[Found]) -> list[Found]:
     lists joined by "or" as hedged."""
     result: list[Found] = []
     for members in _runs(text, found):
-        if len(members) == 1:
-            result.append(members[0])
-            continue
         joiners = [text[a.end:b.start] for a, b in zip(members, members[1:], strict=False)]
+        if len(members) == 1 or _divided(text, members, joiners):
+            result.extend(members)
+            continue
         hedged = any(_HEDGE_JOINER.search(j) for j in joiners)
         last = members[-1]
         for item in members:
@@ -185,16 +200,34 @@ def _with_lists(text: str, found: list[Found]) -> list[Found]:
     return result
 
 
+def _divided(text: str, members: list[Found], joiners: list[str]) -> bool:
+    """"140 GB / 80 GB = 2 GPUs": two amounts joined by a slash and followed by a result."""
+    return len(members) == 2 and joiners[0].strip() == "/" \
+        and _RESULT_AFTER.match(text, members[-1].end) is not None
+
+
 def _runs(text: str, found: list[Found]) -> list[list[Found]]:
     """`found` cut into maximal runs joined only by list separators."""
     runs: list[list[Found]] = []
     for item in found:
-        between = text[runs[-1][-1].end:item.start] if runs else ""
-        if runs and between.strip() and len(between) <= 16 and _LIST_JOINER.fullmatch(between):
+        if runs and _joined(text[runs[-1][-1].end:item.start], runs[-1][-1], item):
             runs[-1].append(item)
         else:
             runs.append([item])
     return runs
+
+
+def _joined(between: str, before: Found, after: Found) -> bool:
+    """Whether `between` makes two amounts members of one list. Spaces alone join amounts
+    written alike ("70 GB 140 GB", not "15 concurrent 8K requests") and not a result
+    ("2.5 ≈ 15 requests"); a bracket joins only with a hedge ("140 GB (or 280 GB)"), since
+    "2.7 GB (327,680 B per token)" glosses or derives."""
+    if len(between) > _MAX_JOINER or not _LIST_JOINER.fullmatch(between):
+        return False
+    if not between.strip():
+        a_result = after.text[:1] in _APPROX and before.text[:1] not in _APPROX
+        return before.written == after.written and not a_result
+    return not re.search(r"[()\[\]{}]", between) or _HEDGE_JOINER.search(between) is not None
 
 
 def _in_unit_of(item: Found, last: Found) -> Found:
@@ -215,14 +248,16 @@ def outcomes_of(checks: list[NumericCheck], answer: str) -> list[NumericOutcome]
     alternatives and which amount answers which check)."""
     found = extract_quantities(answer)
     pools = [_candidates(c, found) for c in checks]
+    offered = [_offered(c, pool, sum(_check_kind(o) == _check_kind(c) for o in checks), answer)
+               for c, pool in zip(checks, pools, strict=True)]
     for kind in {k for k in map(_check_kind, checks) if k}:
         same = [i for i, c in enumerate(checks) if _check_kind(c) == kind]
         if len(same) > 1:
             assigned = _assign([checks[i] for i in same], [pools[i] for i in same], found, answer)
             for i, pool in zip(same, assigned, strict=True):
                 pools[i] = pool
-    return [_outcome(c, pool, _offered(c, pool, sum(_check_kind(o) == _check_kind(c) for o in checks)))
-            for c, pool in zip(checks, pools, strict=True)]
+    return [_outcome(c, pool, alternatives)
+            for c, pool, alternatives in zip(checks, pools, offered, strict=True)]
 
 
 Candidate = tuple[Found, float]  # an amount and its value in the check's unit
@@ -255,21 +290,57 @@ def _plausible(value: float, expected: float) -> bool:
     return 1 / PLAUSIBLE_FACTOR <= ratio <= PLAUSIBLE_FACTOR
 
 
-def _offered(check: NumericCheck, pool: list[Candidate], checks_of_kind: int) -> set[int]:
-    """Starts of the amounts offered as alternatives: a hedged list ("70, 140 or 280 GB") with
-    two or more distinct values, or a list of three or more distinct values, more than the
-    rubric asks for of this kind ("1 GB, 2 GB, … 160 GB")."""
+def _offered(check: NumericCheck, pool: list[Candidate], checks_of_kind: int, answer: str) -> set[int]:
+    """Starts of the amounts offered as alternatives: more distinct values for one quantity than
+    the rubric asks for of this kind, either in one list ("70 GB 140 GB", "140 GB (or 280 GB)") or
+    in statements that differ only in their amount ("It is 70 GB. It is 140 GB."); a hedged list
+    ("70 or 140 GB") offers alternatives with any two distinct values."""
+    offered: set[int] = set()
+    for members, hedged in [*_lists_in(pool), *((m, False) for m in _parallel(pool, answer))]:
+        distinct = _distinct([v for _, v in members], check.tolerance)
+        if (hedged and distinct >= 2) or distinct > checks_of_kind:
+            offered |= {f.start for f, _ in members}
+    return offered
+
+
+def _lists_in(pool: list[Candidate]) -> list[tuple[list[Candidate], bool]]:
+    """The pool's amounts grouped by the list they stand in, with whether it is hedged."""
     groups: dict[int, list[Candidate]] = {}
     for f, value in pool:
         if f.group >= 0:
             groups.setdefault(f.group, []).append((f, value))
-    offered: set[int] = set()
-    for members in groups.values():
-        distinct = _distinct([v for _, v in members], check.tolerance)
-        hedged = members[0][0].hedged and distinct >= 2
-        if hedged or (distinct >= 3 and distinct > checks_of_kind):
-            offered |= {f.start for f, _ in members}
-    return offered
+    return [(members, members[0][0].hedged) for members in groups.values()]
+
+
+_STATEMENT_END = re.compile(r"[;\n|]|[.!?](?=\s|$)")
+_MARKER = re.compile(r"^\s*(?:[-*•‣◦▪]|[0-9]{1,2}[.)]|[a-z][.)])\s+|[^\w#]+", re.IGNORECASE)
+
+
+def _parallel(pool: list[Candidate], answer: str) -> list[list[Candidate]]:
+    """The pool's amounts grouped by their statement with the pool's amounts masked, for
+    frames shared by two statements or more: "It is #" in "It is 70 GB. It is 140 GB."."""
+    frames: dict[str, list[Candidate]] = {}
+    statements: dict[str, set[int]] = {}
+    for start, end in _statements(answer):
+        inside = [c for c in pool if start <= c[0].start < end]
+        if inside:
+            frame = _frame(answer[start:end], start, [f for f, _ in inside])
+            frames.setdefault(frame, []).extend(inside)
+            statements.setdefault(frame, set()).add(start)
+    return [members for frame, members in frames.items() if len(statements[frame]) >= 2]
+
+
+def _statements(answer: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence, line or clause cut by ";" or "|"."""
+    cuts = [0, *(m.end() for m in _STATEMENT_END.finditer(answer)), len(answer)]
+    return [(a, b) for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
+
+
+def _frame(statement: str, offset: int, amounts: list[Found]) -> str:
+    """The statement's words with its amounts masked, bullets and punctuation aside."""
+    for f in sorted(amounts, key=lambda f: -f.start):
+        statement = statement[:f.start - offset] + "#" + statement[f.end - offset:]
+    return " ".join(_MARKER.sub(" ", statement).casefold().split())
 
 
 def _distinct(values: list[float], tolerance: float) -> int:
@@ -304,7 +375,7 @@ def _problem_with(check: NumericCheck, best: Candidate, pool: list[Candidate],
     question excludes on purpose (`accept`)."""
     found = best[0]
     if found.start in offered:
-        listed = [f.text for f, _ in pool if f.group == found.group]
+        listed = [f.text for f, _ in pool if f.start in offered]
         return (f"the answer offers several values for one amount ({', '.join(listed)}) "
                 f"instead of committing to one; expected ≈ {_amount(check.expected, check.unit)}")
     accepted = [u for u in map(_parse_unit, check.accept) if u is not None]
@@ -431,8 +502,9 @@ def _found(match: re.Match[str]) -> Found | None:
     if not math.isfinite(value):
         return None
     bare = kind == "number" and not scale and not exponent
+    written = " ".join(f"{match['scale'] or ''} {match['unit'] or ''}".casefold().split())
     return Found(match[0], match.start(), ureg().Quantity(value, _parse_unit(unit)), kind,
-                 scale=factor, end=match.end(), bare=bare)
+                 scale=factor, end=match.end(), bare=bare, written=written)
 
 
 def _kind_and_unit(match: re.Match[str]) -> tuple[str, str]:

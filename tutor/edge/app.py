@@ -3,6 +3,7 @@
 Commands live beside it by role (`course_commands`, `learner_commands`, `teacher_commands`);
 `tutor.edge.cli` puts them together."""
 
+import logging
 import os
 from functools import cached_property
 from pathlib import Path
@@ -38,6 +39,21 @@ class TutorGroup(TyperGroup):
                 raise
             typer.echo(f"tutor: error: {safe_line(exc.message)}", err=True)
             raise typer.Exit(exc.exit_code) from None
+
+
+class StderrWarnings(logging.Handler):
+    """tutor's warnings (an API key about to cross the network in clear, a retry, a backend no
+    longer called) reach the terminal: one line each on stderr, whoever runs the app."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        typer.echo(f"tutor: warning: {safe_line(record.getMessage())}", err=True)
+
+
+def warnings_to_stderr() -> None:
+    """Once per process: the package's logger has only a NullHandler until the CLI runs."""
+    logger = logging.getLogger("tutor")
+    if not any(isinstance(h, StderrWarnings) for h in logger.handlers):
+        logger.addHandler(StderrWarnings(logging.WARNING))
 
 
 app = typer.Typer(cls=TutorGroup, no_args_is_help=True, add_completion=False,
@@ -137,6 +153,7 @@ def options(
         help="Judge head: a file from `tutor calibrate`, or 'plain' for P(yes) with thresholds.")] = None,
     course: CourseOption = None,
 ) -> None:
+    warnings_to_stderr()
     ctx.obj = State({"backend": backend, "model": model, "base_url": base_url,
                      "explainer": explainer, "timeout": timeout, "head": head, "course": course})
 

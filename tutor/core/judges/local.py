@@ -185,6 +185,8 @@ class LocalJudge:
         pointer = self.llm._ctx.get_logits_ith(index)
         logits = np.ctypeslib.as_array(pointer, shape=(self.llm.n_vocab(),))
         top = logits.max()
+        if not np.isfinite(top):
+            raise self._corrupt("probability")
         yes = np.exp(logits[self.yes_ids] - top).sum()
         no = np.exp(logits[self.no_ids] - top).sum()
         return float(yes / (yes + no)) if yes + no > 0 else 0.0
@@ -192,8 +194,16 @@ class LocalJudge:
     def _signals(self, index: int, state: np.ndarray | None) -> Signals:
         if state is None:  # no capture asked, or a model with fewer blocks
             return Signals(self._p_yes(index))
+        if not np.isfinite(state).all():
+            raise self._corrupt("hidden state")
         # rounded to float16 here, as stored, so re-scoring saved results gives the same grades
         return Signals(self._p_yes(index), state.astype(np.float16).astype(np.float64))
+
+    def _corrupt(self, what: str) -> TutorError:
+        """A model file damaged in place keeps its size and time, so the `.verified` stamp
+        passes it (hashing 1 GB on every start is too slow); its numbers give it away."""
+        return TutorError(f"the model {self.name} gave a {what} that is not a finite number: its file "
+                          "may be damaged; run `tutor model verify`", ExitCode.MODEL)
 
     def judge(self, request: JudgeRequest, on_signals: OnSignals | None = None) -> list[Signals]:
         """One answer at a time: a llama.cpp context is not thread safe, so concurrent callers

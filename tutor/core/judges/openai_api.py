@@ -6,17 +6,20 @@ not, we ask for a JSON verdict constrained by a schema ("structured" mode, 0 or 
 Retries and caching live in `tutor.core.judges.registry`; this module only maps errors.
 """
 
-import json
+import ipaddress
 import logging
 import math
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import urlsplit
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
 from tutor.core.decide import PlainHead
-from tutor.core.errors import ExitCode, TransientJudgeError, TutorError
+from tutor.core.errors import ExitCode, TransientJudgeError, TutorError, first_problem
 from tutor.core.judges.base import JudgeRequest, OnSignals, Signals, messages_for
 
 if TYPE_CHECKING:
@@ -27,6 +30,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("tutor.judge")
 T = TypeVar("T")
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
+_WARNED_HOSTS: set[str] = set()
+_WARNED_LOCK = threading.Lock()
+_LOGPROB_SLACK = 1e-3  # servers round: a log-probability of +0.0001 is 0
 
 VERDICT_SCHEMA = {
     "name": "verdict",
@@ -94,13 +100,13 @@ class OpenAIJudge:
         messages = messages_for(request, claim)
         if self.mode == "logprobs":
             response = self._call(messages=messages, max_tokens=1, logprobs=True, top_logprobs=10)
-            probability = _p_yes_from_logprobs(self._choice(response))
+            probability = _p_yes_from_logprobs(self._choice(response), self.base_url)
             if probability is not None:
                 return probability
             self.mode = "structured"  # this server gives no logprobs: say so in every Grade
         response = self._call(messages=messages, max_tokens=20,
                               response_format={"type": "json_schema", "json_schema": VERDICT_SCHEMA})
-        return _p_yes_from_json(self._choice(response).message.content or "")
+        return _p_yes_from_json(self._choice(response).message.content, self.base_url)
 
     def _choice(self, response: object) -> "Choice":
         """The first choice of a chat completion, or a one-line error for anything else (an HTML
@@ -140,11 +146,28 @@ class OpenAIJudge:
 
 
 def _warn_if_key_goes_in_clear(base_url: str) -> None:
-    """A bearer token sent over plain HTTP to another machine can be read on the way."""
+    """The policy: the key goes to whatever server `--base-url` names (a self-hosted server may
+    need one), but a bearer token sent over plain HTTP to another machine can be read on the
+    way, so that is said once per host, on stderr in the CLI."""
     parts = urlsplit(base_url)
-    if parts.scheme == "http" and (parts.hostname or "") not in LOCAL_HOSTS:
-        log.warning("the API key will be sent over plain HTTP to %s; use https:// or unset "
-                    "OPENAI_API_KEY for a server that needs none", parts.hostname)
+    host = parts.hostname or ""
+    if parts.scheme == "http" and not _loopback(host):
+        with _WARNED_LOCK:
+            first = host not in _WARNED_HOSTS
+            _WARNED_HOSTS.add(host)
+        if first:
+            log.warning("the API key will be sent over plain HTTP to %s; use https:// or unset "
+                        "OPENAI_API_KEY for a server that needs none", host)
+
+
+def _loopback(host: str) -> bool:
+    """localhost, 127.0.0.0/8, ::1 (and 0.0.0.0, which reaches this machine): never the network."""
+    if host.lower() in LOCAL_HOSTS:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _short(exc: Exception) -> str:
@@ -152,30 +175,56 @@ def _short(exc: Exception) -> str:
     return text[:160]
 
 
-def _p_yes_from_logprobs(choice: "Choice") -> float | None:
+class _Candidate(BaseModel):
+    """One of the first token's top candidates, as a server must send it: a log-probability is
+    finite and at most 0 (NaN, Infinity or 1000 would make P(yes) meaningless or overflow)."""
+
+    model_config = ConfigDict(allow_inf_nan=False, strict=True)
+
+    token: str
+    logprob: float = Field(le=_LOGPROB_SLACK)
+
+
+class _Position(BaseModel):
+    top_logprobs: list[_Candidate] | None = None
+
+
+class _Logprobs(BaseModel):
+    content: list[_Position] | None = None
+
+
+class _Verdict(BaseModel):
+    verdict: str
+
+
+def _p_yes_from_logprobs(choice: "Choice", server: str) -> float | None:
     """P(yes) among the first token's top candidates; None when the server gives no logprobs.
     Top candidates with neither yes nor no are no evidence either way: an error, not P = 0."""
-    content = choice.logprobs.content if choice.logprobs else None
-    if not content:
+    if not choice.logprobs or not getattr(choice.logprobs, "content", None):
         return None
-    yes = no = 0.0
-    top = content[0].top_logprobs or []
-    for candidate in top:
-        word = candidate.token.strip().lower()
-        if word == "yes":
-            yes += math.exp(candidate.logprob)
-        elif word == "no":
-            no += math.exp(candidate.logprob)
+    try:
+        content = _Logprobs.model_validate(choice.logprobs, from_attributes=True).content or []
+    except ValidationError as exc:
+        raise TutorError(f"{server} sent malformed logprobs ({first_problem(exc)}); answer not graded",
+                         ExitCode.BACKEND) from None
+    top = (content[0].top_logprobs or []) if content else []
+    yes = sum(math.exp(c.logprob) for c in top if c.token.strip().lower() == "yes")
+    no = sum(math.exp(c.logprob) for c in top if c.token.strip().lower() == "no")
     if yes + no == 0:
         shown = ", ".join(repr(c.token) for c in top[:5]) or "none"
         raise TutorError(f"the judge answered neither yes nor no (its top tokens: {shown})", ExitCode.BACKEND)
     return yes / (yes + no)
 
 
-def _p_yes_from_json(text: str) -> float:
+def _p_yes_from_json(text: object, server: str) -> float:
+    """1 for a verdict of "yes", 0 for "no", in any case and spacing ("YES", " No "); anything
+    else ("maybe", null, 1, no JSON) is an error, never a silent "no"."""
     try:
-        verdict = json.loads(text).get("verdict")
-    except (ValueError, AttributeError):
-        raise TutorError(f"the server's verdict was not the JSON asked for: {text[:80]!r}",
+        verdict = _Verdict.model_validate_json(text if isinstance(text, str | bytes) else "").verdict
+    except ValidationError:
+        raise TutorError(f"{server}'s verdict was not the JSON asked for: {str(text)[:80]!r}",
                          ExitCode.BACKEND) from None
-    return 1.0 if verdict == "yes" else 0.0
+    word = verdict.strip().lower()
+    if word not in ("yes", "no"):
+        raise TutorError(f"{server}'s verdict was neither yes nor no: {verdict[:40]!r}", ExitCode.BACKEND)
+    return 1.0 if word == "yes" else 0.0

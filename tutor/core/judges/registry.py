@@ -2,6 +2,7 @@
 construction from the settings, caching, retries, logging."""
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from importlib import import_module
@@ -38,14 +39,29 @@ def backend_class(name: str) -> "type[Backend]":
     return cast("type[Backend]", getattr(import_module(module_name), attr))
 
 
-class ReliableJudge:
-    """Wraps a backend: an in-memory cache, retries with backoff, and timing logs."""
+# After this many answers in a row whose backend failed even after its retries (timeouts,
+# connection errors, 5xx), the backend is not called again for the rest of the run.
+BREAKER_AFTER = 3
 
-    def __init__(self, inner: Judge, retries: int = 3, backoff: float = 1.0):
+
+class _GaveUp(TutorError):
+    """A transient failure that outlived every retry: what the circuit breaker counts."""
+
+
+class ReliableJudge:
+    """Wraps a backend: an in-memory cache, retries with backoff, a circuit breaker, and
+    timing logs."""
+
+    def __init__(self, inner: Judge, retries: int = 3, backoff: float = 1.0,
+                 breaker_after: int = BREAKER_AFTER):
         self.inner = inner
         self.retries = retries
         self.backoff = backoff
         self.cache: dict[JudgeRequest, list[Signals]] = {}
+        self.breaker_after = breaker_after
+        self.failures_in_a_row = 0
+        self.broken: str | None = None  # why the backend is no longer called
+        self._breaker = threading.Lock()
 
     @property
     def name(self) -> str:
@@ -70,12 +86,34 @@ class ReliableJudge:
     def judge(self, request: JudgeRequest, on_signals: OnSignals | None = None) -> list[Signals]:
         if request not in self.cache:
             start = time.perf_counter()
-            self.cache[request] = self._with_retries(self.inner.judge, request, on_signals)
+            self.cache[request] = self._guarded(request, on_signals)
             log.info("judged %d claims in %.2fs", len(request.claims), time.perf_counter() - start)
         elif on_signals:
             for index, signals in enumerate(self.cache[request]):
                 on_signals(index, signals)
         return self.cache[request]
+
+    def _guarded(self, request: JudgeRequest, on_signals: OnSignals | None) -> list[Signals]:
+        """The backend's signals, unless it already failed `breaker_after` answers in a row:
+        then one line at once, instead of minutes of timeouts per answer."""
+        if self.broken:
+            raise TutorError(self.broken, ExitCode.BACKEND)
+        try:
+            signals = self._with_retries(self.inner.judge, request, on_signals)
+        except _GaveUp as exc:
+            self._count_failure(exc.message)
+            raise
+        with self._breaker:
+            self.failures_in_a_row = 0
+        return signals
+
+    def _count_failure(self, reason: str) -> None:
+        with self._breaker:
+            self.failures_in_a_row += 1
+            if self.failures_in_a_row >= self.breaker_after and not self.broken:
+                self.broken = (f"not sent: {self.name} failed {self.failures_in_a_row} answers in a row "
+                               f"(last: {reason}); it is not called again in this run")
+                log.warning("%s", self.broken)
 
     def prefill(self, request: JudgeRequest) -> None:
         """A hint: a failure here is left for the real request to report."""
@@ -90,8 +128,8 @@ class ReliableJudge:
                 return call(*args)
             except TransientJudgeError as exc:
                 if attempt == self.retries:
-                    raise TutorError(f"{exc.message} (gave up after {attempt + 1} tries)",
-                                     ExitCode.BACKEND) from None
+                    raise _GaveUp(f"{exc.message} (gave up after {attempt + 1} tries)",
+                                  ExitCode.BACKEND) from None
                 log.warning("retrying after: %s", exc.message)
                 time.sleep(self.backoff * 2**attempt)
         raise AssertionError("unreachable")

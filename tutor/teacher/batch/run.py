@@ -21,6 +21,7 @@ from typing import Any, BinaryIO
 from rich.progress import Progress
 
 from tutor.core.bank import Bank
+from tutor.core.errors import ExitCode, TutorError
 from tutor.core.grader import grade
 from tutor.core.judges.registry import ReliableJudge
 from tutor.core.result import Grade
@@ -131,6 +132,11 @@ class BatchRun:
         rubric = self.bank.get(sub.question_id)
         try:
             return grade(rubric, sub.answer, self.judge)
+        except TutorError as exc:
+            if exc.exit_code == ExitCode.MODEL:
+                raise  # a damaged model is no bad row: every row would fail; stop with its line
+            return Grade.ungraded(rubric.id, exc.message, model=self.judge.name,
+                                  rubric_version=rubric.version, pointer=rubric.pointer)
         except Exception as exc:  # noqa: BLE001 - one bad row never sinks the batch
             return Grade.ungraded(rubric.id, one_line(exc), model=self.judge.name,
                                   rubric_version=rubric.version, pointer=rubric.pointer)

@@ -1,0 +1,181 @@
+"""Issue 27, items 2, 4 and 6: malformed logprobs, structured verdicts other than yes/no, and a
+server that keeps failing. Each reply ends as an `ungraded` grade with one line naming the
+server, never a traceback, a validation error's text nor a silent P(yes) = 0."""
+
+import json
+import math
+import time
+
+import pytest
+
+from tests.core.judges.fake_server import Reply, completion, serve, top
+from tutor.core.errors import TransientJudgeError
+from tutor.core.grader import grade
+from tutor.core.judges.fake import FakeJudge
+from tutor.core.judges.openai_api import OpenAIJudge
+from tutor.core.judges.registry import BREAKER_AFTER, ReliableJudge, make_judge
+from tutor.teacher.batch.inputs import Submission
+from tutor.teacher.batch.run import BatchRun
+
+ANSWER = "GQA shares each K/V head across a group of query heads."
+
+# Every shape of `logprobs` a broken or hostile server was seen to send, and its neighbours.
+MALFORMED_LOGPROBS = {
+    "NaN": top(("yes", math.nan), ("no", -1.0)),
+    "Infinity": top(("yes", math.inf), ("no", -1.0)),
+    "-Infinity only": top(("yes", -math.inf)),
+    "1000": top(("yes", 1000.0), ("no", -1.0)),
+    "positive 0.7": top(("yes", 0.7), ("no", -1.0)),
+    "logprob as a word": top(("yes", "high"), ("no", -1.0)),
+    "logprob null": top(("yes", None), ("no", -1.0)),
+    "logprob a list": top(("yes", [-0.1]), ("no", -1.0)),
+    "token null": top((None, -0.1), ("no", -1.0)),
+    "token a number": top((1, -0.1), ("no", -1.0)),
+    "token a dict": top(({"t": "yes"}, -0.1), ("no", -1.0)),
+    "content a string": {"content": "yes"},
+    "content a dict": {"content": {"token": "yes"}},
+    "content a number": {"content": 7},
+    "position a string": {"content": ["yes"]},
+    "top_logprobs a dict": {"content": [{"token": "yes", "logprob": -0.1, "top_logprobs": {"yes": -0.1}}]},
+    "top_logprobs a string": {"content": [{"token": "yes", "logprob": -0.1, "top_logprobs": "yes"}]},
+    "candidate a list": {"content": [{"token": "yes", "logprob": -0.1, "top_logprobs": [["yes", -0.1]]}]},
+}
+
+
+def grade_with(reply: Reply, bank):
+    fake = serve(reply)
+    try:
+        return grade(bank.get("w06-thu-4"), ANSWER, make_judge("openai", model="m", base_url=fake.url)), fake
+    finally:
+        fake.close()
+
+
+def assert_one_line_reason(result, fake, *fragments: str):
+    assert result.status == "ungraded" and result.score is None
+    assert "\n" not in result.reason and fake.url in result.reason, result.reason
+    assert "validation error" not in result.reason.lower() and "pydantic" not in result.reason.lower()
+    for fragment in fragments:
+        assert fragment in result.reason, result.reason
+
+
+@pytest.mark.parametrize("logprobs", MALFORMED_LOGPROBS.values(), ids=MALFORMED_LOGPROBS.keys())
+def test_malformed_logprobs_leave_the_answer_ungraded_naming_the_server(bank, logprobs):
+    result, fake = grade_with(Reply(json.dumps(completion(logprobs)).encode()), bank)
+    assert_one_line_reason(result, fake, "malformed logprobs")
+
+
+def test_well_formed_logprobs_at_the_edges_are_graded(bank):
+    """A log-probability of 0 (certain) and one a hair above 0 (server rounding) are fine."""
+    result, _ = grade_with(Reply(json.dumps(completion(top(("yes", 0.0), ("no", -1e9)))).encode()), bank)
+    assert result.status == "graded" and all(v.p_yes == 1.0 for v in result.by_kind("key_point"))
+    result, _ = grade_with(Reply(json.dumps(completion(top(("no", 1e-5), ("yes", -30.0)))).encode()), bank)
+    assert result.status == "graded" and all(v.p_yes == 0.0 for v in result.by_kind("key_point"))
+
+
+def structured(content: object) -> bytes:
+    """A server with no logprobs: the judge falls back to a JSON verdict."""
+    return json.dumps(completion(None, content=content)).encode()  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("verdict, p_yes", [
+    ("yes", 1.0), ("YES", 1.0), (" Yes ", 1.0), ("yes\n", 1.0), ("no", 0.0), ("No", 0.0), (" NO ", 0.0),
+])
+def test_a_structured_verdict_is_read_in_any_case(bank, verdict, p_yes):
+    result, _ = grade_with(Reply(structured(json.dumps({"verdict": verdict}))), bank)
+    assert result.status == "graded" and result.mode == "structured"
+    assert {v.p_yes for v in result.by_kind("key_point")} == {p_yes}
+
+
+@pytest.mark.parametrize("content, reason", [
+    (json.dumps({"verdict": "maybe"}), "neither yes nor no"),
+    (json.dumps({"verdict": "yess"}), "neither yes nor no"),
+    (json.dumps({"verdict": ""}), "neither yes nor no"),
+    (json.dumps({"verdict": None}), "not the JSON asked for"),
+    (json.dumps({"verdict": 1}), "not the JSON asked for"),
+    (json.dumps({"verdict": True}), "not the JSON asked for"),
+    (json.dumps({"verdict": ["yes"]}), "not the JSON asked for"),
+    (json.dumps({}), "not the JSON asked for"),
+    (json.dumps(["yes"]), "not the JSON asked for"),
+    ("yes", "not the JSON asked for"),
+    (None, "not the JSON asked for"),
+    (42, "not the JSON asked for"),
+])
+def test_a_structured_verdict_other_than_yes_or_no_is_ungraded_not_no(bank, content, reason):
+    result, fake = grade_with(Reply(structured(content)), bank)
+    assert_one_line_reason(result, fake, reason)
+
+
+# --- item 6: a circuit breaker per backend and run ----------------------------------------
+
+
+def batch(judge: ReliableJudge, bank, tmp_path, rows: int = 6) -> list[dict]:
+    subs = [Submission(f"class.csv:{i + 2}", f"s{i}", "w06-thu-4", f"{ANSWER} ({i})") for i in range(rows)]
+    return list(BatchRun(bank, judge, tmp_path).grade_all(subs))
+
+
+@pytest.mark.parametrize("reply", [Reply(hang=True), Reply(b'{"error": "boom"}', status=500),
+                                   Reply(b'{"error": "busy"}', status=503)], ids=["hangs", "500", "503"])
+def test_a_failing_server_is_not_called_again_after_n_answers_in_a_row(bank, tmp_path, reply):
+    fake = serve(reply)
+    try:
+        judge = ReliableJudge(OpenAIJudge(model="m", base_url=fake.url, timeout=0.1), backoff=0.01)
+        start = time.monotonic()
+        lines = batch(judge, bank, tmp_path)
+        seconds, posts = time.monotonic() - start, fake.posts
+    finally:
+        fake.close()
+    assert [line["status"] for line in lines] == ["ungraded"] * 6
+    reasons = [line["grade"]["reason"] for line in lines]
+    assert all("gave up after 4 tries" in r for r in reasons[:BREAKER_AFTER]), reasons
+    opened = f"not sent: m failed {BREAKER_AFTER} answers in a row"
+    assert all(r.startswith(opened) for r in reasons[BREAKER_AFTER:])
+    assert fake.url in reasons[-1] and "\n" not in reasons[-1]
+    claims = len(bank.get("w06-thu-4").key_points) + len(bank.get("w06-thu-4").misconceptions)
+    assert posts <= BREAKER_AFTER * 4 * claims  # nothing after the breaker opened
+    assert seconds < 15
+
+
+def test_a_refused_connection_opens_the_breaker_too(bank, tmp_path):
+    from tests.core.judges.server import free_port
+
+    url = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
+    judge = ReliableJudge(OpenAIJudge(model="m", base_url=url, timeout=0.2), backoff=0.01)
+    reasons = [line["grade"]["reason"] for line in batch(judge, bank, tmp_path, rows=5)]
+    assert all("cannot reach" in r for r in reasons[:BREAKER_AFTER])
+    assert all(r.startswith("not sent:") and "cannot reach" in r for r in reasons[BREAKER_AFTER:])
+
+
+class Flaky(FakeJudge):
+    """Fails (transiently, every retry) on the answers of the teams in `failing`."""
+
+    def __init__(self, failing: set[int]):
+        super().__init__(default=0.9)
+        self.failing = failing
+        self.calls = 0
+
+    def judge(self, request, on_signals=None):
+        self.calls += 1
+        if int(request.answer.split(":")[0].removeprefix("Team ")) in self.failing:
+            raise TransientJudgeError("server hiccup")
+        return super().judge(request, on_signals)
+
+
+def team(i: int) -> str:
+    return f"Team {i}: {ANSWER}"
+
+
+def test_only_failures_in_a_row_open_the_breaker(bank):
+    inner = Flaky({0, 1, 3, 4, 6, 7})  # two failures, a success, two, a success, two
+    judge = ReliableJudge(inner, backoff=0)
+    results = [grade(bank.get("w06-thu-4"), team(i), judge) for i in range(8)]
+    assert [r.status for r in results] == ["ungraded", "ungraded", "graded"] * 2 + ["ungraded"] * 2
+    assert judge.broken is None and inner.calls == 6 * 4 + 2
+
+
+def test_the_breaker_opens_at_n_and_stops_calling(bank):
+    inner = Flaky(set(range(BREAKER_AFTER + 3)))
+    judge = ReliableJudge(inner, backoff=0)
+    results = [grade(bank.get("w06-thu-4"), team(i), judge) for i in range(BREAKER_AFTER + 3)]
+    assert inner.calls == BREAKER_AFTER * 4  # 4 tries each, then never again
+    assert all(r.reason.startswith("not sent: fake failed") for r in results[BREAKER_AFTER:])
+    assert all("server hiccup" in r.reason for r in results)
