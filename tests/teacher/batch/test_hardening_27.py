@@ -46,8 +46,10 @@ UNBALANCED = "unbalanced quote"
     ('alice,"w06-mon-2,140 GB\nbob,w06-mon-2,140 GB\n',
      [("Rejected", 2, UNBALANCED), ("Submission", 3, "bob")]),
     # on the last row, with and without the final newline
-    ('alice,w06-mon-2,ok\nbob,w06-mon-2,"140 GB\n', [("Submission", 2, "alice"), ("Rejected", 3, UNBALANCED)]),
-    ('alice,w06-mon-2,ok\nbob,w06-mon-2,"140 GB', [("Submission", 2, "alice"), ("Rejected", 3, UNBALANCED)]),
+    ('alice,w06-mon-2,ok\nbob,w06-mon-2,"140 GB\n',
+     [("Submission", 2, "alice"), ("Rejected", 3, UNBALANCED)]),
+    ('alice,w06-mon-2,ok\nbob,w06-mon-2,"140 GB',
+     [("Submission", 2, "alice"), ("Rejected", 3, UNBALANCED)]),
     # two runaways in one file: each is reported, every other row is read
     ('a,w06-mon-2,"one\nb,w06-mon-2,ok\nc,w06-mon-2,"two\nd,w06-mon-2,ok\n',
      [("Rejected", 2, UNBALANCED), ("Submission", 3, "b"), ("Rejected", 4, UNBALANCED),
@@ -91,8 +93,9 @@ def test_blank_column_names_are_not_duplicates(bank, tmp_path):
     assert [type(r) for r in rows] == [Submission]
 
 
-@pytest.mark.parametrize("line", ['{"student": "ann", "question": "w06-thu-4", "answer": "a", "answer": "b"}',
-                                  '{"student": "ann", "student": "bob", "question": "w06-thu-4", "answer": "a"}'])
+@pytest.mark.parametrize("line", [
+    '{"student": "ann", "question": "w06-thu-4", "answer": "a", "answer": "b"}',
+    '{"student": "ann", "student": "bob", "question": "w06-thu-4", "answer": "a"}'])
 def test_a_jsonl_line_naming_a_field_twice_is_rejected(bank, tmp_path, line):
     [row] = rows_of(bank, tmp_path, line + "\n", "class.jsonl")
     assert isinstance(row, Rejected) and row.source.endswith(":1") and "duplicate field" in row.reason
