@@ -62,11 +62,12 @@ def test_an_unbalanced_quote_is_reported_by_line_and_merges_no_rows(bank, tmp_pa
     assert all("\n" not in r.answer for r in rows if isinstance(r, Submission))
 
 
-def test_a_multi_line_answer_that_is_properly_quoted_is_still_one_answer(bank, tmp_path):
+@pytest.mark.parametrize("after", ["bob,w06-thu-4,ok\n", ""], ids=["then-a-row", "last-without-newline"])
+def test_a_multi_line_answer_that_is_properly_quoted_is_still_one_answer(bank, tmp_path, after):
     answer = 'GQA shares heads.\nw06-mon-2, "quoted", and a line with commas, too'
-    rows = rows_of(bank, tmp_path, HEADER + f'ann,w06-thu-4,"{answer.replace(chr(34), chr(34) * 2)}"\n'
-                                            "bob,w06-thu-4,ok\n")
-    assert [(r.student, r.answer) for r in rows] == [("ann", answer), ("bob", "ok")]
+    rows = rows_of(bank, tmp_path, HEADER + f'ann,w06-thu-4,"{answer.replace(chr(34), chr(34) * 2)}"'
+                                            f"{chr(10) if after else ''}{after}")
+    assert [(r.student, r.answer) for r in rows] == [("ann", answer), ("bob", "ok")][:2 if after else 1]
 
 
 def test_the_unbalanced_row_counts_as_a_problem_in_the_batch(bank, tmp_path):
