@@ -219,8 +219,8 @@ def test_ask_with_audio_grades_the_recording(tmp_path: Path, fake_speech):
     result = run("--backend", "fake", "ask", "w06-thu-4", "--audio", str(tmp_path / "answer.wav"), "--json")
     assert result.exit_code == 0, result.stderr
     assert ("Transcript of answer.wav (3.0 s): MQA keeps one key value head; in GQA each group shares one, "
-            "so the KV cache is 70 times smaller.") in result.stdout
-    grade = json.loads(result.stdout[result.stdout.index("\n{") + 1:])  # the JSON after the transcript
+            "so the KV cache is 70 times smaller.") in result.stderr  # --json: stdout is the JSON alone
+    grade = json.loads(result.stdout)
     assert (grade["question_id"], grade["status"]) == ("w06-thu-4", "graded")
     assert fake_speech.calls[0][1][:3] == ("KV cache", "fp16", "bf16")  # the course's terms bias it
 

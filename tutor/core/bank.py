@@ -206,14 +206,18 @@ class Bank:
         return len(self.rubrics)
 
     def get(self, question_id: str) -> Rubric:
-        try:
-            return self._by_id[question_id]
-        except KeyError:
+        found = self.find(question_id)
+        if found is None:
             hint = ", ".join(self.rubrics_like(question_id)[:3]) or "run `tutor questions` to list ids"
-            raise TutorError(f"unknown question id '{question_id}' (did you mean: {hint})") from None
+            raise TutorError(f"unknown question id '{question_id}' (did you mean: {hint})")
+        return found
+
+    def find(self, question_id: str) -> Rubric | None:
+        """The rubric with this id, its case and surrounding spaces forgiven (ids are lower case)."""
+        return self._by_id.get(question_id.strip().lower())
 
     def rubrics_like(self, question_id: str) -> list[str]:
-        stem = question_id.rsplit("-", 1)[0]
+        stem = question_id.strip().lower().rsplit("-", 1)[0]
         return [r.id for r in self.rubrics if r.id.startswith(stem)]
 
     def select(self, day: str | None = None, section: str | None = None) -> list[Rubric]:

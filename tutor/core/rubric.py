@@ -149,6 +149,7 @@ class Rubric(Strict):
 
 
 def normalize_text(text: str) -> str:
-    """Fold quote styles, dashes, case and whitespace so deck text matches loosely."""
+    """Fold quote styles, dashes, case, whitespace and the closing punctuation (a question
+    copied without its `?`) so deck text matches loosely."""
     table = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "–": "-", "—": "-"})
-    return re.sub(r"\s+", " ", text.translate(table)).strip().casefold()
+    return re.sub(r"\s+", " ", text.translate(table)).strip().rstrip("?.!:; ").casefold()

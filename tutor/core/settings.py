@@ -4,9 +4,20 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import (
+    AfterValidator,
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    FilePath,
+    SecretStr,
+    TypeAdapter,
+    ValidationError,
+)
+from pydantic_core import ErrorDetails
 
 from tutor.core import paths
 from tutor.core.errors import TutorError, problem_text
@@ -24,6 +35,17 @@ ENV = {
 
 
 RENAMED = {"concurrency": "parallel_claims"}  # old key → new key, named in the error
+MAX_TIMEOUT_S = 86_400.0  # a day: beyond it the socket layer overflows (1e12 was a traceback)
+_HTTP_URL = TypeAdapter(AnyHttpUrl)
+
+
+def _http_url(value: str) -> str:
+    """An http(s) URL with a host and a valid port, kept as written (the client adds paths to it)."""
+    _HTTP_URL.validate_python(value)
+    return value
+
+
+HttpUrlText = Annotated[str, AfterValidator(_http_url)]
 
 
 class Settings(BaseModel):
@@ -31,11 +53,11 @@ class Settings(BaseModel):
 
     backend: str = "local"
     model: str | None = None  # local: default | small | PATH.gguf; openai: the model name
-    base_url: str | None = None
+    base_url: HttpUrlText | None = None
     api_key: SecretStr | None = None
-    explainer: Path | None = None
-    timeout: float = Field(default=60.0, gt=0)
-    parallel_claims: int = Field(default=4, ge=1)  # openai: one answer's claims in flight
+    explainer: FilePath | None = None  # must exist: a typo is an error, not silence
+    timeout: float = Field(default=60.0, gt=0, le=MAX_TIMEOUT_S)
+    parallel_claims: int = Field(default=4, ge=1, le=64)  # openai: one answer's claims in flight
     head: str | None = None  # local judge: a head file from `tutor calibrate`, or "plain" (P(yes))
     course: Path | None = None  # a course folder (default: the bundled Week 6 course)
 
@@ -74,7 +96,13 @@ def load_settings(flags: Mapping[str, object] | None = None) -> tuple[Settings, 
         return Settings.model_validate(values), sources
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise TutorError(f"{_origin(first['loc'], sources)}: {problem_text(first)}") from None
+        raise TutorError(f"{_origin(first['loc'], sources)}: {problem_text(first)}{_given(first)}") from None
+
+
+def _given(error: ErrorDetails) -> str:
+    """The value that was refused, for a path or URL (the key is never shown)."""
+    shown = error["loc"][0] in ("explainer", "base_url", "course", "head")
+    return f" (given: {error['input']})" if shown else ""
 
 
 def _origin(loc: tuple[int | str, ...], sources: dict[str, str]) -> str:

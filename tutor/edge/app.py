@@ -5,6 +5,8 @@ Commands live beside it by role (`course_commands`, `learner_commands`, `teacher
 
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -14,7 +16,7 @@ from typer.core import TyperGroup
 
 from tutor.core.console import Console, safe_line
 from tutor.core.course import Course, open_course
-from tutor.core.errors import TutorError
+from tutor.core.errors import ExitCode, TutorError
 from tutor.core.explainer_doc import Explainer
 from tutor.core.rubric import Day
 from tutor.core.settings import load_settings
@@ -31,14 +33,30 @@ class TutorGroup(TyperGroup):
     """Domain errors become one line on stderr and a named exit code, whoever runs the app
     (the `tutor` script or a test's in-process runner). TUTOR_DEBUG=1 shows the traceback."""
 
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        """The global options are read here: a bad value is one line too."""
+        with one_line_errors():
+            return super().make_context(*args, **kwargs)
+
     def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]  # typer vendors click
-        try:
+        with one_line_errors():
             return super().invoke(ctx)
-        except TutorError as exc:
-            if os.environ.get("TUTOR_DEBUG"):
-                raise
-            typer.echo(f"tutor: error: {safe_line(exc.message)}", err=True)
-            raise typer.Exit(exc.exit_code) from None
+
+
+@contextmanager
+def one_line_errors() -> Iterator[None]:
+    """A TutorError, or an option value out of its range or of the wrong type (typer's
+    `BadParameter`, raised while a command's options are read), becomes one stderr line."""
+    try:
+        yield
+    except TutorError as exc:
+        if os.environ.get("TUTOR_DEBUG"):
+            raise
+        typer.echo(f"tutor: error: {safe_line(exc.message)}", err=True)
+        raise typer.Exit(exc.exit_code) from None
+    except typer.BadParameter as exc:
+        typer.echo(f"tutor: error: {safe_line(exc.format_message())}", err=True)
+        raise typer.Exit(ExitCode.BAD_INPUT) from None
 
 
 class StderrWarnings(logging.Handler):

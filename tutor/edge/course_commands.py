@@ -63,6 +63,9 @@ def rubrics_check(ctx: typer.Context,
     missing = [t for t in targets if not t.exists()]
     if missing:
         raise TutorError(f"{missing[0]}: no such file or folder")
+    empty = [t for t in targets if t.is_dir() and not rubric_files([t])]
+    if empty:
+        raise TutorError(f"{empty[0]}: no rubric files (.yaml) in this folder")
     rubrics, problems = check_files(targets)
     problems_text = [str(p) for p in problems]
     problems_text += [f"{r.id}: unreviewed draft (check it, then set reviewed: true)"

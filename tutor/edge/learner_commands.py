@@ -1,12 +1,14 @@
 """The learner's commands: `ask`, `drill`, `explain` (one session loop) and `stats`."""
 
 import random
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tutor.core.errors import TutorError
+from tutor.core.console import Console
+from tutor.core.errors import ExitCode, TutorError
 from tutor.edge.app import CourseOption, State, app, check_day
 
 if TYPE_CHECKING:
@@ -35,6 +37,12 @@ def _answers(state: State, voice: bool, speak: bool, audio: Path | None = None) 
     return spoken.from_microphone(state.console, terms, speak)
 
 
+def _finish(session: "Session") -> None:
+    """Ctrl-C ended the session: it said so once (everything typed is saved); exit 130."""
+    if session.interrupted:
+        raise typer.Exit(ExitCode.INTERRUPTED)
+
+
 def _spoken(session: "Session", answers: "Answers | None") -> "Session":
     """The session, reading its replies from `answers` when the learner speaks."""
     if answers is not None:
@@ -45,7 +53,8 @@ def _spoken(session: "Session", answers: "Answers | None") -> "Session":
 @app.command()
 def ask(ctx: typer.Context,
         question_id: Annotated[str | None, typer.Argument(help="Default: a random question.")] = None,
-        as_json: Annotated[bool, typer.Option("--json", help="Also print the Grade as JSON.")] = False,
+        as_json: Annotated[bool, typer.Option(
+            "--json", help="Print the Grade as JSON on stdout; the session goes to stderr.")] = False,
         course: CourseOption = None,
         voice: VoiceOption = False,
         speak: SpeakOption = False,
@@ -54,12 +63,15 @@ def ask(ctx: typer.Context,
         ) -> None:
     """Show a question, read your answer (typed, spoken or recorded), grade it and show feedback."""
     state: State = ctx.obj.use_course(course)
+    if as_json:  # stdout carries the JSON alone
+        state.console = Console(stdout=sys.stderr)
     bank = state.bank()
     rubric = bank.get(question_id) if question_id else random.choice(bank.rubrics)
     answers = _answers(state, voice, speak, audio)
     drill = state.drill("ask")
     _spoken(drill.session, answers)
     drill.run([rubric])
+    _finish(drill.session)
     if not drill.results:
         raise TutorError("no answer typed; nothing graded")
     result = drill.results[0][1]
@@ -73,7 +85,7 @@ def drill(
     day: Annotated[str | None, typer.Option(help="Only this day: monday … weekend.")] = None,
     section: Annotated[str | None, typer.Option(help="Only this section, e.g. 4 or 4.3.")] = None,
     question: Annotated[str | None, typer.Option(help="Only this question id.")] = None,
-    limit: Annotated[int, typer.Option(help="At most N questions.")] = 10,
+    limit: Annotated[int, typer.Option(min=1, help="At most N questions.")] = 10,
     course: CourseOption = None,
     voice: VoiceOption = False,
     speak: SpeakOption = False,
@@ -98,13 +110,14 @@ def drill(
     drill_session = state.drill("drill", history)
     _spoken(drill_session.session, answers)
     drill_session.run(queue)
+    _finish(drill_session.session)
 
 
 @app.command()
 def explain(
     ctx: typer.Context,
     topic: Annotated[str, typer.Argument(help="A section (§4.3), a question id or a title word (GQA).")],
-    rounds: Annotated[int, typer.Option(help="At most N follow-up questions.")] = 3,
+    rounds: Annotated[int, typer.Option(min=0, help="At most N follow-up questions (0: none).")] = 3,
     course: CourseOption = None,
     voice: VoiceOption = False,
     speak: SpeakOption = False,
@@ -115,7 +128,9 @@ def explain(
     state: State = ctx.obj.use_course(course)
     label, rubrics = resolve_topic(state.bank(), topic)
     answers = _answers(state, voice, speak)
-    Examiner(_spoken(state.session("explain"), answers), label, rubrics, rounds).run()
+    session = _spoken(state.session("explain"), answers)
+    Examiner(session, label, rubrics, rounds).run()
+    _finish(session)
 
 
 @app.command()

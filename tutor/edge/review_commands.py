@@ -26,7 +26,7 @@ def review(
     reviewer: Annotated[str | None, typer.Option(
         help="Your name in overrides.jsonl and feedback (default: your OS user name).")] = None,
     no_browser: Annotated[bool, typer.Option("--no-browser", help="Only print the URL.")] = False,
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free one).")] = 0,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port on 127.0.0.1 (0: any free one).")] = 0,
     course: CourseOption = None,
 ) -> None:
     """Review a batch's grades in the browser: change verdicts or marks, accept grades."""

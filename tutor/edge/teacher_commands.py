@@ -8,13 +8,15 @@ import typer
 from rich.markup import escape
 
 from tutor.core.bank import Bank
-from tutor.core.console import Console, progress_bar
+from tutor.core.console import Console, progress_bar, safe_line
 from tutor.core.decide import load_head
 from tutor.core.errors import ExitCode, TutorError
 from tutor.core.feedback import render
 from tutor.core.grader import grade
 from tutor.core.paths import ensure_dir
 from tutor.edge.app import CourseOption, State, app
+
+MAX_PARALLEL = 256  # answers in flight at once; more is a typo, not a server
 
 if TYPE_CHECKING:
     from tutor.core.decide import Head, ProbeHead
@@ -70,7 +72,7 @@ def grade_batch(
     out: Annotated[Path, typer.Option(help="Folder for results and reports.")],
     parallel_answers: Annotated[int, typer.Option(
         "--parallel-answers", "--concurrency",  # the second spelling: scripts from before the rename
-        help="Answers graded at once (for API servers with several slots).")] = 1,
+        min=1, max=MAX_PARALLEL, help="Answers graded at once (for API servers with several slots).")] = 1,
     retry_errors: Annotated[bool, typer.Option(help="Re-grade only rows that failed.")] = False,
     course: CourseOption = None,
 ) -> None:
@@ -78,8 +80,13 @@ def grade_batch(
     from tutor.teacher.batch.command import grade_submissions
 
     state: State = ctx.obj.use_course(course)
-    summary = grade_submissions(state.bank(), state.ready_judge, submissions, out,
-                                max(1, parallel_answers), retry_errors, state.course.info.speech_terms)
+    try:
+        summary = grade_submissions(state.bank(), state.ready_judge, submissions, out,
+                                    parallel_answers, retry_errors, state.course.info.speech_terms)
+    except KeyboardInterrupt:
+        print(f"Interrupted: the answers graded so far are saved in {safe_line(str(out))}; run the same "
+              "command again to grade the rest.", file=sys.stderr)
+        raise typer.Exit(ExitCode.INTERRUPTED) from None
     state.console.print(escape(summary.line(out)), soft_wrap=True)
     if summary.failed:
         raise typer.Exit(ExitCode.PROBLEMS)
@@ -92,17 +99,20 @@ def eval_command(
     labelled: Annotated[Path | None, typer.Option(
         help="A labelled file in the gold format (e.g. a teacher's corrections) instead of a split.")] = None,
     ids: Annotated[str | None, typer.Option(help="Only these gold ids (comma-separated).")] = None,
-    limit: Annotated[int | None, typer.Option(help="Only the first N answers.")] = None,
-    rerun: Annotated[int, typer.Option(help="Re-grade the first N to check determinism.")] = 0,
+    limit: Annotated[int | None, typer.Option(min=1, help="Only the first N answers.")] = None,
+    rerun: Annotated[int, typer.Option(min=0, help="Re-grade the first N to check determinism.")] = 0,
     out: Annotated[Path | None, typer.Option(help="Folder for results.jsonl and report.md.")] = None,
     saved: Annotated[list[Path] | None, typer.Option(
         "--from", help="Saved results.jsonl (one or two), or a marks folder reviewed in `tutor review` "
                        "(the grader against the teacher): re-score and report without the model.")] = None,
-    kp_threshold: Annotated[float | None, typer.Option(help="Override the key-point threshold.")] = None,
+    kp_threshold: Annotated[float | None, typer.Option(
+        min=0, max=1, help="Override the key-point threshold.")] = None,
     misc_threshold: Annotated[float | None, typer.Option(
-        help="Override the misconception threshold.")] = None,
-    min_spearman: Annotated[float | None, typer.Option(help="Exit 1 if Spearman is below.")] = None,
-    min_band_accuracy: Annotated[float | None, typer.Option(help="Exit 1 if band accuracy is below.")] = None,
+        min=0, max=1, help="Override the misconception threshold.")] = None,
+    min_spearman: Annotated[float | None, typer.Option(
+        min=-1, max=1, help="Exit 1 if Spearman is below.")] = None,
+    min_band_accuracy: Annotated[float | None, typer.Option(
+        min=0, max=1, help="Exit 1 if band accuracy is below.")] = None,
     held_out: Annotated[bool, typer.Option(
         "--held-out", help="With --from: leave-one-source-out and leave-one-family-out, the head refitted "
                            "and tuned without each group (no model call).")] = False,

@@ -24,8 +24,11 @@ SECTION = re.compile(r"^§?(\d+(?:\.\d+)*|ELI5)$", re.IGNORECASE)
 def resolve_topic(bank: Bank, topic: str) -> tuple[str, list[Rubric]]:
     """A section (§4.3), a question id, or a word from section titles ("GQA")."""
     wanted = topic.strip()
-    if wanted in {r.id for r in bank.rubrics}:
-        return wanted, [bank.get(wanted)]
+    if not wanted:
+        raise TutorError("no topic given (try §4.3, w06-thu-4 or a word like GQA)")
+    by_id = bank.find(wanted)
+    if by_id is not None:
+        return by_id.id, [by_id]
     if match := SECTION.match(wanted):
         section = "ELI5" if match.group(1).upper() == "ELI5" else match.group(1)
         found = bank.select(section=section)

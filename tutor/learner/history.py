@@ -62,11 +62,22 @@ def db_path(course_key: str | None = None) -> Path:
         / "history.sqlite3"
 
 
+def _connect(path: Path) -> sqlite3.Connection:
+    """The database in autocommit mode (every write lands at once); a path SQLite cannot open
+    (a folder, no permission) is one line naming it."""
+    if path.is_dir():
+        raise TutorError(f"{path}: the history database is a folder; move it aside and tutor "
+                         "starts a new one")
+    try:
+        return sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_S)
+    except sqlite3.OperationalError as exc:
+        raise TutorError(f"{path}: cannot open the history database ({exc})") from None
+
+
 class History:
     def __init__(self, path: Path | None = None):
         self.path = path or db_path()
-        # autocommit: every write lands at once
-        self.db = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT_S)
+        self.db = _connect(self.path)
         self.db.row_factory = sqlite3.Row
         damage = self._set_up()
         if damage:

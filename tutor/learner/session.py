@@ -129,6 +129,7 @@ class Session:
         self._loading: Future[Judge] | None = None
         self._prefills: list[Future[None]] = []
         self.id = 0
+        self.interrupted = False  # Ctrl-C ended the session (the command then exits 130)
 
     def __enter__(self) -> "Session":
         self.id = self.history.start_session(self.kind)
@@ -138,7 +139,7 @@ class Session:
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> bool:
         """Ctrl-C ends the session quietly; any other error still keeps what was typed."""
-        interrupted = kind is KeyboardInterrupt
+        interrupted = self.interrupted = kind is KeyboardInterrupt
         kept = error is not None and self._keep_unsaved()
         if interrupted:
             self.console.print("\n[yellow]Interrupted: everything you typed is saved.[/yellow]")

@@ -140,9 +140,9 @@ def fit_head(bank: Bank, train: list[Path], dev: Path, model: Path, labelled: li
     from tutor.core.judges.local import STATE_BLOCK
     from tutor.core.model_store import sha256_of
 
+    train_runs, (dev_run,) = load_runs(train, labelled), load_runs([dev], labelled)  # checks the files
     meta = {"model_sha256": sha256_of(model), "prompts": prompts_hash(), "layer": f"l_out-{STATE_BLOCK}",
             "train": {p.name: file_digest(p) for p in train}, "dev": file_digest(dev)}
-    train_runs, (dev_run,) = load_runs(train, labelled), load_runs([dev], labelled)
     head = calibrate(bank, joined(train_runs), dev_run, meta, use_state=not plain)
     head.meta["name"] = f"probe-{'plain' if plain else head.meta['layer']}-{head.fingerprint()}"
     return head

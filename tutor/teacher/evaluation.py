@@ -53,16 +53,24 @@ def gold_dir() -> Path:
 
 def load_labelled(path: Path) -> list[GoldAnswer]:
     """A labelled file in the gold format; a bad line is one error naming file, line and field."""
-    if not path.exists():
-        raise TutorError(f"{path} is missing")
     items = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in enumerate(_read_lines(path, "labelled file"), 1):
         if line.strip():
             try:
                 items.append(GoldAnswer.model_validate_json(line))
             except ValidationError as exc:
                 raise TutorError(f"{path}:{number}: {first_problem(exc)}") from None
     return items
+
+
+def _read_lines(path: Path, what: str) -> list[str]:
+    """The lines of a file the user named; a missing, unreadable or non-UTF-8 one is one line."""
+    if not path.is_file():
+        raise TutorError(f"{path}: not a {what} (a folder)" if path.exists() else f"{path}: no such {what}")
+    try:
+        return path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TutorError(f"{path}: cannot read the {what} ({exc})") from None
 
 
 def load_gold(split: str, ids: list[str] | None = None) -> list[GoldAnswer]:
@@ -110,27 +118,64 @@ def run_eval(bank: Bank, gold: list[GoldAnswer], judge: ReliableJudge, head: Hea
     return EvalRun(gold, grades, seconds, identical)
 
 
+class SavedGrade(BaseModel):
+    """A line of a saved run: one gold answer's grade."""
+
+    gold_id: str
+    grade: Grade
+
+
+class RunMeta(BaseModel):
+    seconds: float = 0.0
+    rerun_identical: tuple[int, int] | None = None
+
+
+class SavedMeta(BaseModel):
+    """The last line of a saved run: how long it took, whether re-grading changed anything."""
+
+    meta: RunMeta
+
+
+SAVED_RUN = "saved run (results.jsonl of `tutor eval --out`)"
+
+
 def load_run(path: Path, labelled: list[GoldAnswer] | None = None) -> EvalRun:
-    """A saved run (from `--out`): re-score it with another head or threshold, no model call."""
-    if not path.exists():
-        raise TutorError(f"{path}: no such saved run")
-    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    """A saved run (from `--out`): re-score it with another head or threshold, no model call.
+    Anything else (a CSV, an empty file, a line torn by a killed run) is one line naming it."""
+    lines = [(n, _saved_line(path, n, text)) for n, text in enumerate(_read_lines(path, SAVED_RUN), 1)
+             if text.strip()]
+    rows = [row for _, row in lines if isinstance(row, SavedGrade)]
+    if not rows:
+        raise TutorError(f"{path}: no graded answers in it; not a complete {SAVED_RUN}")
     by_id = {g.id: g for g in (labelled or load_gold("every"))}
-    meta: dict[str, Any] = next((r["meta"] for r in rows if "meta" in r), {})
-    rows = [r for r in rows if "gold_id" in r]
-    missing = [r["gold_id"] for r in rows if r["gold_id"] not in by_id]
+    missing = [r.gold_id for r in rows if r.gold_id not in by_id]
     if missing:
         raise TutorError(f"{path}: gold ids not in the labelled set: {', '.join(missing[:5])}")
-    gold = [by_id[r["gold_id"]] for r in rows]
-    grades = [Grade.model_validate(r["grade"]) for r in rows]
-    identical = tuple(meta["rerun_identical"]) if meta.get("rerun_identical") else None
-    return EvalRun(gold, grades, meta.get("seconds", 0.0), identical)
+    meta = next((row.meta for _, row in lines if isinstance(row, SavedMeta)), RunMeta())
+    return EvalRun([by_id[r.gold_id] for r in rows], [r.grade for r in rows], meta.seconds,
+                   meta.rerun_identical)
+
+
+def _saved_line(path: Path, number: int, text: str) -> SavedGrade | SavedMeta:
+    try:
+        data = json.loads(text)
+        kind = SavedMeta if isinstance(data, dict) and "meta" in data else SavedGrade
+        return kind.model_validate(data)
+    except json.JSONDecodeError as exc:
+        raise TutorError(f"{path}:{number}: unreadable JSON ({exc}); not a line of a {SAVED_RUN}, "
+                         "or one torn by a killed run") from None
+    except ValidationError as exc:
+        raise TutorError(f"{path}:{number}: {first_problem(exc)}; not a line of a {SAVED_RUN}") from None
 
 
 def rescore_run(bank: Bank, run: EvalRun, head: Head, with_doubt: bool = True) -> EvalRun:
-    """The same decide step as grading, applied to a saved run's signals."""
-    grades = [rescore(bank.get(g.question_id), g.answer, old, head, with_doubt)
-              for g, old in zip(run.gold, run.grades, strict=True)]
+    """The same decide step as grading, applied to a saved run's signals (a head that reads
+    hidden states cannot re-score a run made without them, through an API or the fake judge)."""
+    try:
+        grades = [rescore(bank.get(g.question_id), g.answer, old, head, with_doubt)
+                  for g, old in zip(run.gold, run.grades, strict=True)]
+    except ValueError as exc:
+        raise TutorError(f"cannot re-score with head {head.name} ({exc}); try --head plain") from None
     return EvalRun(run.gold, grades, run.seconds, run.rerun_identical)
 
 

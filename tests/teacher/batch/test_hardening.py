@@ -52,7 +52,7 @@ def test_jsonl_answer_that_is_not_text_is_rejected_naming_line_and_field(bank, t
 def test_jsonl_student_or_question_that_is_not_text_is_rejected(bank, tmp_path):
     path = tmp_path / "class.jsonl"
     lines = [{"student": None, "question": "w06-thu-4", "answer": GOOD},
-             {"student": 7, "question": "w06-thu-4", "answer": GOOD},
+             {"student": "", "question": "w06-thu-4", "answer": GOOD},
              {"question": "w06-thu-4", "answer": GOOD},
              {"student": "ann", "question": 12, "answer": GOOD},
              {"student": "ann", "question": ["w06-thu-4"], "answer": GOOD}]

@@ -15,7 +15,7 @@ from tutor.core.console import progress_bar, safe_line
 from tutor.core.errors import TutorError
 from tutor.core.judges.registry import ReliableJudge
 from tutor.core.paths import ensure_dir
-from tutor.teacher.batch.inputs import Inputs
+from tutor.teacher.batch.inputs import Inputs, submission_files
 from tutor.teacher.batch.outputs import Marks, write_all
 from tutor.teacher.batch.run import BatchRun, answers_per_minute
 
@@ -40,7 +40,7 @@ def grade_submissions(bank: Bank, load_judge: Callable[[], ReliableJudge], targe
                       parallel_answers: int = 1, retry_errors: bool = False,
                       speech_terms: Sequence[str] = ()) -> Summary:
     """`speech_terms`: the course's vocabulary, for answers given as recordings."""
-    _check_targets(targets)
+    _check_targets(targets, out)
     ensure_dir(out, "--out")
     with locked(out):
         inputs = Inputs(bank, targets, skip=out, terms=speech_terms)
@@ -70,10 +70,16 @@ def _tell_review(marks: Marks, out: Path) -> None:
               "apply (answer or rubric changed, or answer gone): listed in report.html", file=sys.stderr)
 
 
-def _check_targets(targets: list[Path]) -> None:
+def _check_targets(targets: list[Path], out: Path) -> None:
+    """Every target exists, and a folder holds something to read (an empty one is a wrong path,
+    not a class with no answers)."""
     missing = [p for p in targets if not p.exists()]
     if missing:
         raise TutorError(f"{missing[0]}: no such file or folder")
+    empty = [p for p in targets if p.is_dir() and not submission_files(p, out)]
+    if empty:
+        raise TutorError(f"{empty[0]}: no submissions in this folder (.csv, .jsonl, .md files or "
+                         "a folder of recordings per student)")
 
 
 def _counted(rows: Iterable[dict[str, Any]], statuses: Counter[str]) -> Iterator[dict[str, Any]]:

@@ -14,9 +14,12 @@ a rejected row.
 """
 
 import csv
+import io
+import itertools
 import json
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -59,10 +62,11 @@ Row = Submission | Rejected | Recording
 
 @lru_cache(maxsize=4096)  # a class repeats a few questions over thousands of rows
 def resolve_question(bank: Bank, ref: str) -> tuple[str | None, str | None]:
-    """(question id, None) or (None, why not): by id, else by deck text, loosely."""
+    """(question id, None) or (None, why not): by id (any case), else by deck text, loosely."""
     ref = ref.strip()
-    if ref in {r.id for r in bank.rubrics}:
-        return ref, None
+    by_id = bank.find(ref)
+    if by_id is not None:
+        return by_id.id, None
     matches = bank.match_text(ref)
     if len(matches) == 1:
         return matches[0].id, None
@@ -74,11 +78,12 @@ def resolve_question(bank: Bank, ref: str) -> tuple[str | None, str | None]:
 def _row(bank: Bank, source: str, student: object, question: object, answer: object,
          audio: object = None, base: Path | None = None) -> Row:
     """A row's fields as read (any JSON type): text where text is needed, else the reason.
-    A non-empty `audio` (a path relative to `base`) makes it a recorded answer."""
-    shown_student = student if isinstance(student, str) else ""
+    A student id may be a whole number (a class exported with numeric ids). A non-empty
+    `audio` (a path relative to `base`) makes it a recorded answer."""
     shown_question = question if isinstance(question, str) else ""
-    if not shown_student.strip():
-        return Rejected(source, shown_student, shown_question, "missing student")
+    shown_student = _student_id(source, student, shown_question)
+    if isinstance(shown_student, Rejected):
+        return shown_student
     if question is not None and not isinstance(question, str):
         return Rejected(source, shown_student, "", f"field 'question' must be text, not {_kind(question)}")
     question_id, problem = resolve_question(bank, shown_question)
@@ -94,6 +99,19 @@ def _row(bank: Bank, source: str, student: object, question: object, answer: obj
     return Submission(source, shown_student.strip(), question_id, answer)
 
 
+def _student_id(source: str, value: object, question: str) -> str | Rejected:
+    """A student id as text: text as it is, a whole number in its digits (JSON 12345); a
+    decimal, true/false, a list or an object is refused, saying which."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if value is not None and not isinstance(value, str):
+        return Rejected(source, "", question,
+                        f"field 'student' must be text or a whole number, not {_kind(value)}")
+    if not (value or "").strip():
+        return Rejected(source, value or "", question, "missing student")
+    return value or ""
+
+
 def _recording(source: str, student: str, question: str, question_id: str, answer: object,
                audio: object, base: Path | None) -> Row:
     if not isinstance(audio, str):
@@ -104,33 +122,97 @@ def _recording(source: str, student: str, question: str, question_id: str, answe
 
 
 def _kind(value: object) -> str:
-    names = {bool: "true/false", int: "a number", float: "a number", list: "a list", dict: "an object"}
+    if isinstance(value, float):
+        return f"a decimal number ({value!r})"
+    names = {bool: "true/false", int: "a number", list: "a list", dict: "an object"}
     return names.get(type(value), type(value).__name__)
 
 
-def _csv_records(handle: Iterable[str]) -> Iterator[tuple[int, list[str] | None, str | None]]:
+class _Lines:
+    """The file's lines for the csv reader, numbered, with the lines of the record being read
+    kept (`taken`) so that a record which swallowed rows can give them back (`give_back`)."""
+
+    def __init__(self, handle: Iterable[str]):
+        self._lines = enumerate(handle, 1)
+        self._back: deque[tuple[int, str]] = deque()
+        self.taken: list[tuple[int, str]] = []
+        self.at_end = False  # the record being read reached the end of the file
+
+    def __iter__(self) -> "_Lines":
+        return self
+
+    def __next__(self) -> str:
+        line = self._back.popleft() if self._back else next(self._lines, None)
+        if line is None:
+            self.at_end = True
+            raise StopIteration
+        self.taken.append(line)
+        return line[1]
+
+    def start(self) -> None:
+        """A new record begins."""
+        self.taken, self.at_end = [], False
+
+    def give_back(self) -> None:
+        """Every line of the record but its first is read again, as rows of their own."""
+        self._back.extendleft(reversed(self.taken[1:]))
+
+
+RowShaped = Callable[[str], bool]
+
+
+def _csv_records(handle: Iterable[str], row_shaped: RowShaped | None = None,
+                 ) -> Iterator[tuple[int, list[str] | None, str | None]]:
     """(first line, fields, None) per record, or (line, None, why) for one the csv module
-    cannot read (a field over its size limit): that record is lost, the rest is read."""
-    reader = csv.reader(handle)
+    cannot read (a field over its size limit), or for a quoted field left open, which would
+    swallow the rows after it (`_runaway`): that record is lost, the rows it swallowed are
+    read again on their own."""
+    lines = _Lines(handle)
+    reader = csv.reader(lines)
     while True:
-        line = reader.line_num + 1
+        lines.start()
         try:
-            record = next(reader)
+            record, problem = next(reader), None
         except StopIteration:
             return
         except csv.Error as exc:
-            yield line, None, f"unreadable CSV row ({exc})"
-            continue
-        if record:
-            yield line, record, None
+            record, problem = None, f"unreadable CSV row ({exc})"
+        problem = problem or _runaway(lines, row_shaped)
+        if problem:
+            lines.give_back()
+        if problem or record:
+            yield lines.taken[0][0], None if problem else record, problem
+
+
+def _runaway(lines: _Lines, row_shaped: RowShaped | None) -> str | None:
+    """Why this record is a quoted field that was never closed, or None: it runs to the end
+    of the file still inside its quotes, or it holds a line shaped like a row of its own."""
+    fix = "close the quote (a quote inside a field is written twice: \"\")"
+    if lines.at_end and _open_at_end("".join(text for _, text in lines.taken)):
+        return f"unbalanced quote: the field opened on this line runs to the end of the file; {fix}"
+    rows = [number for number, text in lines.taken[1:] if row_shaped and row_shaped(text)]
+    if rows:
+        return f"unbalanced quote: the field opened on this line swallows the row on line {rows[0]}; {fix}"
+    return None
+
+
+def _open_at_end(text: str) -> bool:
+    """The text ends inside a quoted field (strict parsing says so; the default reader would
+    silently end the field at the end of the file)."""
+    try:
+        list(csv.reader(io.StringIO(text), strict=True))
+    except csv.Error:
+        return True
+    return False
 
 
 def read_csv(bank: Bank, path: Path) -> Iterator[Row]:
     # utf-8-sig: Excel's "CSV UTF-8" starts with a BOM; surrogateescape: one bad byte costs one row
     with path.open(newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
-        records = _csv_records(handle)
-        _, header, _ = next(records, (1, [], None))
-        header = [name.strip() for name in header or []]
+        header: list[str] = []
+        records = _csv_records(handle, lambda line: _row_shaped(bank, header, line))
+        _, first, _ = next(records, (1, [], None))
+        header += [name.strip() for name in first or []]
         problem = _header_problem(header)
         if problem:
             yield Rejected(f"{path}:1", "", "", problem)
@@ -139,11 +221,21 @@ def read_csv(bank: Bank, path: Path) -> Iterator[Row]:
             yield _csv_row(bank, f"{path}:{line}", header, record, problem, path.parent)
 
 
+def _row_shaped(bank: Bank, header: list[str], line: str) -> bool:
+    """A line that reads as a row of this file: a student and a known question."""
+    values = dict(zip(header, next(csv.reader([line]), []), strict=False))
+    student, question = values.get("student", "").strip(), values.get("question", "")
+    return bool(student) and resolve_question(bank, question)[0] is not None
+
+
 def _header_problem(header: list[str]) -> str | None:
     if any(UNDECODABLE.search(name) for name in header):
         return NOT_UTF8
     missing = [f for f in FIELDS if f not in header and not (f == "answer" and AUDIO in header)]
-    return f"missing column(s): {', '.join(missing)}" if missing else None
+    if missing:
+        return f"missing column(s): {', '.join(missing)}"
+    twice = sorted(name for name, count in Counter(filter(None, header)).items() if count > 1)
+    return f"duplicate column(s): {', '.join(twice)} (name each once)" if twice else None
 
 
 def _csv_row(bank: Bank, source: str, header: list[str], record: list[str] | None,
@@ -166,9 +258,11 @@ def read_jsonl(bank: Bank, path: Path) -> Iterator[Row]:
 
 def _jsonl_row(bank: Bank, source: str, raw: bytes, base: Path) -> Row:
     try:
-        data = json.loads(raw.decode("utf-8-sig"))
+        data = json.loads(raw.decode("utf-8-sig"), object_pairs_hook=_unique_keys)
     except UnicodeDecodeError:
         return Rejected(source, "", "", NOT_UTF8)
+    except DuplicateField as exc:
+        return Rejected(source, "", "", str(exc))
     except ValueError as exc:
         return Rejected(source, "", "", f"unreadable JSON ({exc})")
     if not isinstance(data, dict):
@@ -177,23 +271,59 @@ def _jsonl_row(bank: Bank, source: str, raw: bytes, base: Path) -> Row:
                 data.get(AUDIO), base)
 
 
+class DuplicateField(ValueError):
+    """A JSON object naming one field twice: json.loads would silently keep the last."""
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    twice = sorted(name for name, count in Counter(name for name, _ in pairs).items() if count > 1)
+    if twice:
+        raise DuplicateField(f"duplicate field(s): {', '.join(twice)} (name each once)")
+    return dict(pairs)
+
+
+HEADING_IN_ANSWER = "a line starting with # inside an answer is written \\# or indented"
+
+
 def read_markdown(bank: Bank, path: Path) -> Iterator[Row]:
     """One student per file (the file's name without its suffix, also in a subfolder);
-    each heading is a question, its body the answer."""
-    rows, heading, start, body = 0, None, 0, []
-    lines = path.read_text(encoding="utf-8-sig").splitlines() + ["# end"]
-    for number, line in enumerate(lines, 1):
-        match = HEADING.match(line)
-        if not match:
-            body.append(line)
-            continue
-        if heading is not None:
-            rows += 1
-            yield _row(bank, f"{path}:{start}", path.stem, heading, "\n".join(body).strip())
-        heading, start, body = match.group(1), number, []
-    if not rows:
+    each heading is a question, its body the answer. Text before the first heading, and a
+    heading that names no question (it cuts the answer above it), are reported."""
+    sections = _sections(path.read_text(encoding="utf-8-sig").splitlines())
+    if len(sections) == 1:
         yield Rejected(str(path), path.stem, "", "no headings: put each answer under a heading naming "
                                                  "its question")
+        return
+    if sections[0][2]:
+        yield Rejected(f"{path}:1", path.stem, "", "text before the first heading answers no question and "
+                                                   "is not graded: move it under its question's heading")
+    for (before, above, _), (start, heading, body) in itertools.pairwise(sections):
+        cut = _cut_answer(bank, before, above, heading or "")
+        source = f"{path}:{start}"
+        yield Rejected(source, path.stem, heading or "", cut) if cut else \
+            _row(bank, source, path.stem, heading, body)
+
+
+def _cut_answer(bank: Bank, before: int, above: str | None, heading: str) -> str | None:
+    """Why a heading that names no question, right after an answer, is reported: it cut that
+    answer short (a line such as `# of heads = 8` inside it)."""
+    if above is None or resolve_question(bank, heading)[0] or not resolve_question(bank, above)[0]:
+        return None
+    return (f"heading '{heading}' names no question, so it cut the answer on line {before} here; the text "
+            f"under it is not graded ({HEADING_IN_ANSWER})")
+
+
+def _sections(lines: list[str]) -> list[tuple[int, str | None, str]]:
+    """(line, heading, body) per heading, after the text before the first (heading None).
+    A body line written `\\# …` is a `# …` line of the answer, not a heading."""
+    sections: list[tuple[int, str | None, list[str]]] = [(1, None, [])]
+    for number, line in enumerate(lines, 1):
+        match = HEADING.match(line)
+        if match:
+            sections.append((number, match.group(1), []))
+        else:
+            sections[-1][2].append(line.removeprefix("\\") if line.startswith("\\#") else line)
+    return [(number, heading, "\n".join(body).strip()) for number, heading, body in sections]
 
 
 def read_recording(bank: Bank, path: Path) -> Iterator[Row]:
@@ -239,10 +369,16 @@ def _read_one(bank: Bank, path: Path) -> Iterator[Row]:
         yield Rejected(str(path), "", "", "unsupported file type (use .csv, .jsonl, .md or a recording: "
                                           f"{', '.join(AUDIO_SUFFIXES)})")
         return
+    rows = 0
     try:
-        yield from reader(bank, path)
+        for row in reader(bank, path):
+            rows += 1
+            yield row
     except (OSError, UnicodeDecodeError) as exc:
         yield Rejected(str(path), "", "", f"unreadable file ({exc})")
+        return
+    if not rows:
+        yield Rejected(str(path), "", "", "no answers in this file (empty, or only a header)")
 
 
 @dataclass
