@@ -1,0 +1,132 @@
+"""SemEval-2013 Task 7 (Beetle, SciEntsBank) graded by tutor as a course of its own.
+
+Real students' answers to school-science and electricity questions, labelled by trained
+annotators (evals/semeval/README.md: origins, licence, published results). Each question becomes
+a rubric whose key points are its reference answers (Beetle's BEST, GOOD and MINIMAL ones, at
+most three; SciEntsBank's one), any one of which makes the answer complete (`at_least: 1`). So
+the judge is asked exactly its per-claim question: does the answer state the reference answer?
+
+    .venv/bin/python evals/semeval.py build --corpus beetle --split test-ua --limit 150
+    .venv/bin/tutor eval --course evals/out/semeval/beetle-test-ua/course \\
+        --labelled evals/out/semeval/beetle-test-ua/labelled.jsonl --out evals/out/semeval/beetle-test-ua/run
+    .venv/bin/python evals/semeval.py score evals/out/semeval/beetle-test-ua [--head plain]
+
+`score` reports in the literature's terms: accuracy, macro-F1 and weighted F1, 2-way (correct /
+incorrect: the answer graded `full` or not) and 3-way (correct / contradictory / incorrect). The
+grader has no contradiction detector yet, so in 3-way it never says `contradictory`: an answer
+not graded `full` counts as `incorrect`, which caps the 3-way macro-F1 (the judge issue's work).
+"""
+
+import argparse
+import json
+import random
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sklearn.metrics import accuracy_score, f1_score
+
+from tutor.core.course import open_course
+from tutor.core.decide import load_head
+from tutor.core.result import Band
+from tutor.teacher.evaluation import load_labelled, load_run, rescore_run
+
+DATA = Path(__file__).parent / "semeval"
+OUT = Path(__file__).parent / "out" / "semeval"
+REFERENCE_KINDS = ("BEST", "GOOD", "MINIMAL", None)  # KEYWORD references are bare terms, not claims
+MAX_REFERENCES = 3
+MARK = {"correct": 1.0, "partially_correct_incomplete": 0.5}  # everything else 0 (5-way, else 3-way)
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def references(row: dict[str, Any]) -> list[str]:
+    kept = [r for r in row["reference_answers"] if r["category"] in REFERENCE_KINDS]
+    kept.sort(key=lambda r: REFERENCE_KINDS.index(r["category"]))
+    return [r["text"] for r in kept[:MAX_REFERENCES]]
+
+
+def rubric(question_id: str, row: dict[str, Any]) -> dict[str, Any]:
+    points = [{"id": f"reference-{i + 1}", "claim": text, "weight": 1}
+              for i, text in enumerate(references(row))]
+    return {"id": question_id, "day": "monday", "question": row["question"],
+            "refs": [{"section": "1", "title": row["corpus"]}], "key_points": points, "at_least": 1,
+            "reference_answer": points[0]["claim"],
+            "follow_ups": [{"key_point": "reference-1", "ask": "Can you say that more precisely?"}]}
+
+
+def gold_line(question_id: str, row: dict[str, Any]) -> dict[str, Any]:
+    label = row["label_5way"] or row["label_3way"]
+    mark = MARK.get(label, 0.0)
+    return {"id": row["id"], "question_id": question_id, "category": row["label_3way"],
+            "source": f"semeval-{row['corpus']}-{row['split']}", "answer": row["answer"], "mark": mark,
+            "band": Band.of(mark).value, "key_points": {}, "misconceptions": {},
+            "note": f"2-way {row['label_2way']}; 3-way {row['label_3way']}; 5-way {row['label_5way']}"}
+
+
+def build(corpus: str, split: str, limit: int | None, seed: int) -> Path:
+    rows = [json.loads(line) for line in (DATA / f"{corpus}-{split}.jsonl").read_text().splitlines()]
+    rows = [r for r in rows if references(r)]
+    if limit and limit < len(rows):
+        rows = sorted(random.Random(seed).sample(rows, limit), key=lambda r: r["id"])
+    folder = OUT / f"{corpus}-{split}"
+    rubrics = folder / "course" / "rubrics"
+    rubrics.mkdir(parents=True, exist_ok=True)
+    info = f'title = "SemEval-2013 {corpus} {split}"\nmodule = "se"\n'
+    (folder / "course" / "course.toml").write_text(info)
+    lines = []
+    for row in rows:
+        question_id = f"se-{slug(row['question_id'])}"
+        data = rubric(question_id, row)
+        (rubrics / f"{question_id}.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+        lines.append(json.dumps(gold_line(question_id, row), ensure_ascii=False))
+    (folder / "labelled.jsonl").write_text("\n".join(lines) + "\n")
+    print(f"{len(rows)} answers, {len({r['question_id'] for r in rows})} questions → {folder}")
+    return folder
+
+
+def literature_metrics(gold: list[str], predicted: list[str]) -> str:
+    return (f"{accuracy_score(gold, predicted):.3f} | {f1_score(gold, predicted, average='macro'):.3f} | "
+            f"{f1_score(gold, predicted, average='weighted'):.3f}")
+
+
+def score(folder: Path, head_option: str | None) -> str:
+    bank = open_course(folder / "course").bank
+    labelled = load_labelled(folder / "labelled.jsonl")
+    run = rescore_run(bank, load_run(folder / "run" / "results.jsonl", labelled), load_head(head_option))
+    graded = [(g, r) for g, r in zip(run.gold, run.grades, strict=True) if r.status == "graded"]
+    said = ["correct" if r.band == Band.FULL else "incorrect" for _, r in graded]
+    two_way = [g.note.split(";")[0].removeprefix("2-way ") for g, _ in graded]
+    three_way = [g.category for g, _ in graded]
+    name = folder.name
+    return "\n".join([
+        f"| {name} | {len(graded)} ({len(run.gold) - len(graded)} ungraded) | "
+        f"{literature_metrics(two_way, said)} | {literature_metrics(three_way, said)} |"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    made = commands.add_parser("build", help="a course and a labelled file from one corpus and split")
+    made.add_argument("--corpus", choices=["beetle", "scientsbank"], required=True)
+    made.add_argument("--split", choices=["train", "test-ua", "test-uq", "test-ud"], required=True)
+    made.add_argument("--limit", type=int, help="a random sample of this many answers (seeded)")
+    made.add_argument("--seed", type=int, default=13)
+    scored = commands.add_parser("score", help="2-way and 3-way figures of a graded folder")
+    scored.add_argument("folders", nargs="+", type=Path)
+    scored.add_argument("--head", help="'plain' for P(yes) with thresholds; default: the shipped head")
+    args = parser.parse_args()
+    if args.command == "build":
+        build(args.corpus, args.split, args.limit, args.seed)
+        return
+    print("| set | answers | 2-way accuracy | 2-way macro-F1 | 2-way weighted F1 | 3-way accuracy "
+          "| 3-way macro-F1 | 3-way weighted F1 |\n|---|---|---|---|---|---|---|---|")
+    for folder in args.folders:
+        print(score(folder, args.head))
+
+
+if __name__ == "__main__":
+    main()
