@@ -1,5 +1,8 @@
 """Eval metrics on hand-built runs (no model): the numbers mean what they say."""
 
+import re
+from collections import Counter
+
 import pytest
 
 from tutor.core.decide import PlainHead, Thresholds
@@ -21,16 +24,26 @@ from tutor.teacher.evaluation import (
 
 
 def test_gold_set_is_complete_and_consistent(bank):
-    train, dev, test = load_gold("train"), load_gold("dev"), load_gold("test")
-    assert len(dev) + len(test) >= 200 and len(train) >= 400
+    train, dev, test, writers = (load_gold(s) for s in ("train", "dev", "test", "writers"))
+    assert len(dev) + len(test) >= 200 and len(train) >= 400 and len(writers) >= 300
     assert ({g.question_id for g in train} == {g.question_id for g in dev} == {g.question_id for g in test}
-            == {r.id for r in bank.rubrics})
-    assert len({g.id for g in train + dev + test}) == len(train + dev + test)
-    for item in train + dev + test:
+            == {g.question_id for g in writers} == {r.id for r in bank.rubrics})
+    every = train + dev + test + writers
+    assert len({g.id for g in every}) == len(every)
+    for item in every:
         rubric = bank.get(item.question_id)
         assert set(item.key_points) == {p.id for p in rubric.key_points}, item.id
         assert set(item.misconceptions) == {m.id for m in rubric.misconceptions}, item.id
+        assert set(item.numeric) <= {n.id for n in rubric.numeric}, item.id
         assert item.band == Band.of(item.mark), item.id
+        assert item.source, item.id  # every answer says who wrote it
+
+
+def test_every_attack_family_has_enough_answers_to_measure():
+    families = Counter(g.family for g in load_gold("every") if g.family)
+    wanted = {"hedges", "questions", "reversal_frames", "padding", "keyword_lists", "grader_address",
+              "number_spraying"}
+    assert wanted <= set(families) and min(families[f] for f in wanted) >= 20, families
 
 
 def perfect_run(bank, gold) -> EvalRun:
@@ -77,6 +90,15 @@ def test_rescoring_saved_signals_changes_decisions_without_a_model(bank):
     assert all(g.score < r.score or r.score == 0 for g, r in zip(strict.grades, run.grades, strict=True))
     same = rescore_run(bank, run, PlainHead())
     assert same.grades == run.grades  # the decide step is the one grading used
+
+
+def test_report_gives_each_source_its_own_row(bank):
+    gold = [g for g in load_gold("all") if g.source in {"examiner", "attacks-13b"}][::10]
+    text = report({"a": perfect_run(bank, gold)}, "title")
+    for source in ("examiner", "attacks-13b"):
+        n = sum(g.source == source for g in gold)
+        assert re.search(rf"\| {source} \| {n} \| [01]\.\d{{3}} \| 1\.000 \|", text), source
+    assert "| source |" not in report({"a": perfect_run(bank, load_gold("dev")[:6])}, "one source")
 
 
 def test_report_shows_two_runs_side_by_side(bank):

@@ -4,6 +4,7 @@ numeric checks → probe (the judge's signals per claim) → decide (`tutor.core
 """
 
 import base64
+import functools
 import math
 from collections.abc import Callable, Mapping
 from typing import Literal
@@ -218,6 +219,13 @@ def encode_state(state: np.ndarray | None) -> str | None:
 
 
 def decode_state(text: str | None) -> np.ndarray | None:
-    if text is None:
-        return None
-    return np.frombuffer(base64.b64decode(text), dtype="<f2").astype(np.float64)
+    return None if text is None else _decoded(text)
+
+
+@functools.lru_cache(maxsize=16384)
+def _decoded(text: str) -> np.ndarray:
+    """Re-deciding a saved run many times (threshold searches, held-out reports) decodes each
+    state once; the array is shared, so it is read-only."""
+    state = np.frombuffer(base64.b64decode(text), dtype="<f2").astype(np.float64)
+    state.setflags(write=False)
+    return state

@@ -349,9 +349,27 @@ def report(runs: dict[str, EvalRun], title: str) -> str:
         lines += ["", "| category | fail | partial | full |", "|---|---|---|---|"]
         for category, counts in sorted(by_category(runs[name]).items()):
             lines.append(f"| {category} | {counts['fail']} | {counts['partial']} | {counts['full']} |")
+        lines += _by_source(runs[name])
     if len(names) == 2:
         lines += _differences_section(names[0], names[1], differences(runs[names[0]], runs[names[1]]))
     return "\n".join(lines) + "\n"
+
+
+def _by_source(run: EvalRun) -> list[str]:
+    """Spearman and band accuracy per writer or data set, when the run has more than one."""
+    sources = sorted({g.source for g in run.gold})
+    if len(sources) < 2:
+        return []
+    lines = ["", "| source | answers | Spearman | band accuracy |", "|---|---|---|---|"]
+    for source in sources:
+        m = metrics(subset(run, lambda g: g.source == source))  # noqa: B023 (called at once)
+        lines.append(f"| {source} | {m['answers']} | {_fmt(m['spearman'])} | {_fmt(m['band_accuracy'])} |")
+    return lines
+
+
+def subset(run: EvalRun, keep: Callable[[GoldAnswer], bool]) -> EvalRun:
+    pairs = [(g, r) for g, r in zip(run.gold, run.grades, strict=True) if keep(g)]
+    return EvalRun([g for g, _ in pairs], [r for _, r in pairs], 0.0)
 
 
 def differences(a: EvalRun, b: EvalRun) -> list[tuple[str, Grade, Grade]]:

@@ -20,7 +20,7 @@ from tutor.core.bank import Bank
 from tutor.core.decide import PlainHead
 from tutor.core.errors import TutorError
 from tutor.teacher.calibration import calibrate, choose_review, choose_thresholds
-from tutor.teacher.evaluation import BANDS, EvalRun, GoldAnswer, metrics, rescore_run
+from tutor.teacher.evaluation import BANDS, EvalRun, GoldAnswer, metrics, rescore_run, subset
 
 GroupOf = Callable[[GoldAnswer], str | None]
 TUNE_SHARE = 4  # one question in this many tunes (thresholds, C, review); the rest fit the head
@@ -42,11 +42,6 @@ class HeldOut:
     head: EvalRun
     plain: EvalRun
     problem: str = ""  # why nothing could be fitted without this group
-
-
-def subset(run: EvalRun, keep: Callable[[GoldAnswer], bool]) -> EvalRun:
-    pairs = [(g, r) for g, r in zip(run.gold, run.grades, strict=True) if keep(g)]
-    return EvalRun([g for g, _ in pairs], [r for _, r in pairs], 0.0)
 
 
 def tunes(question_id: str) -> bool:
