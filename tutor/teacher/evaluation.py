@@ -349,7 +349,7 @@ def report(runs: dict[str, EvalRun], title: str) -> str:
         lines += ["", "| category | fail | partial | full |", "|---|---|---|---|"]
         for category, counts in sorted(by_category(runs[name]).items()):
             lines.append(f"| {category} | {counts['fail']} | {counts['partial']} | {counts['full']} |")
-        lines += _by_source(runs[name])
+        lines += _by_source(runs[name]) + _by_family(runs[name])
     if len(names) == 2:
         lines += _differences_section(names[0], names[1], differences(runs[names[0]], runs[names[1]]))
     return "\n".join(lines) + "\n"
@@ -364,6 +364,20 @@ def _by_source(run: EvalRun) -> list[str]:
     for source in sources:
         m = metrics(subset(run, lambda g: g.source == source))  # noqa: B023 (called at once)
         lines.append(f"| {source} | {m['answers']} | {_fmt(m['spearman'])} | {_fmt(m['band_accuracy'])} |")
+    return lines
+
+
+def _by_family(run: EvalRun) -> list[str]:
+    """For each attack family, how many answers the grader put above the examiner's band."""
+    families = sorted({g.family for g in run.gold if g.family})
+    if not families:
+        return []
+    lines = ["", "| attack family | answers | above the examiner's band |", "|---|---|---|"]
+    for family in families:
+        group = subset(run, lambda g: g.family == family)  # noqa: B023 (called at once)
+        above = sum(BANDS.index(r.decided[1]) > BANDS.index(g.band)
+                    for g, r in zip(group.gold, group.grades, strict=True) if r.status == "graded")
+        lines.append(f"| {family} | {len(group.gold)} | {above} ({above / len(group.gold):.2f}) |")
     return lines
 
 
