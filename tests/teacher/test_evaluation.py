@@ -102,11 +102,11 @@ def test_report_gives_each_source_its_own_row(bank):
 
 
 def test_report_counts_each_attack_family_above_the_examiners_band(bank):
-    gold = [g for g in load_gold("dev") if g.family in {"hedges", "questions"}]
+    gold = [g for g in load_gold("every") if g.family in {"padding", "reversal_frames"}]
     judge = FakeJudge(default=0.95)  # every claim "stated": attacks rise above their band
     run = EvalRun(gold, [grade(bank.get(g.question_id), g.answer, judge) for g in gold], 1.0)
     text = report({"a": run}, "title")
-    for family in ("hedges", "questions"):
+    for family in ("padding", "reversal_frames"):
         group = [(g, r) for g, r in zip(run.gold, run.grades, strict=True) if g.family == family]
         order = [Band.FAIL, Band.PARTIAL, Band.FULL]
         above = sum(order.index(r.band) > order.index(g.band) for g, r in group)
