@@ -144,3 +144,38 @@ def test_control_characters_in_names_and_answers_reach_no_output(bank, tmp_path,
         text = written.read_text(encoding="utf-8")
         assert not any(ch in text for ch in "\x1b\x07\u202e\x9b"), written.name
     assert visible in (out / "gradebook.csv").read_text(encoding="utf-8")  # the readable part stays
+
+
+# R7. CommonMark headings: every form that names a question starts its answer
+
+@pytest.mark.parametrize("second", [
+    "w06-thu-4\n---------",  # setext, level 2
+    "w06-thu-4\n===",  # setext, level 1
+    "   # w06-thu-4",  # up to three spaces before the #
+    " ## w06-thu-4 ##",  # closing #s
+    "#w06-thu-4",  # the space forgotten
+    "##W06-THU-4",  # …in any case
+], ids=["setext-dash", "setext-equals", "indented-3", "closing-hashes", "no-space", "no-space-upper"])
+def test_every_heading_form_naming_a_question_starts_its_answer(bank, tmp_path, second):
+    rows = rows_of(bank, tmp_path, f"# w06-mon-2\nfp16 is 140 GB\n{second}\nGQA groups heads\n", "ann.md")
+    assert [(type(r).__name__, r.question_id, r.answer) for r in rows] == [
+        ("Submission", "w06-mon-2", "fp16 is 140 GB"), ("Submission", "w06-thu-4", "GQA groups heads")]
+
+
+@pytest.mark.parametrize("body", [
+    "140 GB\n---\nthen more",  # a rule under a line of the answer
+    "140 GB\n===",
+    "    # w06-thu-4 indented as code",  # four spaces: code, as README says
+    "```\n# w06-thu-4\n```",  # a fenced block
+    "#5 is the answer",  # a hash word that names no question
+], ids=["rule", "equals-rule", "indented-4", "fenced", "hash-word"])
+def test_lines_that_are_no_heading_naming_a_question_stay_in_the_answer(bank, tmp_path, body):
+    [row] = rows_of(bank, tmp_path, f"# w06-mon-2\n{body}\n", "ann.md")
+    assert isinstance(row, Submission) and row.answer == body.strip()
+
+
+def test_setext_heading_keeps_the_lines_above_it_in_the_previous_answer(bank, tmp_path):
+    rows = rows_of(bank, tmp_path, "# w06-mon-2\nline one\nline two\nw06-thu-4\n---\nGQA\n", "ann.md")
+    assert [(r.question_id, r.answer) for r in rows] == [("w06-mon-2", "line one\nline two"),
+                                                         ("w06-thu-4", "GQA")]
+    assert rows[1].source.endswith("ann.md:4")

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from markdown_it import MarkdownIt
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from tutor.core.bank import Bank
@@ -33,7 +34,7 @@ from tutor.teacher.batch.audio import TRANSCRIPTS, Recording, Transcripts
 FIELDS = ("student", "question", "answer")
 AUDIO = "audio"  # the column that replaces `answer` for a recorded answer
 AUDIO_SUFFIXES = (".wav", ".mp3", ".m4a", ".ogg", ".webm", ".flac", ".opus")
-HEADING = re.compile(r"^#{1,6}\s+(.*?)\s*$")
+UNSPACED = re.compile(r"^ {0,3}#{1,6}(\S.*)$")  # `#w06-thu-4`: a heading but for its space
 UNDECODABLE = re.compile("[\udc80-\udcff]")  # what surrogateescape makes of invalid UTF-8 bytes
 SURROGATE = re.compile("[\ud800-\udfff]")  # no text: JSON's "\ud800" escapes, undecodable bytes
 NOT_UTF8 = "not valid UTF-8 text (save the file as UTF-8)"
@@ -319,7 +320,8 @@ def read_markdown(bank: Bank, path: Path) -> Iterator[Row]:
     """One student per file (the file's name without its suffix, also in a subfolder);
     each heading is a question, its body the answer. Text before the first heading, and a
     heading that names no question (it cuts the answer above it), are reported."""
-    sections = _sections(path.read_text(encoding="utf-8-sig").splitlines())
+    sections = _sections(path.read_text(encoding="utf-8-sig").splitlines(),
+                         lambda text: resolve_question(bank, text)[0] is not None)
     if len(sections) == 1:
         yield Rejected(str(path), path.stem, "", "no headings: put each answer under a heading naming "
                                                  "its question")
@@ -343,17 +345,51 @@ def _cut_answer(bank: Bank, before: int, above: str | None, heading: str) -> str
             f"under it is not graded ({HEADING_IN_ANSWER})")
 
 
-def _sections(lines: list[str]) -> list[tuple[int, str | None, str]]:
+def _sections(lines: list[str], names_question: Callable[[str], bool] = bool,
+              ) -> list[tuple[int, str | None, str]]:
     """(line, heading, body) per heading, after the text before the first (heading None).
     A body line written `\\# …` is a `# …` line of the answer, not a heading."""
+    headings = _headings(lines, names_question)
     sections: list[tuple[int, str | None, list[str]]] = [(1, None, [])]
-    for number, line in enumerate(lines, 1):
-        match = HEADING.match(line)
-        if match:
-            sections.append((number, match.group(1), []))
+    skip = 0
+    for index, line in enumerate(lines):
+        if index < skip:
+            continue
+        if index in headings:
+            skip, heading = headings[index]
+            sections.append((index + 1, heading, []))
         else:
-            sections[-1][2].append(line.removeprefix("\\") if line.startswith("\\#") else line)
+            sections[-1][2].append(line.removeprefix("\\") if line.lstrip().startswith("\\#") else line)
     return [(number, heading, "\n".join(body).strip()) for number, heading, body in sections]
+
+
+def _headings(lines: list[str], names_question: Callable[[str], bool]) -> dict[int, tuple[int, str]]:
+    """{first line index: (index after it, heading text)} for each top-level CommonMark heading:
+    `# id` with up to 3 spaces before it, or an id underlined with `===`/`---` (setext: only
+    when it names a question, else a rule under a line of the answer). A line `#id` that names
+    a question (the space forgotten) is a heading too. Code blocks keep their lines."""
+    tokens = MarkdownIt("commonmark").parse("\n".join(lines))
+    found: dict[int, tuple[int, str]] = {}
+    for token, inline in itertools.pairwise(tokens):
+        if token.type == "heading_open" and token.level == 0 and token.map:
+            start, end = token.map
+            text = inline.content.splitlines()[-1].strip() if inline.content else ""
+            if token.markup in ("=", "-"):  # setext: the text's last line, then the underline
+                start = end - 2
+                if not names_question(text):
+                    continue
+            found[start] = (end, text)
+        elif token.type == "paragraph_open" and token.level == 0 and token.map:
+            found |= _unspaced(lines, token.map[0], token.map[1], names_question)
+    return found
+
+
+def _unspaced(lines: list[str], start: int, end: int, names_question: Callable[[str], bool],
+              ) -> dict[int, tuple[int, str]]:
+    """`#w06-thu-4` lines of a paragraph that name a question: headings without their space."""
+    matches = ((index, UNSPACED.match(lines[index])) for index in range(start, end))
+    return {index: (index + 1, match.group(1).strip()) for index, match in matches
+            if match and names_question(match.group(1).strip())}
 
 
 def read_recording(bank: Bank, path: Path) -> Iterator[Row]:
