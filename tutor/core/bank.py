@@ -225,8 +225,8 @@ class Bank:
         if day:
             chosen = [r for r in chosen if r.day == Day(day.lower())]
         if section:
-            wanted = section.removeprefix("§")
-            chosen = [r for r in chosen if any(_in_section(s, wanted) for s in r.sections())]
+            wanted = section.strip().removeprefix("§").casefold()  # "eli5" is ELI5
+            chosen = [r for r in chosen if any(_in_section(s.casefold(), wanted) for s in r.sections())]
         return chosen
 
     def match_text(self, text: str) -> list[Rubric]:

@@ -48,6 +48,25 @@ def _http_url(value: str) -> str:
 HttpUrlText = Annotated[str, AfterValidator(_http_url)]
 
 
+def _head_file(value: str) -> str:
+    """'plain', or a head file from `tutor calibrate` that loads: checked before any work, like
+    --explainer (a typo or a damaged file was silently ignored by every backend but one)."""
+    if value == "plain":
+        return value
+    from tutor.core.decide import load_head  # numpy and the head format: only when one is named
+
+    if not Path(value).expanduser().is_file():
+        raise ValueError("no such head file (a file from `tutor calibrate`, or 'plain')")
+    try:
+        load_head(value)
+    except TutorError as exc:
+        raise ValueError(exc.message) from None
+    return value
+
+
+HeadOption = Annotated[str, AfterValidator(_head_file)]
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
@@ -58,7 +77,7 @@ class Settings(BaseModel):
     explainer: FilePath | None = None  # must exist: a typo is an error, not silence
     timeout: float = Field(default=60.0, gt=0, le=MAX_TIMEOUT_S)
     parallel_claims: int = Field(default=4, ge=1, le=64)  # openai: one answer's claims in flight
-    head: str | None = None  # local judge: a head file from `tutor calibrate`, or "plain" (P(yes))
+    head: HeadOption | None = None  # local judge: a head file from `tutor calibrate`, or "plain" (P(yes))
     course: Path | None = None  # a course folder (default: the bundled Week 6 course)
 
 
@@ -73,6 +92,8 @@ def _from_file(path: Path) -> dict[str, Any]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise TutorError(f"{path}: bad TOML ({exc})") from None
+    except OSError as exc:  # a folder, no permission, a broken disk: one line, exit 2
+        raise TutorError(f"{path}: cannot read the config file ({exc.strerror or exc})") from None
     unknown = sorted(set(data) - set(Settings.model_fields))
     if unknown and unknown[0] in RENAMED:
         raise TutorError(f"{path}: setting '{unknown[0]}' is now called '{RENAMED[unknown[0]]}'")

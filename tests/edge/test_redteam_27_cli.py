@@ -1,0 +1,111 @@
+"""Red team of issue 27's fixes, CLI side, each with its neighbours: a config path that is a
+folder, explain topics that name nothing, unknown or empty --section/--day filters, --head
+checked like --explainer, and usage errors in one line."""
+
+import pytest
+
+from tests.edge.test_cli import assert_one_line_error, tutor
+from tutor.core.errors import ExitCode
+
+FAKE = ("--backend", "fake")
+ANSWER = "GQA shares one key value head per group of query heads"
+
+
+# R9. The config file is read or named in one line
+
+GRADE_STDIN = [*FAKE, "grade-answer", "--question", "w06-thu-4", "--answer-file", "-"]
+
+
+@pytest.mark.parametrize("command", [["config", "show"], ["stats"], ["questions"], GRADE_STDIN])
+def test_a_config_path_that_is_a_folder_is_one_line(tutor_home, command):
+    folder = tutor_home / "config" / "config.toml"
+    folder.mkdir(parents=True)
+    assert_one_line_error(tutor(*command, stdin=ANSWER), ExitCode.BAD_INPUT, str(folder), "cannot read")
+    assert folder.is_dir()  # left as it was
+
+
+# R8. A topic must name something
+
+@pytest.mark.parametrize("topic", ["a", "e", ".", "§", "the", "The a", "?!", "-"])
+def test_explain_refuses_a_topic_that_names_nothing(topic):
+    result = tutor(*FAKE, "explain", topic, "--rounds", "0")
+    assert_one_line_error(result, ExitCode.BAD_INPUT, "names no topic")
+
+
+def test_explain_refuses_a_topic_found_in_too_many_questions(monkeypatch):
+    """No word of the Week 6 titles reaches a quarter of its questions ("memory": 7 of 33);
+    a smaller share shows the rule."""
+    monkeypatch.setattr("tutor.learner.examiner.BROAD", 0.1)
+    assert_one_line_error(tutor(*FAKE, "explain", "memory", "--rounds", "0"), ExitCode.BAD_INPUT,
+                          "memory", "7 of the 33 questions: too broad")
+
+
+@pytest.mark.parametrize("topic", ["GQA", "KV cache", "quant", "LoRA", "§4.3", "w06-thu-4"])
+def test_explain_still_finds_real_topics(topic):
+    result = tutor(*FAKE, "explain", topic, "--rounds", "0", stdin=ANSWER + "\n.\n")
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_title_word_is_matched_at_word_starts_only():
+    """"qa" is inside "GQA" and "MQA" only: no word starts with it (before, it matched both)."""
+    assert_one_line_error(tutor(*FAKE, "explain", "qa", "--rounds", "0"), ExitCode.BAD_INPUT,
+                          "no section, question or title matches 'qa'")
+
+
+# R15. Filters name something in the course
+
+@pytest.mark.parametrize("args", [["questions", "--section", "99"], ["questions", "--section", ""],
+                                  ["questions", "--section", "4.9"], ["drill", "--section", "99"],
+                                  ["drill", "--section", " "], ["questions", "--day", ""],
+                                  ["drill", "--day", ""], ["drill", "--day", "funday"]])
+def test_an_unknown_or_empty_filter_is_one_line(tutor_home, args):
+    option = args[1]
+    assert_one_line_error(tutor(*FAKE, *args), ExitCode.BAD_INPUT, option)
+
+
+@pytest.mark.parametrize(("args", "expected"), [(["--section", "§4.3"], "w06-thu-4"),
+                                                (["--section", " 4 "], "w06-thu-1"),
+                                                (["--section", "eli5"], "w06-mon-1"),
+                                                (["--day", "Thursday"], "w06-thu-6")])
+def test_known_filters_in_any_spelling_still_list(args, expected):
+    result = tutor("questions", *args, env={"COLUMNS": "200"})
+    assert result.returncode == 0, result.stderr
+    assert expected in result.stdout
+
+
+# R16. --head is checked before any work, whatever the backend
+
+@pytest.mark.parametrize("backend", ["fake", "openai"])
+@pytest.mark.parametrize("head", ["{d}/nope.npz", "{d}", "{d}/junk.npz", "{d}/text.txt"])
+def test_a_missing_or_broken_head_is_one_line(tmp_path, backend, head):
+    (tmp_path / "junk.npz").write_bytes(b"junk")
+    (tmp_path / "text.txt").write_text("plain")
+    args = ["--backend", backend, "--model", "m", "--head", head.format(d=tmp_path)]
+    result = tutor(*args, "grade-answer", "--question", "w06-thu-4", "--answer-file", "-", stdin=ANSWER)
+    assert_one_line_error(result, ExitCode.BAD_INPUT, "--head")
+
+
+def test_a_broken_head_in_the_environment_names_the_variable(tmp_path):
+    result = tutor("questions", env={"TUTOR_HEAD": str(tmp_path / "gone.npz")})
+    assert_one_line_error(result, ExitCode.BAD_INPUT, "TUTOR_HEAD")
+
+
+def test_the_plain_head_is_accepted():
+    result = tutor(*FAKE, "--head", "plain", "grade-answer", "--question", "w06-thu-4", "--answer-file", "-",
+                   stdin=ANSWER)
+    assert result.returncode == 0, result.stderr
+
+
+# R19. Usage errors are one line
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["grade", "--bogus"], "--bogus"), (["bogus"], "bogus"), (["stats", "extra"], "extra"),
+    (["grade", "x.csv", "--out"], "--out"), (["grade"], "submissions"),
+    (["--bogus", "questions"], "--bogus"), (["model", "frob"], "frob"), (["drill", "--limit"], "--limit")])
+def test_a_usage_error_is_one_line(args, says):
+    assert_one_line_error(tutor(*args), ExitCode.BAD_INPUT, says)
+
+
+def test_a_bare_command_group_still_shows_its_help():
+    result = tutor("model")
+    assert "Usage" in result.stdout + result.stderr and "tutor: error" not in result.stderr
