@@ -109,3 +109,33 @@ def test_a_usage_error_is_one_line(args, says):
 def test_a_bare_command_group_still_shows_its_help():
     result = tutor("model")
     assert "Usage" in result.stdout + result.stderr and "tutor: error" not in result.stderr
+
+
+# R20. URLs a server cannot have, and answer files without end, are refused at once
+
+@pytest.mark.parametrize("url", ["http:/127.0.0.1:18086/v1", "http:127.0.0.1/v1", "https:/example.com/v1",
+                                 "http://127.0.0.1:0/v1", "http://localhost:0"])
+def test_a_url_no_server_can_have_is_refused_before_any_request(url):
+    result = tutor("--backend", "openai", "--model", "m", "--base-url", url, "questions")
+    assert_one_line_error(result, ExitCode.BAD_INPUT, "--base-url", url)
+
+
+@pytest.mark.parametrize("url", ["HTTP://localhost:8000/v1", " http://127.0.0.1:1/v1"])
+def test_unusual_but_reachable_urls_are_kept(url):
+    result = tutor("--base-url", url, "config", "show", env={"COLUMNS": "200"})
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("source", ["/dev/zero", "{d}/big.txt"])
+def test_an_answer_file_without_end_or_over_its_bound_is_one_line(tmp_path, source):
+    (tmp_path / "big.txt").write_text("GQA " * 40_000)
+    path = source.format(d=tmp_path)
+    result = tutor(*FAKE, "grade-answer", "--question", "w06-thu-4", "--answer-file", path)
+    assert_one_line_error(result, ExitCode.BAD_INPUT, path, "over 128 KB")
+
+
+def test_an_answer_file_just_under_the_bound_is_graded(tmp_path):
+    long = tmp_path / "long.txt"
+    long.write_text(("GQA shares heads. " * 7000)[:128 * 1024])
+    result = tutor(*FAKE, "grade-answer", "--question", "w06-thu-4", "--answer-file", str(long))
+    assert result.returncode == 0, result.stderr

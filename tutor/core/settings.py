@@ -1,6 +1,7 @@
 """Settings: defaults < user config file < environment < command-line flags."""
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -40,8 +41,13 @@ _HTTP_URL = TypeAdapter(AnyHttpUrl)
 
 
 def _http_url(value: str) -> str:
-    """An http(s) URL with a host and a valid port, kept as written (the client adds paths to it)."""
-    _HTTP_URL.validate_python(value)
+    """An http(s) URL with a host and a valid port, kept as written (the client adds paths to it).
+    The parser forgives `http:/host` and port 0; a server cannot be reached at either."""
+    url = _HTTP_URL.validate_python(value)
+    if not re.match(r"(?i)https?://[^/]", value.strip()):
+        raise ValueError("write the URL as http://HOST[:PORT]/… (two slashes, then the host)")
+    if url.port == 0:
+        raise ValueError("port 0 is no server's port")
     return value
 
 
