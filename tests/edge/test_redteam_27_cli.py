@@ -2,6 +2,8 @@
 folder, explain topics that name nothing, unknown or empty --section/--day filters, --head
 checked like --explainer, and usage errors in one line."""
 
+import json
+
 import pytest
 
 from tests.edge.test_cli import assert_one_line_error, tutor
@@ -139,3 +141,13 @@ def test_an_answer_file_just_under_the_bound_is_graded(tmp_path):
     long.write_text(("GQA shares heads. " * 7000)[:128 * 1024])
     result = tutor(*FAKE, "grade-answer", "--question", "w06-thu-4", "--answer-file", str(long))
     assert result.returncode == 0, result.stderr
+
+
+# R22. A question id as pasted works in every command that takes one
+
+@pytest.mark.parametrize("question", ["w06–thu–4", "\ufeffw06-thu-4", "w06-thu-\u200b4", "“W06-THU-4”"])
+def test_a_pasted_question_id_is_found_by_grade_answer(question):
+    result = tutor(*FAKE, "grade-answer", "--question", question, "--answer-file", "-", "--json",
+                   stdin=ANSWER)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["question_id"] == "w06-thu-4"

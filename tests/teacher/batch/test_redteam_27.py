@@ -179,3 +179,35 @@ def test_setext_heading_keeps_the_lines_above_it_in_the_previous_answer(bank, tm
     assert [(r.question_id, r.answer) for r in rows] == [("w06-mon-2", "line one\nline two"),
                                                          ("w06-thu-4", "GQA")]
     assert rows[1].source.endswith("ann.md:4")
+
+
+# R22. References as typed or pasted: every dash, quotes around deck text, invisible characters
+
+@pytest.mark.parametrize("ref", [
+    "w06–mon–2", "w06—mon—2", "w06‐mon‐2", "W06-MON-2",  # en, em dash, hyphen, case
+    "w06-\u200bmon-2", "\ufeffw06-mon-2", "w06-mon-2\u200d", "ｗ０６-mon-2",  # ZWSP, BOM, ZWJ, full width
+    '"w06-mon-2"', "“w06-mon-2”", "'w06-mon-2'",
+    "A 70B model in fp16 needs roughly how much raw memory for weights",
+    '"A 70B model in fp16 needs roughly how much raw memory for weights?"',
+    "“A 70B model in fp16 needs roughly how much raw memory for weights?”",
+])
+def test_a_question_reference_as_typed_or_pasted_is_found(bank, tmp_path, ref):
+    line = {"student": "ann", "question": ref, "answer": "140 GB"}
+    [row] = rows_of(bank, tmp_path, jsonl(line), "class.jsonl")
+    assert isinstance(row, Submission) and row.question_id == "w06-mon-2"
+
+
+@pytest.mark.parametrize("ref", ["MQA vs GQA -- what gets shared, and why does that help memory",
+                                 "MQA vs GQA --- what gets shared, and why does that help memory?",
+                                 "MQA vs GQA – what gets shared, and why does that help memory?"])
+def test_deck_text_with_any_dash_is_found_in_csv_and_markdown(bank, tmp_path, ref):
+    [row] = rows_of(bank, tmp_path, HEADER + f'ann,"{ref}",GQA\n')
+    assert isinstance(row, Submission) and row.question_id == "w06-thu-4"
+    [row] = rows_of(bank, tmp_path, f"# {ref}\nGQA\n", "ann.md")
+    assert isinstance(row, Submission) and row.question_id == "w06-thu-4"
+
+
+@pytest.mark.parametrize("ref", ["w06-mon", "w06-mon-22", "w06 mon 2", '"w06-mon-2', "w06-mon-2x"])
+def test_near_misses_stay_unknown(bank, tmp_path, ref):
+    [row] = rows_of(bank, tmp_path, jsonl({"student": "ann", "question": ref, "answer": "x"}), "class.jsonl")
+    assert isinstance(row, Rejected) and "unknown question" in row.reason
