@@ -151,3 +151,51 @@ def test_a_pasted_question_id_is_found_by_grade_answer(question):
                    stdin=ANSWER)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["question_id"] == "w06-thu-4"
+
+
+# R11, R12. A saved run: non-finite numbers named by line and field; each answer once
+
+@pytest.fixture
+def saved_run(tmp_path):
+    """A real saved run of three dev answers (fake judge)."""
+    out = tmp_path / "run"
+    result = tutor(*FAKE, "eval", "--split", "dev", "--limit", "3", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    return out / "results.jsonl"
+
+
+def _with_line(path, number: int, change) -> None:
+    lines = path.read_text().splitlines()
+    data = json.loads(lines[number - 1])
+    change(data)
+    lines[number - 1] = json.dumps(data)  # writes NaN and Infinity as JSON allows them
+    path.write_text("\n".join(lines) + "\n")
+
+
+@pytest.mark.parametrize(("value", "field"), [(float("nan"), "p_yes"), (float("inf"), "p_yes"),
+                                              (float("-inf"), "confidence")])
+def test_a_non_finite_number_in_a_verdict_names_its_line_and_field(saved_run, value, field):
+    def spoil(data):
+        data["grade"]["verdicts"][0][field] = value
+    _with_line(saved_run, 2, spoil)
+    result = tutor(*FAKE, "--head", "plain", "eval", "--from", str(saved_run))
+    assert_one_line_error(result, ExitCode.BAD_INPUT, f"{saved_run}:2", f"grade.verdicts.0.{field}",
+                          "not a finite number")
+    assert "try --head plain" not in result.stderr
+
+
+def test_a_non_finite_score_or_meta_is_named_too(saved_run):
+    _with_line(saved_run, 1, lambda data: data["grade"].__setitem__("score", float("nan")))
+    result = tutor(*FAKE, "--head", "plain", "eval", "--from", str(saved_run))
+    assert_one_line_error(result, ExitCode.BAD_INPUT, f"{saved_run}:1", "grade.score")
+
+
+@pytest.mark.parametrize("where", ["next", "later"])
+def test_a_gold_answer_saved_twice_is_reported(saved_run, where):
+    lines = saved_run.read_text().splitlines()
+    copy = lines[:1] + ([lines[0]] if where == "next" else []) + lines[1:3] + \
+        ([lines[0]] if where == "later" else []) + lines[3:]
+    saved_run.write_text("\n".join(copy) + "\n")
+    result = tutor(*FAKE, "--head", "plain", "eval", "--from", str(saved_run))
+    again = 2 if where == "next" else 4
+    assert_one_line_error(result, ExitCode.BAD_INPUT, f"{saved_run}:{again}", "again (first on line 1)")
