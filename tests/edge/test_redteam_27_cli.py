@@ -199,3 +199,19 @@ def test_a_gold_answer_saved_twice_is_reported(saved_run, where):
     result = tutor(*FAKE, "--head", "plain", "eval", "--from", str(saved_run))
     again = 2 if where == "next" else 4
     assert_one_line_error(result, ExitCode.BAD_INPUT, f"{saved_run}:{again}", "again (first on line 1)")
+
+
+# R1 and R21 in the review page: the reviewer's name is written into every override
+
+def test_a_reviewer_name_that_is_not_text_is_one_line(tmp_path):
+    result = tutor("review", str(tmp_path), "--reviewer", "ann\udcff", "--no-browser")
+    assert_one_line_error(result, ExitCode.BAD_INPUT, "--reviewer", "not valid text")
+
+
+@pytest.mark.parametrize(("given", "written"), [("\x1b[31mann", "␛[31mann"), ("  ann \t lee ", "ann lee"),
+                                                ("bell\x07", "bell␇"), ("", "reviewer")])
+def test_a_reviewer_name_carries_no_control_characters(given, written, monkeypatch):
+    from tutor.edge import review_commands
+
+    monkeypatch.setattr(review_commands, "_os_user", lambda: "")
+    assert review_commands._reviewer_name(given or None) == written
