@@ -211,3 +211,10 @@ def test_deck_text_with_any_dash_is_found_in_csv_and_markdown(bank, tmp_path, re
 def test_near_misses_stay_unknown(bank, tmp_path, ref):
     [row] = rows_of(bank, tmp_path, jsonl({"student": "ann", "question": ref, "answer": "x"}), "class.jsonl")
     assert isinstance(row, Rejected) and "unknown question" in row.reason
+
+
+@pytest.mark.parametrize(("written", "graded"), [("\\# w06-thu-4", "# w06-thu-4"),
+                                                 ("  \\# of heads = 8", "  # of heads = 8")])
+def test_an_escaped_hash_line_stays_in_the_answer_at_any_indent(bank, tmp_path, written, graded):
+    [row] = rows_of(bank, tmp_path, f"# w06-mon-2\n140 GB\n{written}\n", "ann.md")
+    assert isinstance(row, Submission) and row.answer == f"140 GB\n{graded}"

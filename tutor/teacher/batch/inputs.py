@@ -359,7 +359,7 @@ def _sections(lines: list[str], names_question: Callable[[str], bool] = bool,
             skip, heading = headings[index]
             sections.append((index + 1, heading, []))
         else:
-            sections[-1][2].append(line.removeprefix("\\") if line.lstrip().startswith("\\#") else line)
+            sections[-1][2].append(line.replace("\\#", "#", 1) if line.lstrip().startswith("\\#") else line)
     return [(number, heading, "\n".join(body).strip()) for number, heading, body in sections]
 
 
