@@ -145,7 +145,7 @@ def test_grade_json_carries_signals_and_doubt_but_not_hidden_states(tmp_path):
 
 def test_a_missing_head_file_or_saved_run_is_one_line(tmp_path):
     result = tutor("--head", str(tmp_path / "none.npz"), "eval", "--from", str(tmp_path / "r.jsonl"))
-    assert_one_line_error(result, ExitCode.BAD_INPUT, "none.npz", "not a head file")
+    assert_one_line_error(result, ExitCode.BAD_INPUT, "none.npz", "--head", "no such head file")
     result = tutor("eval", "--from", str(tmp_path / "r.jsonl"))
     assert_one_line_error(result, ExitCode.BAD_INPUT, "r.jsonl", "no such saved run")
 

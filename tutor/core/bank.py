@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from tutor.core import paths
 from tutor.core.errors import TutorError, field_path, problem_text
 from tutor.core.result import DEFAULT_CUTOFFS, Cutoffs
-from tutor.core.rubric import Day, Rubric, normalize_text
+from tutor.core.rubric import Day, Rubric, fold_ref, normalize_text
 
 
 @dataclass(frozen=True)
@@ -214,7 +214,7 @@ class Bank:
 
     def find(self, question_id: str) -> Rubric | None:
         """The rubric with this id, its case and surrounding spaces forgiven (ids are lower case)."""
-        return self._by_id.get(question_id.strip().lower())
+        return self._by_id.get(fold_ref(question_id))
 
     def rubrics_like(self, question_id: str) -> list[str]:
         stem = question_id.strip().lower().rsplit("-", 1)[0]
@@ -225,8 +225,8 @@ class Bank:
         if day:
             chosen = [r for r in chosen if r.day == Day(day.lower())]
         if section:
-            wanted = section.removeprefix("§")
-            chosen = [r for r in chosen if any(_in_section(s, wanted) for s in r.sections())]
+            wanted = section.strip().removeprefix("§").casefold()  # "eli5" is ELI5
+            chosen = [r for r in chosen if any(_in_section(s.casefold(), wanted) for s in r.sections())]
         return chosen
 
     def match_text(self, text: str) -> list[Rubric]:

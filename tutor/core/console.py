@@ -27,9 +27,11 @@ from tutor.core.errors import TutorError
 END_MARKERS = {".", "/done"}
 
 # C0 controls (but newline and tab) and DEL become their visible "control picture" (␛, ␇);
-# C1 controls and the bidi overrides that reorder what a terminal shows become U+FFFD.
+# C1 controls and the bidi overrides that reorder what a terminal shows become U+FFFD, and
+# so do lone surrogates (a file name's undecodable bytes, JSON's "\ud800"), which no file or
+# terminal can encode.
 _PICTURES = {code: 0x2400 + code for code in range(0x20) if chr(code) not in "\n\t"} | {0x7F: 0x2421}
-_HIDDEN = [*range(0x80, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+_HIDDEN = [*range(0x80, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A), *range(0xD800, 0xE000)]
 SAFE = str.maketrans(_PICTURES | dict.fromkeys(_HIDDEN, 0xFFFD))
 
 

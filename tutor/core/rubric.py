@@ -6,6 +6,7 @@ Rubrics are data (YAML under `rubrics/`); these models validate them with
 
 import hashlib
 import re
+import unicodedata
 from enum import StrEnum
 from typing import Annotated
 
@@ -148,8 +149,22 @@ class Rubric(Strict):
         return next((f.ask for f in self.follow_ups if f.key_point == key_point_id), None)
 
 
+QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'", "`": "'"})
+
+
+def fold_ref(text: str) -> str:
+    """A reference as typed or pasted, folded: compatibility forms (NFKC), invisible format
+    characters dropped (a zero-width space, a BOM), every dash and a run of hyphens (`--`)
+    one `-`, quote styles one, surrounding quotes and spaces gone, lower case."""
+    text = "".join(ch for ch in unicodedata.normalize("NFKC", text) if unicodedata.category(ch) != "Cf")
+    text = "".join("-" if unicodedata.category(ch) == "Pd" else ch for ch in text).translate(QUOTES)
+    text = re.sub(r"-{2,}", "-", re.sub(r"\s+", " ", text)).strip()
+    while len(text) > 1 and text[0] == text[-1] and text[0] in "\"'":
+        text = text[1:-1].strip()
+    return text.casefold()
+
+
 def normalize_text(text: str) -> str:
     """Fold quote styles, dashes, case, whitespace and the closing punctuation (a question
-    copied without its `?`) so deck text matches loosely."""
-    table = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "–": "-", "—": "-"})
-    return re.sub(r"\s+", " ", text.translate(table)).strip().rstrip("?.!:; ").casefold()
+    copied without its `?`) so deck text matches loosely (`fold_ref`)."""
+    return fold_ref(text).rstrip("?.!:; ")

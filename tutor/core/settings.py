@@ -1,6 +1,7 @@
 """Settings: defaults < user config file < environment < command-line flags."""
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -40,12 +41,36 @@ _HTTP_URL = TypeAdapter(AnyHttpUrl)
 
 
 def _http_url(value: str) -> str:
-    """An http(s) URL with a host and a valid port, kept as written (the client adds paths to it)."""
-    _HTTP_URL.validate_python(value)
+    """An http(s) URL with a host and a valid port, kept as written (the client adds paths to it).
+    The parser forgives `http:/host` and port 0; a server cannot be reached at either."""
+    url = _HTTP_URL.validate_python(value)
+    if not re.match(r"(?i)https?://[^/]", value.strip()):
+        raise ValueError("write the URL as http://HOST[:PORT]/… (two slashes, then the host)")
+    if url.port == 0:
+        raise ValueError("port 0 is no server's port")
     return value
 
 
 HttpUrlText = Annotated[str, AfterValidator(_http_url)]
+
+
+def _head_file(value: str) -> str:
+    """'plain', or a head file from `tutor calibrate` that loads: checked before any work, like
+    --explainer (a typo or a damaged file was silently ignored by every backend but one)."""
+    if value == "plain":
+        return value
+    from tutor.core.decide import load_head  # numpy and the head format: only when one is named
+
+    if not Path(value).expanduser().is_file():
+        raise ValueError("no such head file (a file from `tutor calibrate`, or 'plain')")
+    try:
+        load_head(value)
+    except TutorError as exc:
+        raise ValueError(exc.message) from None
+    return value
+
+
+HeadOption = Annotated[str, AfterValidator(_head_file)]
 
 
 class Settings(BaseModel):
@@ -58,7 +83,7 @@ class Settings(BaseModel):
     explainer: FilePath | None = None  # must exist: a typo is an error, not silence
     timeout: float = Field(default=60.0, gt=0, le=MAX_TIMEOUT_S)
     parallel_claims: int = Field(default=4, ge=1, le=64)  # openai: one answer's claims in flight
-    head: str | None = None  # local judge: a head file from `tutor calibrate`, or "plain" (P(yes))
+    head: HeadOption | None = None  # local judge: a head file from `tutor calibrate`, or "plain" (P(yes))
     course: Path | None = None  # a course folder (default: the bundled Week 6 course)
 
 
@@ -73,6 +98,8 @@ def _from_file(path: Path) -> dict[str, Any]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise TutorError(f"{path}: bad TOML ({exc})") from None
+    except OSError as exc:  # a folder, no permission, a broken disk: one line, exit 2
+        raise TutorError(f"{path}: cannot read the config file ({exc.strerror or exc})") from None
     unknown = sorted(set(data) - set(Settings.model_fields))
     if unknown and unknown[0] in RENAMED:
         raise TutorError(f"{path}: setting '{unknown[0]}' is now called '{RENAMED[unknown[0]]}'")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer._click.exceptions import NoArgsIsHelpError, UsageError  # typer vendors click
 from typer.core import TyperGroup
 
 from tutor.core.console import Console, safe_line
@@ -54,9 +55,19 @@ def one_line_errors() -> Iterator[None]:
             raise
         typer.echo(f"tutor: error: {safe_line(exc.message)}", err=True)
         raise typer.Exit(exc.exit_code) from None
-    except typer.BadParameter as exc:
-        typer.echo(f"tutor: error: {safe_line(exc.format_message())}", err=True)
+    except NoArgsIsHelpError:
+        raise  # a bare `tutor grade`: its help, as asked for
+    except UsageError as exc:  # a bad value, an unknown option or command, a missing argument
+        typer.echo(f"tutor: error: {safe_line(_usage_line(exc))}", err=True)
         raise typer.Exit(ExitCode.BAD_INPUT) from None
+
+
+def _usage_line(exc: UsageError) -> str:
+    """typer's multi-line usage box as one line: the problem, and where help is."""
+    if isinstance(exc, typer.BadParameter):
+        return exc.format_message()
+    command = exc.ctx.command_path if exc.ctx else "tutor"
+    return f"{exc.format_message()} (see `{command} --help`)"
 
 
 class StderrWarnings(logging.Handler):
@@ -177,5 +188,15 @@ def options(
 
 
 def check_day(day: str | None) -> None:
-    if day and day.lower() not in {d.value for d in Day}:
-        raise TutorError(f"unknown day '{day}' (use monday … friday or weekend)")
+    """An unknown or empty --day is refused (an empty one would silently mean every day)."""
+    if day is not None and day.strip().lower() not in {d.value for d in Day}:
+        raise TutorError(f"--day: unknown day '{day}' (use monday … friday or weekend)")
+
+
+def check_filters(bank: "Bank", day: str | None, section: str | None) -> None:
+    """--day and --section name something in the course: a typo is an error, not an empty list."""
+    check_day(day)
+    if section is not None and not (section.strip() and bank.select(section=section.strip())):
+        known = sorted({s.split(".")[0] for r in bank.rubrics for s in r.sections()})
+        raise TutorError(f"--section: unknown section '{section}' in this course "
+                         f"(sections: {', '.join(known)}, or a subsection such as 4.3)")

@@ -16,7 +16,7 @@ from tutor.edge.app import (
     CourseOption,
     State,
     app,
-    check_day,
+    check_filters,
     config_app,
     course_app,
     deck_app,
@@ -46,9 +46,9 @@ def questions(
 ) -> None:
     """List the questions with their explainer pointers."""
     state: State = ctx.obj.use_course(course)
-    check_day(day)
+    check_filters(state.bank(), day, section)
     table = Table("id", "day", "question", "re-read")
-    for rubric in state.bank().select(day=day, section=section):
+    for rubric in state.bank().select(day=day and day.strip(), section=section and section.strip()):
         table.add_row(rubric.id, rubric.day.value, escape(rubric.prompt), escape(rubric.pointer))
     state.console.print(table)
 

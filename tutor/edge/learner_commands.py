@@ -9,7 +9,7 @@ import typer
 
 from tutor.core.console import Console
 from tutor.core.errors import ExitCode, TutorError
-from tutor.edge.app import CourseOption, State, app, check_day
+from tutor.edge.app import CourseOption, State, app, check_filters
 
 if TYPE_CHECKING:
     from tutor.learner.session import Answers, Session
@@ -95,12 +95,13 @@ def drill(
 
     state: State = ctx.obj.use_course(course)
     bank = state.bank()
-    check_day(day)
+    check_filters(bank, day, section)
     history = state.history()
     if question:
         queue = [bank.get(question)]
     else:
-        queue = todays_queue(bank, history, bank.select(day=day, section=section))[:limit]
+        queue = todays_queue(bank, history, bank.select(day=day and day.strip(),
+                                                        section=section and section.strip()))[:limit]
     if not queue:
         due = next_due(history)
         when = f" Next review: {due.astimezone():%Y-%m-%d %H:%M}." if due else ""

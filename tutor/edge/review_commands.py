@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from tutor.core.console import safe_line
+from tutor.core.console import safe_line, safe_text
+from tutor.core.errors import TutorError
 from tutor.edge.app import CourseOption, State, app
 
 
@@ -17,6 +18,15 @@ def _os_user() -> str:
         return getpass.getuser()
     except (OSError, KeyError):  # no login name in the environment or the password database
         return "reviewer"
+
+
+def _reviewer_name(given: str | None) -> str:
+    """The name written into every override: text that encodes (bytes that are not UTF-8 in
+    the command line would make each save fail), control characters shown as symbols."""
+    name = " ".join(safe_text(given or _os_user()).split()) or "reviewer"
+    if any(0xD800 <= ord(ch) < 0xE000 for ch in (given or "")):
+        raise TutorError("--reviewer: not valid text (bytes that are not UTF-8); give the name as UTF-8")
+    return name
 
 
 @app.command("review")
@@ -33,7 +43,7 @@ def review(
     from tutor.teacher.review import ReviewServer
 
     state: State = ctx.obj.use_course(course)
-    name = " ".join((reviewer or _os_user()).split()) or "reviewer"
+    name = _reviewer_name(reviewer)
     server = ReviewServer(marks_dir, state.bank(), name, port)
     print(f"Reviewing {safe_line(str(marks_dir))} as {safe_line(name)} at {server.url}", flush=True)
     print("Press Ctrl-C to stop.", flush=True)

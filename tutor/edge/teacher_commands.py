@@ -24,9 +24,18 @@ if TYPE_CHECKING:
     from tutor.teacher.evaluation import EvalRun, GoldAnswer
 
 
+MAX_ANSWER_BYTES = 128 * 1024  # as a CSV field: an answer is a page, not /dev/zero
+
+
 def _read_answer_file(path: Path) -> str:
+    """The file's text, read no further than its bound (a device or a huge file never hangs)."""
     try:
-        return path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_ANSWER_BYTES + 1)
+        if len(raw) > MAX_ANSWER_BYTES:
+            raise TutorError(f"{path}: answer file over {MAX_ANSWER_BYTES // 1024} KB; "
+                             "an answer is a page at most")
+        return raw.decode("utf-8")
     except FileNotFoundError:
         raise TutorError(f"{path}: no such answer file") from None
     except (OSError, UnicodeDecodeError) as exc:

@@ -34,14 +34,32 @@ def resolve_topic(bank: Bank, topic: str) -> tuple[str, list[Rubric]]:
         found = bank.select(section=section)
         label = section if section == "ELI5" else f"§{section}"
     else:
-        folded = wanted.casefold()
-        found = [r for r in bank.rubrics if any(folded in ref.title.casefold() for ref in r.refs)]
-        found = found or [r for r in bank.rubrics if folded in r.question.casefold()]
-        label = wanted
+        label, found = wanted, _by_words(bank, wanted)
     if not found:
         raise TutorError(f"no section, question or title matches '{topic}' "
                          "(try §4.3, w06-thu-4 or a word like GQA)")
     return label, found
+
+
+BROAD = 0.25  # a topic matching more than this share of the course's questions names no topic
+FUNCTION_WORDS = frozenset("a an and are as at be by for from how in is it of on or the to vs what when "
+                           "which why with".split())
+
+
+def _by_words(bank: Bank, wanted: str) -> list[Rubric]:
+    """The rubrics whose section titles, else whose questions, hold words starting with
+    `wanted` ("GQA", "KV cache", "quant"; "a" inside "quantization" is no match). A topic with
+    under two letters or digits ("§", ".", "e"), only function words ("the", "a"), or one found in more than
+    a quarter of the questions is refused: it names no topic."""
+    if sum(ch.isalnum() for ch in wanted) < 2 or set(wanted.casefold().split()) <= FUNCTION_WORDS:
+        raise TutorError(f"topic '{wanted}' names no topic (try §4.3, w06-thu-4 or a word like GQA)")
+    words = re.compile(rf"(?<!\w){re.escape(wanted)}", re.IGNORECASE)
+    found = [r for r in bank.rubrics if any(words.search(ref.title) for ref in r.refs)]
+    found = found or [r for r in bank.rubrics if words.search(r.question)]
+    if len(found) > BROAD * len(bank.rubrics):
+        raise TutorError(f"topic '{wanted}' matches {len(found)} of the {len(bank.rubrics)} questions: too "
+                         "broad (try §4.3, w06-thu-4 or a word like GQA)")
+    return found
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """`tutor eval`: the grader's agreement with human marks, measured on the gold set."""
 
 import json
+import math
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -145,6 +146,7 @@ def load_run(path: Path, labelled: list[GoldAnswer] | None = None) -> EvalRun:
     lines = [(n, _saved_line(path, n, text)) for n, text in enumerate(_read_lines(path, SAVED_RUN), 1)
              if text.strip()]
     rows = [row for _, row in lines if isinstance(row, SavedGrade)]
+    _check_once(path, [(n, row.gold_id) for n, row in lines if isinstance(row, SavedGrade)])
     if not rows:
         raise TutorError(f"{path}: no graded answers in it; not a complete {SAVED_RUN}")
     by_id = {g.id: g for g in (labelled or load_gold("every"))}
@@ -156,9 +158,36 @@ def load_run(path: Path, labelled: list[GoldAnswer] | None = None) -> EvalRun:
                    meta.rerun_identical)
 
 
+def _check_once(path: Path, ids: list[tuple[int, str]]) -> None:
+    """Each gold answer once: a line saved twice (runs concatenated) would count twice."""
+    first: dict[str, int] = {}
+    for number, gold_id in ids:
+        if gold_id in first:
+            raise TutorError(f"{path}:{number}: gold id '{gold_id}' again (first on line {first[gold_id]}); "
+                             f"a {SAVED_RUN} holds each answer once")
+        first[gold_id] = number
+
+
+def _non_finite(data: object, where: str = "") -> str | None:
+    """The dotted path of the first NaN or infinite number in `data` (JSON allows them; a
+    grade never holds one), or None."""
+    if isinstance(data, float) and not math.isfinite(data):
+        return where or "value"
+    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
+    for key, value in items:
+        found = _non_finite(value, f"{where}.{key}" if where else str(key))
+        if found:
+            return found
+    return None
+
+
 def _saved_line(path: Path, number: int, text: str) -> SavedGrade | SavedMeta:
     try:
         data = json.loads(text)
+        bad = _non_finite(data)
+        if bad:
+            raise TutorError(f"{path}:{number}: field {bad}: not a finite number (NaN or Infinity); "
+                             f"not a line of a {SAVED_RUN}")
         kind = SavedMeta if isinstance(data, dict) and "meta" in data else SavedGrade
         return kind.model_validate(data)
     except json.JSONDecodeError as exc:

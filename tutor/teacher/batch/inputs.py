@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from markdown_it import MarkdownIt
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from tutor.core.bank import Bank
@@ -33,8 +34,9 @@ from tutor.teacher.batch.audio import TRANSCRIPTS, Recording, Transcripts
 FIELDS = ("student", "question", "answer")
 AUDIO = "audio"  # the column that replaces `answer` for a recorded answer
 AUDIO_SUFFIXES = (".wav", ".mp3", ".m4a", ".ogg", ".webm", ".flac", ".opus")
-HEADING = re.compile(r"^#{1,6}\s+(.*?)\s*$")
+UNSPACED = re.compile(r"^ {0,3}#{1,6}(\S.*)$")  # `#w06-thu-4`: a heading but for its space
 UNDECODABLE = re.compile("[\udc80-\udcff]")  # what surrogateescape makes of invalid UTF-8 bytes
+SURROGATE = re.compile("[\ud800-\udfff]")  # no text: JSON's "\ud800" escapes, undecodable bytes
 NOT_UTF8 = "not valid UTF-8 text (save the file as UTF-8)"
 LAST_ROW_COUNTS = "the last row for a student and question is graded"
 
@@ -80,6 +82,9 @@ def _row(bank: Bank, source: str, student: object, question: object, answer: obj
     """A row's fields as read (any JSON type): text where text is needed, else the reason.
     A student id may be a whole number (a class exported with numeric ids). A non-empty
     `audio` (a path relative to `base`) makes it a recorded answer."""
+    not_text = _not_text(student=student, question=question, answer=answer, audio=audio)
+    if not_text:
+        return Rejected(source, "", "", not_text)
     shown_question = question if isinstance(question, str) else ""
     shown_student = _student_id(source, student, shown_question)
     if isinstance(shown_student, Rejected):
@@ -97,6 +102,15 @@ def _row(bank: Bank, source: str, student: object, question: object, answer: obj
         return Rejected(source, shown_student, shown_question,
                         f"field 'answer' must be text, not {_kind(answer)}")
     return Submission(source, shown_student.strip(), question_id, answer)
+
+
+def _not_text(**fields: object) -> str | None:
+    """Why a field cannot be text (a lone surrogate, such as JSON's "\\ud800", encodes to no
+    file), or None. Such a row would crash every output it reached, so it is refused here."""
+    for name, value in fields.items():
+        if isinstance(value, str) and SURROGATE.search(value):
+            return f"field '{name}' is not valid text (a lone surrogate such as \\ud800; save it as UTF-8)"
+    return None
 
 
 def _student_id(source: str, value: object, question: str) -> str | Rejected:
@@ -161,12 +175,13 @@ class _Lines:
 RowShaped = Callable[[str], bool]
 
 
-def _csv_records(handle: Iterable[str], row_shaped: RowShaped | None = None,
+def _csv_records(handle: Iterable[str], row_shaped: RowShaped | None = None, header: Sequence[str] = (),
                  ) -> Iterator[tuple[int, list[str] | None, str | None]]:
     """(first line, fields, None) per record, or (line, None, why) for one the csv module
     cannot read (a field over its size limit), or for a quoted field left open, which would
     swallow the rows after it (`_runaway`): that record is lost, the rows it swallowed are
-    read again on their own."""
+    read again on their own. `header` (filled once the first record is read) gives the width
+    of a well-formed row."""
     lines = _Lines(handle)
     reader = csv.reader(lines)
     while True:
@@ -177,19 +192,29 @@ def _csv_records(handle: Iterable[str], row_shaped: RowShaped | None = None,
             return
         except csv.Error as exc:
             record, problem = None, f"unreadable CSV row ({exc})"
-        problem = problem or _runaway(lines, row_shaped)
+        problem = problem or _runaway(lines, row_shaped, _well_formed(lines, record, header))
         if problem:
             lines.give_back()
         if problem or record:
             yield lines.taken[0][0], None if problem else record, problem
 
 
-def _runaway(lines: _Lines, row_shaped: RowShaped | None) -> str | None:
+def _well_formed(lines: _Lines, record: list[str] | None, header: Sequence[str]) -> bool:
+    """A record whose quotes close cleanly (strict parsing agrees) into as many fields as the
+    header names: a multi-line answer, even when one of its lines looks like a row."""
+    return bool(header) and record is not None and len(record) == len(header) \
+        and not _open_at_end("".join(text for _, text in lines.taken))
+
+
+def _runaway(lines: _Lines, row_shaped: RowShaped | None, well_formed: bool = False) -> str | None:
     """Why this record is a quoted field that was never closed, or None: it runs to the end
-    of the file still inside its quotes, or it holds a line shaped like a row of its own."""
+    of the file still inside its quotes, or it holds a line shaped like a row of its own
+    (unless it is `well_formed`)."""
     fix = "close the quote (a quote inside a field is written twice: \"\")"
     if lines.at_end and _open_at_end("".join(text for _, text in lines.taken)):
         return f"unbalanced quote: the field opened on this line runs to the end of the file; {fix}"
+    if well_formed:
+        return None
     rows = [number for number, text in lines.taken[1:] if row_shaped and row_shaped(text)]
     if rows:
         return f"unbalanced quote: the field opened on this line swallows the row on line {rows[0]}; {fix}"
@@ -197,8 +222,8 @@ def _runaway(lines: _Lines, row_shaped: RowShaped | None) -> str | None:
 
 
 def _open_at_end(text: str) -> bool:
-    """The text ends inside a quoted field (strict parsing says so; the default reader would
-    silently end the field at the end of the file)."""
+    """The text ends inside a quoted field, or a quote closes in the middle of a field (strict
+    parsing says so; the default reader would silently end the field at the end of the file)."""
     try:
         list(csv.reader(io.StringIO(text), strict=True))
     except csv.Error:
@@ -210,9 +235,9 @@ def read_csv(bank: Bank, path: Path) -> Iterator[Row]:
     # utf-8-sig: Excel's "CSV UTF-8" starts with a BOM; surrogateescape: one bad byte costs one row
     with path.open(newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
         header: list[str] = []
-        records = _csv_records(handle, lambda line: _row_shaped(bank, header, line))
+        records = _csv_records(handle, lambda line: _row_shaped(bank, header, line), header)
         _, first, _ = next(records, (1, [], None))
-        header += [name.strip() for name in first or []]
+        header += [name.strip().casefold() for name in first or []]
         problem = _header_problem(header)
         if problem:
             yield Rejected(f"{path}:1", "", "", problem)
@@ -242,9 +267,12 @@ def _csv_row(bank: Bank, source: str, header: list[str], record: list[str] | Non
              problem: str | None, base: Path) -> Row:
     if record is None:
         return Rejected(source, "", "", problem or "unreadable CSV row")
-    values = dict(zip(header, record, strict=False))
     if any(UNDECODABLE.search(v) for v in record):
         return Rejected(source, "", "", NOT_UTF8)
+    if any(v.strip() for v in record[len(header):]):
+        return Rejected(source, "", "", f"{len(record)} fields but the header names {len(header)}: quote a "
+                                        'field that holds a comma ("2 bytes, so 140 GB")')
+    values = dict(zip(header, record, strict=False))
     return _row(bank, source, values.get("student", ""), values.get("question", ""), values.get("answer"),
                 values.get(AUDIO), base)
 
@@ -276,10 +304,13 @@ class DuplicateField(ValueError):
 
 
 def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
-    twice = sorted(name for name, count in Counter(name for name, _ in pairs).items() if count > 1)
+    """The object with its field names as the CSV header's are read (spaces around them and
+    case ignored): `"Answer"` is `answer`, so `"answer "` beside `"answer"` is named twice."""
+    named = [(name.strip().casefold(), value) for name, value in pairs]
+    twice = sorted(name for name, count in Counter(name for name, _ in named).items() if count > 1)
     if twice:
         raise DuplicateField(f"duplicate field(s): {', '.join(twice)} (name each once)")
-    return dict(pairs)
+    return dict(named)
 
 
 HEADING_IN_ANSWER = "a line starting with # inside an answer is written \\# or indented"
@@ -289,7 +320,8 @@ def read_markdown(bank: Bank, path: Path) -> Iterator[Row]:
     """One student per file (the file's name without its suffix, also in a subfolder);
     each heading is a question, its body the answer. Text before the first heading, and a
     heading that names no question (it cuts the answer above it), are reported."""
-    sections = _sections(path.read_text(encoding="utf-8-sig").splitlines())
+    sections = _sections(path.read_text(encoding="utf-8-sig").splitlines(),
+                         lambda text: resolve_question(bank, text)[0] is not None)
     if len(sections) == 1:
         yield Rejected(str(path), path.stem, "", "no headings: put each answer under a heading naming "
                                                  "its question")
@@ -313,17 +345,51 @@ def _cut_answer(bank: Bank, before: int, above: str | None, heading: str) -> str
             f"under it is not graded ({HEADING_IN_ANSWER})")
 
 
-def _sections(lines: list[str]) -> list[tuple[int, str | None, str]]:
+def _sections(lines: list[str], names_question: Callable[[str], bool] = bool,
+              ) -> list[tuple[int, str | None, str]]:
     """(line, heading, body) per heading, after the text before the first (heading None).
     A body line written `\\# …` is a `# …` line of the answer, not a heading."""
+    headings = _headings(lines, names_question)
     sections: list[tuple[int, str | None, list[str]]] = [(1, None, [])]
-    for number, line in enumerate(lines, 1):
-        match = HEADING.match(line)
-        if match:
-            sections.append((number, match.group(1), []))
+    skip = 0
+    for index, line in enumerate(lines):
+        if index < skip:
+            continue
+        if index in headings:
+            skip, heading = headings[index]
+            sections.append((index + 1, heading, []))
         else:
-            sections[-1][2].append(line.removeprefix("\\") if line.startswith("\\#") else line)
+            sections[-1][2].append(line.replace("\\#", "#", 1) if line.lstrip().startswith("\\#") else line)
     return [(number, heading, "\n".join(body).strip()) for number, heading, body in sections]
+
+
+def _headings(lines: list[str], names_question: Callable[[str], bool]) -> dict[int, tuple[int, str]]:
+    """{first line index: (index after it, heading text)} for each top-level CommonMark heading:
+    `# id` with up to 3 spaces before it, or an id underlined with `===`/`---` (setext: only
+    when it names a question, else a rule under a line of the answer). A line `#id` that names
+    a question (the space forgotten) is a heading too. Code blocks keep their lines."""
+    tokens = MarkdownIt("commonmark").parse("\n".join(lines))
+    found: dict[int, tuple[int, str]] = {}
+    for token, inline in itertools.pairwise(tokens):
+        if token.type == "heading_open" and token.level == 0 and token.map:
+            start, end = token.map
+            text = inline.content.splitlines()[-1].strip() if inline.content else ""
+            if token.markup in ("=", "-"):  # setext: the text's last line, then the underline
+                start = end - 2
+                if not names_question(text):
+                    continue
+            found[start] = (end, text)
+        elif token.type == "paragraph_open" and token.level == 0 and token.map:
+            found |= _unspaced(lines, token.map[0], token.map[1], names_question)
+    return found
+
+
+def _unspaced(lines: list[str], start: int, end: int, names_question: Callable[[str], bool],
+              ) -> dict[int, tuple[int, str]]:
+    """`#w06-thu-4` lines of a paragraph that name a question: headings without their space."""
+    matches = ((index, UNSPACED.match(lines[index])) for index in range(start, end))
+    return {index: (index + 1, match.group(1).strip()) for index, match in matches
+            if match and names_question(match.group(1).strip())}
 
 
 def read_recording(bank: Bank, path: Path) -> Iterator[Row]:

@@ -21,6 +21,7 @@ from typing import Any, TextIO
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from tutor.core.bank import Bank
+from tutor.core.console import safe_text
 from tutor.core.feedback import doubt_lines, reread_text, verdict_text
 from tutor.core.result import Band, Grade
 from tutor.teacher.batch.inputs import Rejected
@@ -34,7 +35,7 @@ OUTPUTS_LOCK = ".tutor-outputs.lock"
 
 def md_text(text: object) -> str:
     """Learner text made inert inside one Markdown line: no HTML, links, images or emphasis."""
-    return UNSAFE_IN_MARKDOWN.sub(r"\\\1", " ".join(str(text).split()))
+    return UNSAFE_IN_MARKDOWN.sub(r"\\\1", " ".join(safe_text(str(text)).split()))
 
 
 def feedback_name(student: str) -> str:
@@ -96,8 +97,9 @@ class Gradebook:
 
 
 def csv_cell(value: object) -> str:
-    """Text a spreadsheet would run as a formula starts with a quote instead."""
-    text = "" if value is None else str(value)
+    """Text a spreadsheet would run as a formula starts with a quote instead; control
+    characters (ESC, …) show as symbols (`safe_text`)."""
+    text = "" if value is None else safe_text(str(value))
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
@@ -167,7 +169,8 @@ class Feedback:
         with (self.folder / feedback_name(student)).open(mode, encoding="utf-8") as handle:
             if mode == "w":
                 handle.write(f"# Feedback for {md_text(student)}\n\n")
-            handle.write("\n".join(_feedback_block(self.bank, item.row, item.grade, item.changed_by)) + "\n")
+            block = "\n".join(_feedback_block(self.bank, item.row, item.grade, item.changed_by))
+            handle.write(safe_text(block) + "\n")
         self.started.add(student)
 
 
@@ -249,7 +252,7 @@ class Report:
     def write(self, path: Path) -> None:
         env = Environment(loader=PackageLoader("tutor.teacher.batch", "templates"),
                           autoescape=select_autoescape(["html", "j2"]))
-        page = env.get_template("report.html.j2").render(**self.data())
+        page = safe_text(env.get_template("report.html.j2").render(**self.data()))
         with _replacing(path) as handle:
             handle.write(page)
 

@@ -120,7 +120,7 @@ class BatchRun:
             for window in by_question(todo):
                 for sub, result in zip(window, pool.map(self._grade_one, window), strict=True):
                     line = result_line(self.key(sub), sub, result)
-                    sink.write(json.dumps(line, ensure_ascii=False) + "\n")
+                    sink.write(json_line(line))
                     sink.flush()
                     os.fsync(sink.fileno())
                     if progress and task is not None:
@@ -165,6 +165,17 @@ def _copy(source: BinaryIO, offset: int | None) -> bytes | None:
         return None
     source.seek(offset)
     return source.readline().rstrip(b"\n") + b"\n"
+
+
+def json_line(row: dict[str, Any]) -> str:
+    """One results line, readable UTF-8; a lone surrogate (a file name's undecodable bytes in
+    `source`) is written as its JSON escape instead, which reads back the same."""
+    text = json.dumps(row, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(row)
+    return text + "\n"
 
 
 def answers_per_minute(count: int, seconds: float) -> float:
