@@ -74,12 +74,23 @@ class OpenAIJudge:
         """Fail early and clearly: the server is reachable and serves this model."""
         if self._model_checked:
             return
-        names = [m.id for m in self._request(self.client.models.list).data]
+        names = self._model_names()
         if self.name not in names:
             shown = ", ".join(names[:5]) or "none"
             raise TutorError(f"model '{self.name}' not found at {self.base_url} (it serves: {shown})",
                              ExitCode.BACKEND)
         self._model_checked = True
+
+    def _model_names(self) -> list[str]:
+        """The ids in the server's /models reply, read as sent (a body that is no model list,
+        `{"data": null}`, `[{"id": 5}]`, an HTML page) is one line naming the server."""
+        raw = self._request(self.client.models.with_raw_response.list)
+        try:
+            return [m.id for m in _ModelList.model_validate_json(raw.http_response.content).data]
+        except ValidationError:
+            shown = " ".join(raw.http_response.text.split())[:80]
+            raise TutorError(f"{self.base_url} did not answer with a model list: {shown!r}",
+                             ExitCode.BACKEND) from None
 
     def prefill(self, request: JudgeRequest) -> None:
         """Nothing to do ahead: a server caches prompts itself, if it does."""
@@ -191,6 +202,20 @@ class _Position(BaseModel):
 
 class _Logprobs(BaseModel):
     content: list[_Position] | None = None
+
+
+class _ModelId(BaseModel):
+    model_config = ConfigDict(strict=True)
+
+    id: str
+
+
+class _ModelList(BaseModel):
+    """GET /models as the API defines it: `{"data": [{"id": "m", ...}, ...]}`."""
+
+    model_config = ConfigDict(strict=True)
+
+    data: list[_ModelId]
 
 
 class _Verdict(BaseModel):
