@@ -216,3 +216,35 @@ def test_the_cli_says_one_line_and_exits_4_for_a_models_reply_that_is_no_list(mo
     finally:
         fake.close()
     assert_one_line_error(result, ExitCode.BACKEND, fake.url, "did not answer with a model list")
+
+
+# --- red team R17 and R18: logprobs that underflow, verdicts that contradict themselves -------
+
+@pytest.mark.parametrize("candidates", [
+    (("yes", -800.0), ("no", -800.0)), (("yes", -800.0),), (("no", -1e4),), (("Yes", -900.0), ("no", -746.0)),
+])
+def test_yes_and_no_logprobs_that_underflow_are_ungraded_naming_the_server(bank, candidates):
+    result, fake = grade_with(Reply(json.dumps(completion(top(*candidates))).encode()), bank)
+    assert_one_line_reason(result, fake, "underflow")
+
+
+def test_top_tokens_with_neither_yes_nor_no_name_the_server(bank):
+    reply = Reply(json.dumps(completion(top(("maybe", -0.1), ("The", -2.0)))).encode())
+    result, fake = grade_with(reply, bank)
+    assert_one_line_reason(result, fake, "neither yes nor no", "'maybe'")
+
+
+def test_logprobs_at_the_edge_of_underflow_are_still_graded(bank):
+    result, _ = grade_with(Reply(json.dumps(completion(top(("yes", -800.0), ("no", -1.0)))).encode()), bank)
+    assert result.status == "graded" and {v.p_yes for v in result.by_kind("key_point")} == {0.0}
+
+
+@pytest.mark.parametrize("content", [
+    '{"verdict":"no","verdict":"yes"}', '{"verdict":"yes","verdict":"no"}',
+    '{"verdict":"yes","verdict":"yes"}',
+    '{"verdict":"no","Verdict":"yes"}', '{"verdict":"no"," verdict":"yes"}',
+    '{"verdict":"yes","why":{"a":1,"a":2}}',
+])
+def test_a_verdict_with_a_key_given_twice_is_ungraded(bank, content):
+    result, fake = grade_with(Reply(structured(content)), bank)
+    assert_one_line_reason(result, fake, "not the JSON asked for")

@@ -7,6 +7,7 @@ Retries and caching live in `tutor.core.judges.registry`; this module only maps 
 """
 
 import ipaddress
+import json
 import logging
 import math
 import os
@@ -219,6 +220,8 @@ class _ModelList(BaseModel):
 
 
 class _Verdict(BaseModel):
+    model_config = ConfigDict(strict=True)
+
     verdict: str
 
 
@@ -233,20 +236,36 @@ def _p_yes_from_logprobs(choice: "Choice", server: str) -> float | None:
         raise TutorError(f"{server} sent malformed logprobs ({first_problem(exc)}); answer not graded",
                          ExitCode.BACKEND) from None
     top = (content[0].top_logprobs or []) if content else []
-    yes = sum(math.exp(c.logprob) for c in top if c.token.strip().lower() == "yes")
-    no = sum(math.exp(c.logprob) for c in top if c.token.strip().lower() == "no")
-    if yes + no == 0:
+    yes = [c.logprob for c in top if c.token.strip().lower() == "yes"]
+    no = [c.logprob for c in top if c.token.strip().lower() == "no"]
+    if not yes and not no:
         shown = ", ".join(repr(c.token) for c in top[:5]) or "none"
-        raise TutorError(f"the judge answered neither yes nor no (its top tokens: {shown})", ExitCode.BACKEND)
-    return yes / (yes + no)
+        raise TutorError(f"{server}'s judge answered neither yes nor no (its top tokens: {shown}); "
+                         "answer not graded", ExitCode.BACKEND)
+    p_yes, p_no = sum(map(math.exp, yes)), sum(map(math.exp, no))
+    if p_yes + p_no == 0:
+        shown = ", ".join(f"{p:g}" for p in [*yes, *no][:4])
+        raise TutorError(f"{server} sent log-probabilities for yes and no so small ({shown}) that both "
+                         "underflow to 0; answer not graded", ExitCode.BACKEND)
+    return p_yes / (p_yes + p_no)
+
+
+def _one_each(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are unique in any case: `{"verdict": "no", "verdict": "yes"}`
+    contradicts itself, and Python's json would keep the last one silently."""
+    keys = [key.strip().casefold() for key, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise ValueError("a key given twice")
+    return dict(pairs)
 
 
 def _p_yes_from_json(text: object, server: str) -> float:
     """1 for a verdict of "yes", 0 for "no", in any case and spacing ("YES", " No "); anything
-    else ("maybe", null, 1, no JSON) is an error, never a silent "no"."""
+    else ("maybe", null, 1, no JSON, a verdict given twice) is an error, never a silent "no"."""
     try:
-        verdict = _Verdict.model_validate_json(text if isinstance(text, str | bytes) else "").verdict
-    except ValidationError:
+        parsed = json.loads(text if isinstance(text, str | bytes) else "", object_pairs_hook=_one_each)
+        verdict = _Verdict.model_validate(parsed).verdict
+    except (ValueError, ValidationError):
         raise TutorError(f"{server}'s verdict was not the JSON asked for: {str(text)[:80]!r}",
                          ExitCode.BACKEND) from None
     word = verdict.strip().lower()
