@@ -114,8 +114,12 @@ def batch(judge: ReliableJudge, bank, tmp_path, rows: int = 6) -> list[dict]:
     return list(BatchRun(bank, judge, tmp_path).grade_all(subs))
 
 
+DRIPPING = Reply(json.dumps(completion(top(("yes", -0.1)))).encode(), drip=0.05)  # each read in time
+
+
 @pytest.mark.parametrize("reply", [Reply(hang=True), Reply(b'{"error": "boom"}', status=500),
-                                   Reply(b'{"error": "busy"}', status=503)], ids=["hangs", "500", "503"])
+                                   Reply(b'{"error": "busy"}', status=503), DRIPPING],
+                         ids=["hangs", "500", "503", "drips a byte at a time"])
 def test_a_failing_server_is_not_called_again_after_n_answers_in_a_row(bank, tmp_path, reply):
     fake = serve(reply)
     try:

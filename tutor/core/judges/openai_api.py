@@ -12,7 +12,8 @@ import logging
 import math
 import os
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import urlsplit
@@ -24,6 +25,7 @@ from tutor.core.errors import ExitCode, TransientJudgeError, TutorError, first_p
 from tutor.core.judges.base import JudgeRequest, OnSignals, Signals, messages_for
 
 if TYPE_CHECKING:
+    import httpx2
     from openai.types.chat.chat_completion import Choice
 
     from tutor.core.settings import Settings
@@ -57,7 +59,7 @@ class OpenAIJudge:
         if api_key and base_url:
             _warn_if_key_goes_in_clear(base_url)
         self.client = OpenAI(base_url=base_url, api_key=api_key or "no-key", timeout=timeout,
-                             max_retries=0)
+                             max_retries=0, http_client=_deadline_client(timeout))
         self.name = model
         self.base_url = base_url or "https://api.openai.com/v1"
         self.parallel_claims = parallel_claims  # one answer's claims in flight at once
@@ -155,6 +157,37 @@ class OpenAIJudge:
         except (openai.APIResponseValidationError, ValueError) as exc:  # 200 with a body that is no JSON
             raise TutorError(f"{self.base_url} answered with an unreadable body ({_short(exc)})",
                              ExitCode.BACKEND) from None
+
+
+def _deadline_client(timeout: float) -> "httpx2.Client":
+    """An HTTP client whose `timeout` bounds each request as a whole, not only each read: a
+    server that drips its reply a byte at a time is cut off at the deadline, and that is a
+    timeout like any other (retried, then counted by the circuit breaker)."""
+    import httpx2
+    from openai import DefaultHttpxClient
+
+    class Deadline(httpx2.SyncByteStream):
+        def __init__(self, inner: httpx2.SyncByteStream, deadline: float, request: httpx2.Request):
+            self.inner, self.deadline, self.request = inner, deadline, request
+
+        def __iter__(self) -> Iterator[bytes]:
+            for chunk in self.inner:
+                if time.monotonic() > self.deadline:
+                    raise httpx2.ReadTimeout(f"no full reply within {timeout:g} s", request=self.request)
+                yield chunk
+
+        def close(self) -> None:
+            self.inner.close()
+
+    class DeadlineTransport(httpx2.HTTPTransport):
+        def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+            deadline = time.monotonic() + timeout
+            response = super().handle_request(request)
+            assert isinstance(response.stream, httpx2.SyncByteStream)
+            response.stream = Deadline(response.stream, deadline, request)
+            return response
+
+    return DefaultHttpxClient(timeout=timeout, transport=DeadlineTransport())
 
 
 def _warn_if_key_goes_in_clear(base_url: str) -> None:
