@@ -107,8 +107,18 @@ class OpenAIJudge:
                 on_signals(index, signals)
             return signals
 
-        with ThreadPoolExecutor(max_workers=self.parallel_claims) as pool:
+        pool = ThreadPoolExecutor(max_workers=self.parallel_claims)
+        try:
             return list(pool.map(probe, range(len(request.claims))))
+        except BaseException:  # Ctrl-C included: the claims not sent yet are not sent
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        finally:
+            pool.shutdown(wait=False)
+
+    def cancel(self) -> None:
+        """Abandon the requests in flight (Ctrl-C): closing the client ends their reads."""
+        self.client.close()
 
     def _probe(self, request: JudgeRequest, claim: str) -> float:
         messages = messages_for(request, claim)
