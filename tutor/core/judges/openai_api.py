@@ -189,15 +189,16 @@ def _deadline_client(timeout: float) -> "httpx2.Client":
         def close(self) -> None:
             self.inner.close()
 
-    class DeadlineTransport(httpx2.HTTPTransport):
-        def handle_request(self, request: httpx2.Request) -> httpx2.Response:
-            deadline = time.monotonic() + timeout
-            response = super().handle_request(request)
-            assert isinstance(response.stream, httpx2.SyncByteStream)
-            response.stream = Deadline(response.stream, deadline, request)
-            return response
+    def start(request: httpx2.Request) -> None:
+        request.extensions["tutor_deadline"] = time.monotonic() + timeout
 
-    return DefaultHttpxClient(timeout=timeout, transport=DeadlineTransport())
+    def bound(response: httpx2.Response) -> None:  # before its body is read
+        deadline = response.request.extensions.get("tutor_deadline", time.monotonic() + timeout)
+        assert isinstance(response.stream, httpx2.SyncByteStream)
+        response.stream = Deadline(response.stream, deadline, response.request)
+
+    # event hooks, not a transport of our own: httpx then keeps its proxies from the environment
+    return DefaultHttpxClient(timeout=timeout, event_hooks={"request": [start], "response": [bound]})
 
 
 def _warn_if_key_goes_in_clear(base_url: str) -> None:
