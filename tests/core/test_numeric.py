@@ -385,7 +385,8 @@ SPRAYED_ANY_WORDING = [
     "140 GB.280 GB.", "My guess: 140 GB. Other guess: 280 GB.", "x = 140 GB, y = 280 GB",
     "from 130 GB to 150 GB", "The model needs 70 GB. It needs 140 GB.", "Answer: 140 GB\nAnswer: 280 GB",
     "I'd say 140 GB; my second answer is 280 GB", "140 GB per GPU, 280 GB per GPU", "70 GB (140 GB) [280 GB]",
-    "Either 140 GB — or 280 GB", "140GB/280GB", "140 GB or 0.28 TB", "1.4e11 bytes, 2.8e11 bytes",
+    "Either 140 GB — or 280 GB", "140GB/280GB", "70 GB x 140 GB x 280 GB", "140 GB or 0.28 TB",
+    "1.4e11 bytes, 2.8e11 bytes",
     "It's 140 GB.\n\nOr perhaps it is 280 GB.",  # the hedge is dropped before grading, not its amount
 ]
 
@@ -407,6 +408,8 @@ def test_several_amounts_never_pass_whatever_joins_them(answer):
     ("327,680 B, roughly 0.31 MiB per token.\nOne request holds ~2.7 GB.\nWithout GQA: ~21 GB.",
      check(2.7, "GB", tolerance=0.12)),
     ("KV is 2.7 GB per request (320 KiB per token)", check(2.7, "GB", tolerance=0.12)),
+    ("B is 4096 × 16 (*65,536*) and A 16 × 4096: 131,072 params", check(131072, "param")),
+    ("2 × 80 × 8 × 128 × 2 B per token x 8192 tokens, so 2.7 GB", check(2.7, "GB", tolerance=0.12)),
     ("140 GB, so it needs two 80 GB GPUs", WEIGHTS),
     ("It's 140 GB. Would it fit in 80 GB of HBM per card?", WEIGHTS),
     ("The model needs 140 GB, 131k params, in 2023 Q3 step 1; the model needs 140 GB", WEIGHTS),

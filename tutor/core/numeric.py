@@ -417,6 +417,8 @@ def _said_of(found: Found, answer: str) -> str:
 # nothing.
 _OPERATOR = re.compile(r"[×*·/+−]|(?<![A-Za-z])[xX](?=\s*[0-9(])|(?<=[0-9)\s])-(?=[\s0-9(])"
                        r"|\b(?:minus|plus|times|divided)\b", re.IGNORECASE)
+# A product with a plain factor commits without a result: "B is 4096 × 16 (65,536)".
+_FACTOR = re.compile(r"[0-9]\s*[×*·xX]\s*[0-9(]|[×*·xX]\s*[0-9][0-9,._]*(?![0-9,._]*\s*[A-Za-z])")
 _RESULT = re.compile(r"=|≈|≃|∼|~|→|->|\b(?:which|that)\s+(?:is|makes|gives)\b|\bequals\b", re.IGNORECASE)
 
 
@@ -426,7 +428,8 @@ def _derived(answer: str, found: list[Found], cuts: list[int]) -> set[int]:
     for f in found:
         start, end = _clause_of(cuts, f.start)
         clause = answer[start:end]
-        if f.group < 0 and _OPERATOR.search(_without_bullet(clause)) and _RESULT.search(clause):
+        arithmetic = _OPERATOR.search(_without_bullet(clause)) and _RESULT.search(clause)
+        if f.group < 0 and (arithmetic or _FACTOR.search(clause)):
             derived.add(f.start)
     return derived
 
