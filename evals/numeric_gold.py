@@ -16,7 +16,7 @@ from pathlib import Path
 
 from tutor.core.answer import prepare
 from tutor.core.bank import load_bank
-from tutor.core.numeric import outcomes_of
+from tutor.core.grader import numeric_outcomes
 from tutor.teacher.evaluation import load_gold
 
 
@@ -28,7 +28,7 @@ def outcomes(split: str) -> tuple[dict[str, bool], dict[str, bool], dict[str, st
     categories: dict[str, str] = {}
     for gold in load_gold(split):
         checks = bank.get(gold.question_id).numeric
-        for check, outcome in zip(checks, outcomes_of(checks, prepare(gold.answer).text), strict=True):
+        for check, outcome in zip(checks, numeric_outcomes(checks, prepare(gold.answer)), strict=True):
             if check.id in gold.numeric:
                 key = f"{gold.id}/{check.id}"
                 passed[key], labels[key] = outcome.passed, gold.numeric[check.id]

@@ -5,6 +5,7 @@ import math
 import pytest
 
 from tutor.core.answer import prepare
+from tutor.core.grader import numeric_outcomes
 from tutor.core.numeric import (
     Found,
     NumericOutcome,
@@ -370,6 +371,52 @@ def test_values_sprayed_in_any_layout_never_pass_through_the_grader(answer):
 def test_a_committed_derivation_passes_in_any_layout(answer, expected):
     assert outcome_of(expected, answer).passed, outcome_of(expected, answer).detail
     assert outcome_of(expected, prepare(answer).text).passed
+
+
+# Red team of issue 27 (R3): the rule is about amounts, so no separator, word or unit escapes it.
+SPRAYED_ANY_WORDING = [
+    "70 GB & 140 GB & 280 GB & 560 GB", "70 GB - 140 GB - 280 GB", "70 GB – 140 GB – 280 GB",
+    "70 GB = 140 GB = 280 GB", "70 GB → 140 GB → 280 GB", "140 GB <-> 280 GB", "140 GB ~ 280 GB",
+    "140 GB : 280 GB", '"140 GB" "280 GB"', "140 GB" + " " * 30 + "280 GB", "140 GB\u200b280 GB",
+    "140 GB 🤔 280 GB", "weights:\t140 GB\tweights:\t280 GB", "140 GB also 280 GB",
+    "140 GB or rather 280 GB", "140 GB plus 280 GB", "neither 70 GB nor 140 GB", "140 GB unless 280 GB",
+    "140 GB, could also be 280 GB", "140 GB, though possibly 280 GB",
+    "140 GB, and if I'm wrong then 280 GB", "140 GB 280 gigabytes", "140 GB 280000 MB", "140 GB 260 GiB",
+    "140 GB.280 GB.", "My guess: 140 GB. Other guess: 280 GB.", "x = 140 GB, y = 280 GB",
+    "from 130 GB to 150 GB", "The model needs 70 GB. It needs 140 GB.", "Answer: 140 GB\nAnswer: 280 GB",
+    "I'd say 140 GB; my second answer is 280 GB", "140 GB per GPU, 280 GB per GPU", "70 GB (140 GB) [280 GB]",
+    "Either 140 GB — or 280 GB", "140GB/280GB", "70 GB x 140 GB x 280 GB", "140 GB or 0.28 TB",
+    "1.4e11 bytes, 2.8e11 bytes",
+    "It's 140 GB.\n\nOr perhaps it is 280 GB.",  # the hedge is dropped before grading, not its amount
+]
+
+
+@pytest.mark.parametrize("answer", SPRAYED_ANY_WORDING)
+def test_several_amounts_never_pass_whatever_joins_them(answer):
+    outcome = outcome_of(WEIGHTS, answer)
+    assert not outcome.passed, outcome.detail
+    assert outcome.detail.startswith("the answer offers several values")
+    assert not numeric_outcomes([WEIGHTS], prepare(answer))[0].passed  # as the grader checks it
+
+
+@pytest.mark.parametrize("answer, expected", [
+    ("weights: 70e9 × 0.5 B = 35 GB\nleft: 80 − 35 = 45 GB;\nminus ~5 GB overhead → ~40 GB", check(35, "GB")),
+    ("weights ≈ 35,000 MB.\nremaining ≈ 45,000 MB, minus ~5,000 MB scratch = 40,000 MB", check(35, "GB")),
+    ("each is 4096 times 16 which is 65536 so both is 16 times 8192 and that is 131072 params",
+     check(131072, "param")),
+    ("total = 131,072 = 16 × (4096+4096)\nfull matrix = 16,777,216", check(131072, "param")),
+    ("327,680 B, roughly 0.31 MiB per token.\nOne request holds ~2.7 GB.\nWithout GQA: ~21 GB.",
+     check(2.7, "GB", tolerance=0.12)),
+    ("KV is 2.7 GB per request (320 KiB per token)", check(2.7, "GB", tolerance=0.12)),
+    ("B is 4096 × 16 (*65,536*) and A 16 × 4096: 131,072 params", check(131072, "param")),
+    ("2 × 80 × 8 × 128 × 2 B per token x 8192 tokens, so 2.7 GB", check(2.7, "GB", tolerance=0.12)),
+    ("140 GB, so it needs two 80 GB GPUs", WEIGHTS),
+    ("It's 140 GB. Would it fit in 80 GB of HBM per card?", WEIGHTS),
+    ("The model needs 140 GB, 131k params, in 2023 Q3 step 1; the model needs 140 GB", WEIGHTS),
+])
+def test_a_derivation_or_amounts_of_other_things_still_pass(answer, expected):
+    assert outcome_of(expected, answer).passed, outcome_of(expected, answer).detail
+    assert numeric_outcomes([expected], prepare(answer))[0].passed
 
 
 def test_each_check_of_a_kind_may_have_its_own_value_in_any_layout():

@@ -15,9 +15,9 @@ from tutor.core.answer import PreparedAnswer, best_quote, prepare
 from tutor.core.decide import Doubt, Head, PlainHead, compute_score, doubt, judged_outcome, stated_from
 from tutor.core.errors import ExitCode, TutorError
 from tutor.core.judges.base import Judge, JudgeRequest, OnSignals, Signals
-from tutor.core.numeric import outcomes_of
+from tutor.core.numeric import NumericOutcome, outcomes_of
 from tutor.core.result import Grade, Outcome, Verdict
-from tutor.core.rubric import KeyPoint, Misconception, Rubric
+from tutor.core.rubric import KeyPoint, Misconception, NumericCheck, Rubric
 
 OnVerdict = Callable[[Verdict], None]
 
@@ -165,9 +165,19 @@ def finish(rubric: Rubric, prepared: PreparedAnswer, signals: list[Signals] | No
                  band_probability=sure.band_probability, review=sure.review, uncertain=sure.uncertain)
 
 
+def numeric_outcomes(checks: list[NumericCheck], prepared: PreparedAnswer) -> list[NumericOutcome]:
+    """The checks against the asserted text, where an amount can pass; but an amount in a
+    sentence left open ("It's 140 GB. Or perhaps it is 280 GB.") is still an alternative."""
+    asserted = outcomes_of(checks, prepared.text)
+    if not prepared.unasserted:
+        return asserted
+    whole = outcomes_of(checks, "\n".join([*prepared.sentences, *prepared.unasserted]))
+    return [w if a.passed and not w.passed else a for a, w in zip(asserted, whole, strict=True)]
+
+
 def _numeric_verdicts(rubric: Rubric, prepared: PreparedAnswer) -> list[Verdict]:
     verdicts = []
-    for check, outcome in zip(rubric.numeric, outcomes_of(rubric.numeric, prepared.text), strict=True):
+    for check, outcome in zip(rubric.numeric, numeric_outcomes(rubric.numeric, prepared), strict=True):
         if outcome.passed:
             result = Outcome.HIT
         else:

@@ -13,19 +13,22 @@ Domain conventions (LLM serving arithmetic):
   "32 sequences" are request counts.
 - rates ("GB/s", "tokens/s") are not amounts and are dropped.
 
-Several amounts joined only by separators form a list, in any layout: "70, 140 or 280 GB",
-"70 GB 140 GB", one per line or bullet, "70 GB | 140 GB", "140 GB (or 280 GB)"; a unit written
-once at its end belongs to every member. Statements that differ only in their amount ("It is
-70 GB. It is 140 GB.") offer those amounts in the same way. The rule is about amounts: more
-distinct values for one quantity than the rubric asks for of that kind (or two in a list joined
-by "or", "maybe") are alternatives instead of an answer, and an offered value never passes a
-check. Arithmetic between amounts ("70e9 x 2 bytes = 140 GB", "140 GB / 80 GB = 2") and the
-same value in two units ("140 GB (130 GiB)") commit to one value.
+Several amounts joined only by separators form a list ("70, 140 or 280 GB"); a unit written once
+at its end belongs to every member. Whether an answer commits is a rule about amounts, not
+separators or words: distinct values of the check's kind said of the same thing (the same words
+around them, or one clause's words all among the other's, once hedges and fillers are set aside)
+are alternatives when there are more of them than the rubric asks for of that kind, in any layout
+or wording ("70 GB & 140 GB", "My guess: 140 GB. Other guess: 280 GB.", "140 GB 260 GiB"), and
+an offered value never passes a check. A list joined by "or", "maybe" offers alternatives with
+two. Not alternatives: the steps of a derivation (a clause with an operator and a result sign,
+"70e9 x 2 bytes = 140 GB", "140 GB / 80 GB = 2"), the same value in two units ("140 GB (130 GiB)"),
+and amounts said of something else ("an 80 GB GPU", "320 KB per token").
 With several checks of one kind (7B, 13B and 70B weights), each amount answers the check
 whose own amounts ("7B") stand nearest before it in its clause, else the list position,
 else the closest value; one amount answers one check.
 """
 
+import bisect
 import dataclasses
 import functools
 import math
@@ -69,7 +72,8 @@ _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+
 _NUM = r"[0-9]{1,3}(?:[,_][0-9]{3})+(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?|\.[0-9]+"
 _QUANTITY = re.compile(
     rf"""
-    (?<![A-Za-z0-9_.^§\#$€£])               # not in a word, label or price: fp16, Q3, v1.5, §4, $2
+    (?:(?<![A-Za-z0-9_.^§\#$€£])            # not in a word, label or price: fp16, Q3, v1.5, §4, $2
+       |(?<=[A-Za-z]{{2}}\.))                # but after a word's full stop: "140 GB.280 GB."
     (?<![0-9],)                              # nor the tail of a grouped number: $2,000
     (?P<approx>(?:~=?|≈|≃|∼)\s*)?           # ~140GB, ≈ 140 GB
     (?:
@@ -248,7 +252,7 @@ def outcomes_of(checks: list[NumericCheck], answer: str) -> list[NumericOutcome]
     alternatives and which amount answers which check)."""
     found = extract_quantities(answer)
     pools = [_candidates(c, found) for c in checks]
-    offered = [_offered(c, pool, sum(_check_kind(o) == _check_kind(c) for o in checks), answer)
+    offered = [_offered(c, pool, sum(_check_kind(o) == _check_kind(c) for o in checks), answer, found)
                for c, pool in zip(checks, pools, strict=True)]
     for kind in {k for k in map(_check_kind, checks) if k}:
         same = [i for i, c in enumerate(checks) if _check_kind(c) == kind]
@@ -290,17 +294,149 @@ def _plausible(value: float, expected: float) -> bool:
     return 1 / PLAUSIBLE_FACTOR <= ratio <= PLAUSIBLE_FACTOR
 
 
-def _offered(check: NumericCheck, pool: list[Candidate], checks_of_kind: int, answer: str) -> set[int]:
-    """Starts of the amounts offered as alternatives: more distinct values for one quantity than
-    the rubric asks for of this kind, either in one list ("70 GB 140 GB", "140 GB (or 280 GB)") or
-    in statements that differ only in their amount ("It is 70 GB. It is 140 GB."); a hedged list
-    ("70 or 140 GB") offers alternatives with any two distinct values."""
+def _offered(check: NumericCheck, pool: list[Candidate], checks_of_kind: int, answer: str,
+             found: list[Found]) -> set[int]:
+    """Starts of the amounts offered as alternatives. The rule is about amounts, not layout or
+    wording: distinct values of the check's kind said of the same thing (`_rivals`) are
+    alternatives when there are more of them than the rubric asks for of this kind, and a
+    hedged list ("70 or 140 GB") offers alternatives with any two. The steps of a derivation
+    (`_derived`) commit to their values and are no one's rivals."""
+    derived = _derived(answer, found, _cuts(answer))
+    free = [c for c in pool if c[0].start not in derived]
+    cuts = _cuts(answer)
+    labels = [_label(f, answer, found, cuts) for f, _ in free]
     offered: set[int] = set()
-    for members, hedged in [*_lists_in(pool), *((m, False) for m in _parallel(pool, answer))]:
-        distinct = _distinct([v for _, v in members], check.tolerance)
-        if (hedged and distinct >= 2) or distinct > checks_of_kind:
+    for members in _components(free, labels):
+        if _distinct([v for _, v in members], check.tolerance) > checks_of_kind:
+            offered |= {f.start for f, _ in members}
+    for members, hedged in _lists_in(pool):
+        if hedged and _distinct([v for _, v in members], check.tolerance) >= 2:
             offered |= {f.start for f, _ in members}
     return offered
+
+
+Label = tuple[str, frozenset[str]]  # what an amount is said of, and its clause's words
+
+
+def _components(free: list[Candidate], labels: list[Label]) -> list[list[Candidate]]:
+    """`free` grouped so that rivals, and their rivals, share a group."""
+    by_label: dict[Label, list[Candidate]] = {}
+    for candidate, label in zip(free, labels, strict=True):
+        by_label.setdefault(label, []).append(candidate)
+    keys = list(by_label)
+    group = list(range(len(keys)))
+    pairs = [(a, b) for a in range(len(keys)) for b in range(a) if _rivals(keys[a], keys[b])]
+    for i, j in pairs:
+        old, new = group[i], group[j]
+        group = [new if g == old else g for g in group]
+    groups: dict[int, list[Candidate]] = {}
+    for key, g in zip(keys, group, strict=True):
+        groups.setdefault(g, []).extend(by_label[key])
+    return list(groups.values())
+
+
+def _rivals(a: Label, b: Label) -> bool:
+    """Two amounts are answers to the same question when they are said of the same thing and
+    their clauses' words say nothing to tell them apart: the same words ("It is 70 GB. It is
+    140 GB."), or one clause's words all among the other's ("The model needs 70 GB. It needs
+    140 GB."). An amount alone on its line rivals only others alone."""
+    if a[0] != b[0]:
+        return False
+    small, large = sorted((a[1], b[1]), key=len)
+    return small == large or (bool(small) and small <= large)
+
+
+_CLAUSE = re.compile(r"[;\n|]|[.!?,](?=\s|$)")
+_WORD = re.compile(r"[a-z][a-z0-9]+")
+# Words that never tell two amounts apart: hedges, fillers and the verbs of any statement.
+_FILLER = frozenset("""
+    a an the it its is are was were be been being this that these those there here so then thus
+    i me my we our you your he she they them his her their one ones other another some any all
+    each at by of to in on for from with as into onto about around roughly approximately approx
+    nearly almost just only also too and or nor but plus either neither else otherwise rather
+    maybe perhaps possibly probably likely could would should might may can will shall must do
+    does did if unless though although whether wrong right correct guess guessing answer answers
+    final option options choice value values result say said think believe actually really
+    take takes took use uses used come comes get gets got give gives gave make
+    makes made like between range ranging somewhere anywhere something vs versus alternatively
+    which what when where whatever first second third next last either way hmm well ok okay yes
+    no not sure am im
+""".split())
+
+
+def _label(found: Found, answer: str, amounts: list[Found], cuts: list[int]) -> Label:
+    """What `found` is said of (`_said_of`) and the telling words of its clause."""
+    start, end = _clause_of(cuts, found.start)
+    text = answer[start:end]
+    for f in sorted((f for f in amounts if start <= f.start < end), key=lambda f: -f.start):
+        text = text[:f.start - start] + " " + text[f.end - start:]
+    words = frozenset(w for w in _WORD.findall(text.casefold()) if w not in _FILLER)
+    last = max((f for f in amounts if f.group == found.group), key=lambda f: f.start) \
+        if found.group >= 0 else found  # "1.3 / 2.7 / 5.4 GB per request": all per request
+    return _said_of(last, answer), words
+
+
+def _cuts(answer: str) -> list[int]:
+    """Where clauses (cut by ",", ";", "|", a line or a sentence) start, and the answer ends."""
+    return [0, *(m.end() for m in _CLAUSE.finditer(answer)), len(answer)]
+
+
+def _clause_of(cuts: list[int], position: int) -> tuple[int, int]:
+    """(start, end) of the clause holding `position`."""
+    i = bisect.bisect_right(cuts, position)
+    return cuts[i - 1], cuts[min(i, len(cuts) - 1)]
+
+
+# What an amount is said of, when not of the asked quantity: "an 80 GB GPU", "80 GB of HBM per
+# card", "320 KB per token", "2 bytes each", "per 8K request".
+_SAID_OF = re.compile(
+    r"\s*(?:of\s+(?:HBM\w*|VRAM|memory)\s+)?(?:HBM\w*\s+|VRAM\s+)?"
+    r"(?P<device>GPUs?|cards?|[AH]100s?|H200s?|B200s?|devices?|accelerators?)\b"
+    r"|\s*(?:of\s+\w+\s+)?(?:(?:per|/)\s*(?P<per>[A-Za-z]+)|each\b|for\s+(?:each|every|one)\b)",
+    re.IGNORECASE)
+_DENOMINATOR = re.compile(r"(?:\bper|/|\bconcurrent)\s*$", re.IGNORECASE)
+
+
+def _said_of(found: Found, answer: str) -> str:
+    """"gpu", "per token", "denominator" (the thing an amount is said of, when it is not the
+    asked quantity itself), or "" for the asked quantity."""
+    if _DENOMINATOR.search(answer[max(0, found.start - 24):found.start]):
+        return "denominator"  # "per 8K request", "15 concurrent 8K requests"
+    match = _SAID_OF.match(answer, found.end)
+    if match is None:
+        return ""
+    if match["device"]:
+        return "gpu"
+    return "per " + (match["per"] or "").casefold().rstrip("s")
+
+
+# A derivation's clause has an operator and a result sign: "70e9 x 2 bytes = 140 GB",
+# "80 - 35 = 45 GB", "x 8192 tokens ≈ 2.7 GB", "~40 GB / 2.7 ≈ 15 requests", "4096 times 16
+# which is 65536". A result sign alone ("70 GB = 140 GB = 280 GB", "70 GB → 140 GB"), an
+# operator alone ("70 GB - 140 GB") or a list's separator ("fp16 → 70 / 140 / 280 GB") derives
+# nothing.
+_OPERATOR = re.compile(r"[×*·/+−]|(?<![A-Za-z])[xX](?=\s*[0-9(])|(?<=[0-9)\s])-(?=[\s0-9(])"
+                       r"|\b(?:minus|plus|times|divided)\b", re.IGNORECASE)
+# A product with a plain factor commits without a result: "B is 4096 × 16 (65,536)".
+_FACTOR = re.compile(r"[0-9]\s*[×*·xX]\s*[0-9(]|[×*·xX]\s*[0-9][0-9,._]*(?![0-9,._]*\s*[A-Za-z])")
+_RESULT = re.compile(r"=|≈|≃|∼|~|→|->|\b(?:which|that)\s+(?:is|makes|gives)\b|\bequals\b", re.IGNORECASE)
+
+
+def _derived(answer: str, found: list[Found], cuts: list[int]) -> set[int]:
+    """Starts of the amounts that stand in a clause deriving one amount from others."""
+    derived: set[int] = set()
+    for f in found:
+        start, end = _clause_of(cuts, f.start)
+        clause = answer[start:end]
+        arithmetic = _OPERATOR.search(_without_bullet(clause)) and _RESULT.search(clause)
+        if f.group < 0 and (arithmetic or _FACTOR.search(clause)):
+            derived.add(f.start)
+    return derived
+
+
+def _without_bullet(clause: str) -> str:
+    """The clause without a leading bullet ("* 140 GB", "- 70 GB") or its amounts' signs."""
+    return re.sub(r"^\s*(?:[-*•‣◦▪+]|[0-9]{1,2}[.)])\s+", "", clause)
 
 
 def _lists_in(pool: list[Candidate]) -> list[tuple[list[Candidate], bool]]:
@@ -310,37 +446,6 @@ def _lists_in(pool: list[Candidate]) -> list[tuple[list[Candidate], bool]]:
         if f.group >= 0:
             groups.setdefault(f.group, []).append((f, value))
     return [(members, members[0][0].hedged) for members in groups.values()]
-
-
-_STATEMENT_END = re.compile(r"[;\n|]|[.!?](?=\s|$)")
-_MARKER = re.compile(r"^\s*(?:[-*•‣◦▪]|[0-9]{1,2}[.)]|[a-z][.)])\s+|[^\w#]+", re.IGNORECASE)
-
-
-def _parallel(pool: list[Candidate], answer: str) -> list[list[Candidate]]:
-    """The pool's amounts grouped by their statement with the pool's amounts masked, for
-    frames shared by two statements or more: "It is #" in "It is 70 GB. It is 140 GB."."""
-    frames: dict[str, list[Candidate]] = {}
-    statements: dict[str, set[int]] = {}
-    for start, end in _statements(answer):
-        inside = [c for c in pool if start <= c[0].start < end]
-        if inside:
-            frame = _frame(answer[start:end], start, [f for f, _ in inside])
-            frames.setdefault(frame, []).extend(inside)
-            statements.setdefault(frame, set()).add(start)
-    return [members for frame, members in frames.items() if len(statements[frame]) >= 2]
-
-
-def _statements(answer: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence, line or clause cut by ";" or "|"."""
-    cuts = [0, *(m.end() for m in _STATEMENT_END.finditer(answer)), len(answer)]
-    return [(a, b) for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
-
-
-def _frame(statement: str, offset: int, amounts: list[Found]) -> str:
-    """The statement's words with its amounts masked, bullets and punctuation aside."""
-    for f in sorted(amounts, key=lambda f: -f.start):
-        statement = statement[:f.start - offset] + "#" + statement[f.end - offset:]
-    return " ".join(_MARKER.sub(" ", statement).casefold().split())
 
 
 def _distinct(values: list[float], tolerance: float) -> int:

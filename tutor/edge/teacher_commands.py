@@ -1,8 +1,10 @@
 """The teacher's commands: grade answers (one, or a class), measure the grader, calibrate it."""
 
+import os
 import sys
+import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.markup import escape
@@ -52,6 +54,18 @@ def _answer_text(console: Console, answer_file: Path) -> str:
     return text
 
 
+def _exit_interrupted(message: str) -> NoReturn:
+    """Ctrl-C: one line, exit 130, at once. The judge was cancelled, but a read blocked on a
+    hanging server ends only at its timeout, and Python waits for worker threads at exit; so
+    with such threads alive (every saved line is already flushed and synced) the process ends
+    without waiting for them."""
+    print(message, file=sys.stderr, flush=True)
+    sys.stdout.flush()
+    if threading.active_count() > 1:
+        os._exit(ExitCode.INTERRUPTED)
+    raise typer.Exit(ExitCode.INTERRUPTED)
+
+
 @app.command("grade-answer")
 def grade_answer(
     ctx: typer.Context,
@@ -64,7 +78,12 @@ def grade_answer(
     state: State = ctx.obj.use_course(course)
     rubric = state.bank().get(question)
     text = _answer_text(state.console, answer_file)
-    result = grade(rubric, text, state.ready_judge())
+    judge = state.ready_judge()
+    try:
+        result = grade(rubric, text, judge)
+    except KeyboardInterrupt:
+        judge.cancel()
+        _exit_interrupted("Interrupted: nothing graded.")
     if as_json:
         print(result.shown_json())
     else:
@@ -93,9 +112,8 @@ def grade_batch(
         summary = grade_submissions(state.bank(), state.ready_judge, submissions, out,
                                     parallel_answers, retry_errors, state.course.info.speech_terms)
     except KeyboardInterrupt:
-        print(f"Interrupted: the answers graded so far are saved in {safe_line(str(out))}; run the same "
-              "command again to grade the rest.", file=sys.stderr)
-        raise typer.Exit(ExitCode.INTERRUPTED) from None
+        _exit_interrupted(f"Interrupted: the answers graded so far are saved in {safe_line(str(out))}; "
+                          "run the same command again to grade the rest.")
     state.console.print(escape(summary.line(out)), soft_wrap=True)
     if summary.failed:
         raise typer.Exit(ExitCode.PROBLEMS)

@@ -28,6 +28,8 @@ class Reply:
     body: bytes = b""
     status: int = 200
     hang: bool = False  # never answer a chat request (until the server closes)
+    models: bytes = json.dumps(MODELS).encode()  # the GET /models body
+    drip: float = 0.0  # seconds between the bytes of a chat reply (0: all at once)
 
 
 @dataclass
@@ -57,7 +59,7 @@ def serve(reply: Reply) -> FakeServer:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802 (http.server's naming)
             self._record()
-            self._send(200, json.dumps(MODELS).encode())
+            self._send(200, fake.reply.models)
 
         def do_POST(self):  # noqa: N802
             self.rfile.read(int(self.headers.get("Content-Length", 0)))
@@ -67,7 +69,22 @@ def serve(reply: Reply) -> FakeServer:
             if fake.reply.hang:
                 fake.released.wait(30)
                 return
+            if fake.reply.drip:
+                self._drip(fake.reply.status, fake.reply.body)
+                return
             self._send(fake.reply.status, fake.reply.body)
+
+        def _drip(self, status: int, payload: bytes):
+            """A server that sends its reply one byte at a time: each read gets a byte in time."""
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            for byte in payload:
+                if fake.released.wait(fake.reply.drip):
+                    return
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
 
         def _record(self):
             with fake.lock:

@@ -122,3 +122,23 @@ def test_a_batch_with_a_damaged_model_stops_with_one_line_exit_3(damaged_backend
     csv.write_text("student,question,answer\n" + "".join(f"s{i},w06-thu-4,{ANSWER}\n" for i in range(4)))
     result = tutor("--backend", "fake", "grade", str(csv), "--out", str(tmp_path / "marks"))
     assert_one_line_error(result, ExitCode.MODEL, "tutor model verify")
+
+
+# Red team R10: a yes or no logit of -inf is damage, and far-below-the-top logits (-200) are
+# compared in log space: never the silent P = 0 that an underflowing exp gave.
+@pytest.mark.parametrize("values", [[-math.inf, -math.inf, 0.0], [-math.inf, 0.0, 0.0], [0.0, -math.inf, 0.0],
+                                    [-math.inf, -math.inf, -math.inf]])
+def test_an_infinitely_unlikely_yes_or_no_says_run_model_verify(values):
+    with pytest.raises(TutorError) as caught:
+        local_judge(values)._p_yes()
+    assert caught.value.exit_code == ExitCode.MODEL and "tutor model verify" in caught.value.message
+
+
+@pytest.mark.parametrize("values, p_yes", [
+    ([-200.0, -200.0, 0.0], 0.5),
+    ([-200.0, -210.0, 0.0], 1 / (1 + math.exp(-10))),
+    ([-3e38, -3e38, 3e38], 0.5),  # float32's extremes
+    ([-1000.0, 0.0, 5.0], math.exp(-1000)),  # a true near-0, computed, not an underflow
+])
+def test_yes_and_no_far_below_the_top_token_are_compared_not_zeroed(values, p_yes):
+    assert local_judge(values)._p_yes() == pytest.approx(p_yes, rel=1e-6, abs=1e-300)

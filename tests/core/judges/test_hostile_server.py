@@ -9,7 +9,8 @@ import time
 import pytest
 
 from tests.core.judges.fake_server import Reply, completion, serve, top
-from tutor.core.errors import TransientJudgeError
+from tests.edge.test_cli import assert_one_line_error, tutor
+from tutor.core.errors import ExitCode, TransientJudgeError
 from tutor.core.grader import grade
 from tutor.core.judges.fake import FakeJudge
 from tutor.core.judges.openai_api import OpenAIJudge
@@ -113,8 +114,12 @@ def batch(judge: ReliableJudge, bank, tmp_path, rows: int = 6) -> list[dict]:
     return list(BatchRun(bank, judge, tmp_path).grade_all(subs))
 
 
+DRIPPING = Reply(json.dumps(completion(top(("yes", -0.1)))).encode(), drip=0.05)  # each read in time
+
+
 @pytest.mark.parametrize("reply", [Reply(hang=True), Reply(b'{"error": "boom"}', status=500),
-                                   Reply(b'{"error": "busy"}', status=503)], ids=["hangs", "500", "503"])
+                                   Reply(b'{"error": "busy"}', status=503), DRIPPING],
+                         ids=["hangs", "500", "503", "drips a byte at a time"])
 def test_a_failing_server_is_not_called_again_after_n_answers_in_a_row(bank, tmp_path, reply):
     fake = serve(reply)
     try:
@@ -179,3 +184,71 @@ def test_the_breaker_opens_at_n_and_stops_calling(bank):
     assert inner.calls == BREAKER_AFTER * 4  # 4 tries each, then never again
     assert all(r.reason.startswith("not sent: fake failed") for r in results[BREAKER_AFTER:])
     assert all("server hiccup" in r.reason for r in results)
+
+
+# --- red team R2: a /models reply that is no model list ------------------------------------
+
+NOT_A_MODEL_LIST = {
+    "no data": b'{"object":"list"}', "data a string": b'{"data":"m"}', "model without id": b'{"data":[{}]}',
+    "id a number": b'{"data":[{"id":5}]}', "model null": b'{"data":[null]}', "null": b"null",
+    "a list": b"[]", "data null": b'{"data":null}', "html": b"<html>hi</html>", "empty": b"",
+    "ids a list": b'{"data":[{"id":["m"]}]}',
+}
+
+
+@pytest.mark.parametrize("models", NOT_A_MODEL_LIST.values(), ids=NOT_A_MODEL_LIST.keys())
+def test_a_models_reply_that_is_no_model_list_is_one_line_naming_the_server(bank, models):
+    result, fake = grade_with(Reply(json.dumps(completion(top(("yes", -0.1)))).encode(), models=models), bank)
+    assert_one_line_reason(result, fake, "did not answer with a model list")
+    assert fake.posts == 0  # no chat request to a server that lists no models
+
+
+def test_a_models_reply_that_lists_other_models_names_them(bank):
+    models = json.dumps({"data": [{"id": "other"}, {"id": "x", "extra": 1}]}).encode()
+    result, fake = grade_with(Reply(b"", models=models), bank)
+    assert_one_line_reason(result, fake, "model 'm' not found", "other, x")
+
+
+@pytest.mark.parametrize("models", [b'{"object":"list"}', b"<html>hi</html>", b'{"data":[{"id":5}]}'])
+@pytest.mark.parametrize("command", [["grade-answer", "--question", "w06-thu-4", "--answer-file", "-"],
+                                     ["ask", "w06-thu-4"]])
+def test_the_cli_says_one_line_and_exits_4_for_a_models_reply_that_is_no_list(models, command):
+    fake = serve(Reply(b"", models=models))
+    try:
+        result = tutor("--backend", "openai", "--model", "m", "--base-url", fake.url, *command,
+                       stdin="GQA groups\n")
+    finally:
+        fake.close()
+    assert_one_line_error(result, ExitCode.BACKEND, fake.url, "did not answer with a model list")
+
+
+# --- red team R17 and R18: logprobs that underflow, verdicts that contradict themselves -------
+
+@pytest.mark.parametrize("candidates", [
+    (("yes", -800.0), ("no", -800.0)), (("yes", -800.0),), (("no", -1e4),), (("Yes", -900.0), ("no", -746.0)),
+])
+def test_yes_and_no_logprobs_that_underflow_are_ungraded_naming_the_server(bank, candidates):
+    result, fake = grade_with(Reply(json.dumps(completion(top(*candidates))).encode()), bank)
+    assert_one_line_reason(result, fake, "underflow")
+
+
+def test_top_tokens_with_neither_yes_nor_no_name_the_server(bank):
+    reply = Reply(json.dumps(completion(top(("maybe", -0.1), ("The", -2.0)))).encode())
+    result, fake = grade_with(reply, bank)
+    assert_one_line_reason(result, fake, "neither yes nor no", "'maybe'")
+
+
+def test_logprobs_at_the_edge_of_underflow_are_still_graded(bank):
+    result, _ = grade_with(Reply(json.dumps(completion(top(("yes", -800.0), ("no", -1.0)))).encode()), bank)
+    assert result.status == "graded" and {v.p_yes for v in result.by_kind("key_point")} == {0.0}
+
+
+@pytest.mark.parametrize("content", [
+    '{"verdict":"no","verdict":"yes"}', '{"verdict":"yes","verdict":"no"}',
+    '{"verdict":"yes","verdict":"yes"}',
+    '{"verdict":"no","Verdict":"yes"}', '{"verdict":"no"," verdict":"yes"}',
+    '{"verdict":"yes","why":{"a":1,"a":2}}',
+])
+def test_a_verdict_with_a_key_given_twice_is_ungraded(bank, content):
+    result, fake = grade_with(Reply(structured(content)), bank)
+    assert_one_line_reason(result, fake, "not the JSON asked for")

@@ -28,6 +28,7 @@ with a unified buffer, llama.cpp gives identical sequences in one batch differen
 (ggml-org/llama.cpp#24962); with streams they agree exactly.
 """
 
+import math
 import os
 import threading
 from collections.abc import Generator, Iterator
@@ -63,6 +64,13 @@ def available_cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
+
+
+def _logistic(gap: float) -> float:
+    """1 / (1 + e^-gap) without overflow either way."""
+    if gap >= 0:
+        return 1.0 / (1.0 + math.exp(-gap))
+    return math.exp(gap) / (1.0 + math.exp(gap))
 
 
 def common_prefix_length(a: list[int], b: list[int]) -> int:
@@ -185,11 +193,12 @@ class LocalJudge:
         pointer = self.llm._ctx.get_logits_ith(index)
         logits = np.ctypeslib.as_array(pointer, shape=(self.llm.n_vocab(),))
         top = logits.max()
-        if not np.isfinite(top):
+        yes, no = logits[self.yes_ids].astype(np.float64), logits[self.no_ids].astype(np.float64)
+        if not (np.isfinite(top) and np.isfinite(yes).all() and np.isfinite(no).all()):
             raise self._corrupt("probability")
-        yes = np.exp(logits[self.yes_ids] - top).sum()
-        no = np.exp(logits[self.no_ids] - top).sum()
-        return float(yes / (yes + no)) if yes + no > 0 else 0.0
+        # in log space, so yes and no far below the top token (-200) never underflow to P = 0
+        log_yes, log_no = np.logaddexp.reduce(yes), np.logaddexp.reduce(no)
+        return _logistic(float(log_yes - log_no))
 
     def _signals(self, index: int, state: np.ndarray | None) -> Signals:
         if state is None:  # no capture asked, or a model with fewer blocks

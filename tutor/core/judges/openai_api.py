@@ -7,11 +7,13 @@ Retries and caching live in `tutor.core.judges.registry`; this module only maps 
 """
 
 import ipaddress
+import json
 import logging
 import math
 import os
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import urlsplit
@@ -23,6 +25,7 @@ from tutor.core.errors import ExitCode, TransientJudgeError, TutorError, first_p
 from tutor.core.judges.base import JudgeRequest, OnSignals, Signals, messages_for
 
 if TYPE_CHECKING:
+    import httpx2
     from openai.types.chat.chat_completion import Choice
 
     from tutor.core.settings import Settings
@@ -56,7 +59,7 @@ class OpenAIJudge:
         if api_key and base_url:
             _warn_if_key_goes_in_clear(base_url)
         self.client = OpenAI(base_url=base_url, api_key=api_key or "no-key", timeout=timeout,
-                             max_retries=0)
+                             max_retries=0, http_client=_deadline_client(timeout))
         self.name = model
         self.base_url = base_url or "https://api.openai.com/v1"
         self.parallel_claims = parallel_claims  # one answer's claims in flight at once
@@ -74,12 +77,23 @@ class OpenAIJudge:
         """Fail early and clearly: the server is reachable and serves this model."""
         if self._model_checked:
             return
-        names = [m.id for m in self._request(self.client.models.list).data]
+        names = self._model_names()
         if self.name not in names:
             shown = ", ".join(names[:5]) or "none"
             raise TutorError(f"model '{self.name}' not found at {self.base_url} (it serves: {shown})",
                              ExitCode.BACKEND)
         self._model_checked = True
+
+    def _model_names(self) -> list[str]:
+        """The ids in the server's /models reply, read as sent (a body that is no model list,
+        `{"data": null}`, `[{"id": 5}]`, an HTML page) is one line naming the server."""
+        raw = self._request(self.client.models.with_raw_response.list)
+        try:
+            return [m.id for m in _ModelList.model_validate_json(raw.http_response.content).data]
+        except ValidationError:
+            shown = " ".join(raw.http_response.text.split())[:80]
+            raise TutorError(f"{self.base_url} did not answer with a model list: {shown!r}",
+                             ExitCode.BACKEND) from None
 
     def prefill(self, request: JudgeRequest) -> None:
         """Nothing to do ahead: a server caches prompts itself, if it does."""
@@ -93,8 +107,18 @@ class OpenAIJudge:
                 on_signals(index, signals)
             return signals
 
-        with ThreadPoolExecutor(max_workers=self.parallel_claims) as pool:
+        pool = ThreadPoolExecutor(max_workers=self.parallel_claims)
+        try:
             return list(pool.map(probe, range(len(request.claims))))
+        except BaseException:  # Ctrl-C included: the claims not sent yet are not sent
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        finally:
+            pool.shutdown(wait=False)
+
+    def cancel(self) -> None:
+        """Abandon the requests in flight (Ctrl-C): closing the client ends their reads."""
+        self.client.close()
 
     def _probe(self, request: JudgeRequest, claim: str) -> float:
         messages = messages_for(request, claim)
@@ -145,6 +169,38 @@ class OpenAIJudge:
                              ExitCode.BACKEND) from None
 
 
+def _deadline_client(timeout: float) -> "httpx2.Client":
+    """An HTTP client whose `timeout` bounds each request as a whole, not only each read: a
+    server that drips its reply a byte at a time is cut off at the deadline, and that is a
+    timeout like any other (retried, then counted by the circuit breaker)."""
+    import httpx2
+    from openai import DefaultHttpxClient
+
+    class Deadline(httpx2.SyncByteStream):
+        def __init__(self, inner: httpx2.SyncByteStream, deadline: float, request: httpx2.Request):
+            self.inner, self.deadline, self.request = inner, deadline, request
+
+        def __iter__(self) -> Iterator[bytes]:
+            for chunk in self.inner:
+                if time.monotonic() > self.deadline:
+                    raise httpx2.ReadTimeout(f"no full reply within {timeout:g} s", request=self.request)
+                yield chunk
+
+        def close(self) -> None:
+            self.inner.close()
+
+    def start(request: httpx2.Request) -> None:
+        request.extensions["tutor_deadline"] = time.monotonic() + timeout
+
+    def bound(response: httpx2.Response) -> None:  # before its body is read
+        deadline = response.request.extensions.get("tutor_deadline", time.monotonic() + timeout)
+        assert isinstance(response.stream, httpx2.SyncByteStream)
+        response.stream = Deadline(response.stream, deadline, response.request)
+
+    # event hooks, not a transport of our own: httpx then keeps its proxies from the environment
+    return DefaultHttpxClient(timeout=timeout, event_hooks={"request": [start], "response": [bound]})
+
+
 def _warn_if_key_goes_in_clear(base_url: str) -> None:
     """The policy: the key goes to whatever server `--base-url` names (a self-hosted server may
     need one), but a bearer token sent over plain HTTP to another machine can be read on the
@@ -193,7 +249,23 @@ class _Logprobs(BaseModel):
     content: list[_Position] | None = None
 
 
+class _ModelId(BaseModel):
+    model_config = ConfigDict(strict=True)
+
+    id: str
+
+
+class _ModelList(BaseModel):
+    """GET /models as the API defines it: `{"data": [{"id": "m", ...}, ...]}`."""
+
+    model_config = ConfigDict(strict=True)
+
+    data: list[_ModelId]
+
+
 class _Verdict(BaseModel):
+    model_config = ConfigDict(strict=True)
+
     verdict: str
 
 
@@ -208,20 +280,36 @@ def _p_yes_from_logprobs(choice: "Choice", server: str) -> float | None:
         raise TutorError(f"{server} sent malformed logprobs ({first_problem(exc)}); answer not graded",
                          ExitCode.BACKEND) from None
     top = (content[0].top_logprobs or []) if content else []
-    yes = sum(math.exp(c.logprob) for c in top if c.token.strip().lower() == "yes")
-    no = sum(math.exp(c.logprob) for c in top if c.token.strip().lower() == "no")
-    if yes + no == 0:
+    yes = [c.logprob for c in top if c.token.strip().lower() == "yes"]
+    no = [c.logprob for c in top if c.token.strip().lower() == "no"]
+    if not yes and not no:
         shown = ", ".join(repr(c.token) for c in top[:5]) or "none"
-        raise TutorError(f"the judge answered neither yes nor no (its top tokens: {shown})", ExitCode.BACKEND)
-    return yes / (yes + no)
+        raise TutorError(f"{server}'s judge answered neither yes nor no (its top tokens: {shown}); "
+                         "answer not graded", ExitCode.BACKEND)
+    p_yes, p_no = sum(map(math.exp, yes)), sum(map(math.exp, no))
+    if p_yes + p_no == 0:
+        shown = ", ".join(f"{p:g}" for p in [*yes, *no][:4])
+        raise TutorError(f"{server} sent log-probabilities for yes and no so small ({shown}) that both "
+                         "underflow to 0; answer not graded", ExitCode.BACKEND)
+    return p_yes / (p_yes + p_no)
+
+
+def _one_each(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are unique in any case: `{"verdict": "no", "verdict": "yes"}`
+    contradicts itself, and Python's json would keep the last one silently."""
+    keys = [key.strip().casefold() for key, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise ValueError("a key given twice")
+    return dict(pairs)
 
 
 def _p_yes_from_json(text: object, server: str) -> float:
     """1 for a verdict of "yes", 0 for "no", in any case and spacing ("YES", " No "); anything
-    else ("maybe", null, 1, no JSON) is an error, never a silent "no"."""
+    else ("maybe", null, 1, no JSON, a verdict given twice) is an error, never a silent "no"."""
     try:
-        verdict = _Verdict.model_validate_json(text if isinstance(text, str | bytes) else "").verdict
-    except ValidationError:
+        parsed = json.loads(text if isinstance(text, str | bytes) else "", object_pairs_hook=_one_each)
+        verdict = _Verdict.model_validate(parsed).verdict
+    except (ValueError, ValidationError):
         raise TutorError(f"{server}'s verdict was not the JSON asked for: {str(text)[:80]!r}",
                          ExitCode.BACKEND) from None
     word = verdict.strip().lower()

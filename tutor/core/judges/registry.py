@@ -62,6 +62,15 @@ class ReliableJudge:
         self.failures_in_a_row = 0
         self.broken: str | None = None  # why the backend is no longer called
         self._breaker = threading.Lock()
+        self.cancelled = threading.Event()  # Ctrl-C: no new tries, no waiting for one
+
+    def cancel(self) -> None:
+        """Stop at once (Ctrl-C): no retry starts, a backoff ends, and a backend that can
+        abandon its requests in flight (`cancel`) does."""
+        self.cancelled.set()
+        abandon = getattr(self.inner, "cancel", None)
+        if callable(abandon):
+            abandon()
 
     @property
     def name(self) -> str:
@@ -124,6 +133,8 @@ class ReliableJudge:
 
     def _with_retries(self, call: Callable[[*Args], T], *args: *Args) -> T:
         for attempt in range(self.retries + 1):
+            if self.cancelled.is_set():
+                raise TutorError("interrupted", ExitCode.INTERRUPTED)
             try:
                 return call(*args)
             except TransientJudgeError as exc:
@@ -131,7 +142,7 @@ class ReliableJudge:
                     raise _GaveUp(f"{exc.message} (gave up after {attempt + 1} tries)",
                                   ExitCode.BACKEND) from None
                 log.warning("retrying after: %s", exc.message)
-                time.sleep(self.backoff * 2**attempt)
+                self.cancelled.wait(self.backoff * 2**attempt)
         raise AssertionError("unreachable")
 
 

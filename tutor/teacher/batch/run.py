@@ -115,17 +115,31 @@ class BatchRun:
                   total: int | None = None) -> Iterator[dict[str, Any]]:
         """Grade and append each result as soon as it exists; yields the lines."""
         _end_cut_line(self.path)
-        with self.path.open("a", encoding="utf-8") as sink, ThreadPoolExecutor(self.parallel_answers) as pool:
-            task = progress.add_task("grading", total=total) if progress else None
-            for window in by_question(todo):
-                for sub, result in zip(window, pool.map(self._grade_one, window), strict=True):
-                    line = result_line(self.key(sub), sub, result)
-                    sink.write(json_line(line))
-                    sink.flush()
-                    os.fsync(sink.fileno())
-                    if progress and task is not None:
-                        progress.advance(task)
-                    yield line
+        pool = ThreadPoolExecutor(self.parallel_answers)
+        try:
+            with self.path.open("a", encoding="utf-8") as sink:
+                task = progress.add_task("grading", total=total) if progress else None
+                for window in by_question(todo):
+                    for sub, result in zip(window, pool.map(self._grade_one, window), strict=True):
+                        line = result_line(self.key(sub), sub, result)
+                        sink.write(json_line(line))
+                        sink.flush()
+                        os.fsync(sink.fileno())
+                        if progress and task is not None:
+                            progress.advance(task)
+                        yield line
+        except KeyboardInterrupt:
+            self._stop(pool)
+            raise
+        pool.shutdown()
+
+    def _stop(self, pool: ThreadPoolExecutor) -> None:
+        """Ctrl-C: the answers not started are dropped and the judge abandons those in flight
+        (their retries included), so the command ends at once; saved lines stay saved."""
+        pool.shutdown(wait=False, cancel_futures=True)
+        cancel = getattr(self.judge, "cancel", None)
+        if callable(cancel):
+            cancel()
 
     def _grade_one(self, sub: Submission) -> Grade:
         """One answer's grade; an unexpected failure costs that answer only (ungraded, with why)."""
