@@ -122,3 +122,27 @@ def test_compare_counts_the_answers_whose_band_moved(bank):
     expected = [g.id for g, a, b in zip(gold, typed.grades, lower.grades, strict=True) if a.band != b.band]
     assert expected and moved.band_changed == expected
     assert moved.answers == 6 and moved.mean_score_change > 0
+
+
+def test_held_out_and_invariance_say_in_one_line_what_they_need(tmp_path):
+    from tests.edge.test_cli import assert_one_line_error, tutor
+    from tutor.core.errors import ExitCode
+
+    assert_one_line_error(tutor("--backend", "fake", "eval", "--held-out"), ExitCode.BAD_INPUT, "--from")
+    saved = tmp_path / "results.jsonl"
+    saved.write_text("")
+    assert_one_line_error(tutor("--backend", "fake", "eval", "--invariance", "--from", str(saved)),
+                          ExitCode.BAD_INPUT, "--invariance")
+
+
+def test_invariance_reports_each_written_form(tmp_path):
+    from tests.edge.test_cli import tutor
+
+    result = tutor("--backend", "fake", "eval", "--split", "dev", "--limit", "4", "--invariance",
+                   "--out", str(tmp_path / "out"))
+    assert "## Invariance: the same answers written other ways" in result.stdout
+    for variant in VARIANTS:
+        assert f"| {variant} | " in result.stdout
+    assert sorted(p.name for p in (tmp_path / "out").glob("results-*.jsonl")) == [
+        "results-lower-case-one-line.jsonl", "results-sentence-ends-as-commas.jsonl",
+        "results-transcript-no-punctuation.jsonl"]

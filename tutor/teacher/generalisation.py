@@ -13,7 +13,6 @@ so the two stand side by side. Nothing here calls the model: it re-decides saved
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from tutor.core.answer import prepare
 from tutor.core.bank import Bank
@@ -128,10 +127,8 @@ def held_out_report(bank: Bank, run: EvalRun, say: Callable[[str], None] = lambd
     """Leave-one-source-out and leave-one-family-out, as Markdown."""
     sources = held_out(bank, run, by_source, say)
     families = held_out(bank, run, by_family, say)
-    overall: dict[str, Any] = {"answers": len(run.gold), "sources": len(sources), "families": len(families)}
     return "\n".join([
-        f"# Held out: {overall['answers']} answers, {overall['sources']} sources, "
-        f"{overall['families']} attack families", "",
+        f"# Held out: {len(run.gold)} answers, {len(sources)} sources, {len(families)} attack families", "",
         "Each row: the head fitted, and the head's and plain P(yes)'s thresholds and review cut-off "
         f"chosen, without that group (fitted on the others' questions, tuned on 1 question in {TUNE_SHARE}).",
         "", "## Leave one source out", "", *source_table(sources),
