@@ -141,7 +141,7 @@ class ReliableJudge:
                 if attempt == self.retries:
                     raise _GaveUp(f"{exc.message} (gave up after {attempt + 1} tries)",
                                   ExitCode.BACKEND) from None
-                log.warning("retrying after: %s", exc.message)
+                log.info("retrying after: %s", exc.message)  # the outcome, not each try, is the user's news
                 self.cancelled.wait(self.backoff * 2**attempt)
         raise AssertionError("unreachable")
 
