@@ -404,10 +404,15 @@ def _by_family(run: EvalRun) -> list[str]:
     lines = ["", "| attack family | answers | above the examiner's band |", "|---|---|---|"]
     for family in families:
         group = subset(run, lambda g: g.family == family)  # noqa: B023 (called at once)
-        above = sum(BANDS.index(r.decided[1]) > BANDS.index(g.band)
-                    for g, r in zip(group.gold, group.grades, strict=True) if r.status == "graded")
+        above = above_band(group)
         lines.append(f"| {family} | {len(group.gold)} | {above} ({above / len(group.gold):.2f}) |")
     return lines
+
+
+def above_band(run: EvalRun) -> int:
+    """Answers graded in a higher band than the examiner's."""
+    return sum(r.status == "graded" and BANDS.index(r.decided[1]) > BANDS.index(g.band)
+               for g, r in zip(run.gold, run.grades, strict=True))
 
 
 def subset(run: EvalRun, keep: Callable[[GoldAnswer], bool]) -> EvalRun:

@@ -19,7 +19,7 @@ from tutor.core.bank import Bank
 from tutor.core.decide import PlainHead
 from tutor.core.errors import TutorError
 from tutor.teacher.calibration import calibrate, choose_review, choose_thresholds
-from tutor.teacher.evaluation import BANDS, EvalRun, GoldAnswer, metrics, rescore_run, subset
+from tutor.teacher.evaluation import EvalRun, GoldAnswer, above_band, metrics, rescore_run, subset
 
 GroupOf = Callable[[GoldAnswer], str | None]
 TUNE_SHARE = 4  # one question in this many tunes (thresholds, C, review); the rest fit the head
@@ -68,12 +68,6 @@ def _hold_out(bank: Bank, run: EvalRun, group_of: GroupOf, group: str,
     except TutorError as exc:
         return HeldOut(group, held, held, problem=exc.message)
     return HeldOut(group, rescore_run(bank, held, head), rescore_run(bank, held, plain))
-
-
-def above_band(run: EvalRun) -> int:
-    """Answers graded in a higher band than the examiner's."""
-    return sum(r.status == "graded" and BANDS.index(r.decided[1]) > BANDS.index(g.band)
-               for g, r in zip(run.gold, run.grades, strict=True))
 
 
 def caught_by_patterns(gold: GoldAnswer) -> bool:
