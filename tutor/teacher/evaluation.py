@@ -96,10 +96,10 @@ class EvalRun:
     def dump(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("w", encoding="utf-8") as out:
-            for gold, result in zip(self.gold, self.grades, strict=True):
-                out.write(json.dumps({"gold_id": gold.id, "grade": result.model_dump(mode="json")}) + "\n")
-            meta = {"seconds": self.seconds, "rerun_identical": self.rerun_identical}
-            out.write(json.dumps({"meta": meta}) + "\n")
+            for gold, result in zip(self.gold, self.grades, strict=True):  # the records load_run reads
+                out.write(SavedGrade(gold_id=gold.id, grade=result).model_dump_json() + "\n")
+            meta = RunMeta(seconds=self.seconds, rerun_identical=self.rerun_identical)
+            out.write(SavedMeta(meta=meta).model_dump_json() + "\n")
 
 
 def run_eval(bank: Bank, gold: list[GoldAnswer], judge: ReliableJudge, head: Head | None = None,
