@@ -24,6 +24,8 @@ from tutor.core.settings import load_settings
 
 if TYPE_CHECKING:
     from tutor.core.bank import Bank
+    from tutor.core.decide import Head
+    from tutor.core.judges.base import Judge
     from tutor.core.judges.registry import ReliableJudge
     from tutor.learner.drill import Drill
     from tutor.learner.history import History
@@ -150,7 +152,14 @@ class State:
     def judge(self) -> "ReliableJudge":
         from tutor.core.judges.registry import judge_from_settings
 
-        return judge_from_settings(self.settings.model_copy(update={"head": self.head_option()}))
+        return judge_from_settings(self.settings)
+
+    def head_for(self, judge: "Judge") -> "Head":
+        """The head for this judge's signals: the one asked for (`head_option`) where it was
+        fitted on them, else plain P(yes) with a notice (`tutor.core.decide.head_for`)."""
+        from tutor.core.decide import head_for
+
+        return head_for(self.head_option(), judge.provenance)
 
     def head_option(self) -> str | None:
         """The judge head asked for (--head, TUTOR_HEAD, config), else the course's own, if any."""
@@ -160,7 +169,8 @@ class State:
         """A learner session (`ask`, `drill`, `explain`) over the user's history."""
         from tutor.learner.session import Session
 
-        return Session(self.console, history or self.history(), self.ready_judge, kind)
+        return Session(self.console, history or self.history(), self.ready_judge, kind,
+                       choose_head=self.head_for)
 
     def drill(self, kind: str, history: "History | None" = None) -> "Drill":
         from tutor.learner.drill import Drill

@@ -80,7 +80,7 @@ def grade_answer(
     text = _answer_text(state.console, answer_file)
     judge = state.ready_judge()
     try:
-        result = grade(rubric, text, judge)
+        result = grade(rubric, text, judge, state.head_for(judge))
     except KeyboardInterrupt:
         judge.cancel()
         _exit_interrupted("Interrupted: nothing graded.")
@@ -109,8 +109,8 @@ def grade_batch(
 
     state: State = ctx.obj.use_course(course)
     try:
-        summary = grade_submissions(state.bank(), state.ready_judge, submissions, out,
-                                    parallel_answers, retry_errors, state.course.info.speech_terms)
+        summary = grade_submissions(state.bank(), state.ready_judge, submissions, out, parallel_answers,
+                                    retry_errors, state.course.info.speech_terms, state.head_for)
     except KeyboardInterrupt:
         _exit_interrupted(f"Interrupted: the answers graded so far are saved in {safe_line(str(out))}; "
                           "run the same command again to grade the rest.")
@@ -167,7 +167,7 @@ def eval_command(
     else:
         gold = ev.load_labelled(labelled) if labelled else ev.load_gold(split)
         judge = state.judge()
-        head = judge.head.with_thresholds(kp_threshold, misc_threshold)
+        head = state.head_for(judge).with_thresholds(kp_threshold, misc_threshold)
         run = _run_eval(bank, [g for g in gold if not ids or g.id in ids.split(",")][:limit], judge,
                         head, rerun, split)
         runs = {f"{state.backend}:{state.settings.model or 'default'}": run}

@@ -17,7 +17,7 @@ from tutor.core.bank import Bank
 from tutor.core.decide import PlainHead, ProbeHead, Thresholds, features
 from tutor.core.errors import TutorError
 from tutor.core.grader import stored_signals
-from tutor.core.judges.base import Signals
+from tutor.core.signals import Signals
 from tutor.teacher.evaluation import EvalRun, joined, load_runs, metrics, rescore_run, safe_threshold_settings
 
 C_GRID = (0.001, 0.003, 0.01, 0.03, 0.1)
@@ -136,8 +136,8 @@ def file_digest(path: Path) -> str:
 def fit_head(bank: Bank, train: list[Path], dev: Path, model: Path, labelled: list[Path] | None = None,
              plain: bool = False) -> ProbeHead:
     """`tutor calibrate`: a head fitted on saved runs, its provenance in its metadata."""
-    from tutor.core.decide import prompts_hash
-    from tutor.core.judges.local import STATE_BLOCK
+    from tutor.core.judge_prompts import prompts_hash
+    from tutor.core.judges.llama_runtime import STATE_BLOCK
     from tutor.core.model_store import sha256_of
 
     train_runs, (dev_run,) = load_runs(train, labelled), load_runs([dev], labelled)  # checks the files

@@ -12,7 +12,9 @@ from typing import Any
 
 from tutor.core.bank import Bank
 from tutor.core.console import progress_bar, safe_line
+from tutor.core.decide import Head
 from tutor.core.errors import TutorError
+from tutor.core.grader import default_head
 from tutor.core.judges.registry import ReliableJudge
 from tutor.core.paths import ensure_dir
 from tutor.teacher.batch.inputs import Inputs, submission_files
@@ -38,15 +40,18 @@ class Summary:
 
 def grade_submissions(bank: Bank, load_judge: Callable[[], ReliableJudge], targets: list[Path], out: Path,
                       parallel_answers: int = 1, retry_errors: bool = False,
-                      speech_terms: Sequence[str] = ()) -> Summary:
-    """`speech_terms`: the course's vocabulary, for answers given as recordings."""
+                      speech_terms: Sequence[str] = (),
+                      choose_head: Callable[[ReliableJudge], Head] = default_head) -> Summary:
+    """`speech_terms`: the course's vocabulary, for answers given as recordings; `choose_head`:
+    the head for the loaded judge (the command's settings)."""
     _check_targets(targets, out)
     ensure_dir(out, "--out")
     with locked(out):
         inputs = Inputs(bank, targets, skip=out, terms=speech_terms)
         for item in inputs.rejected:
             print(f"tutor: skipped {safe_line(item.source)}: {safe_line(item.reason)}", file=sys.stderr)
-        run = BatchRun(bank, load_judge(), out, parallel_answers=parallel_answers)
+        judge = load_judge()
+        run = BatchRun(bank, judge, out, parallel_answers=parallel_answers, head=choose_head(judge))
         todo = sum(1 for _ in run.pending(inputs.submissions(), retry_errors))
         start = time.perf_counter()
         with progress_bar() as progress:
