@@ -131,8 +131,20 @@ def test_held_out_and_invariance_say_in_one_line_what_they_need(tmp_path):
     assert_one_line_error(tutor("--backend", "fake", "eval", "--held-out"), ExitCode.BAD_INPUT, "--from")
     saved = tmp_path / "results.jsonl"
     saved.write_text("")
-    assert_one_line_error(tutor("--backend", "fake", "eval", "--invariance", "--from", str(saved)),
-                          ExitCode.BAD_INPUT, "--invariance")
+    assert_one_line_error(tutor("--backend", "fake", "eval", "--invariance", "--from", str(saved),
+                                "--from", str(saved)), ExitCode.BAD_INPUT, "--invariance")
+
+
+def test_a_saved_run_without_its_variants_is_one_line_naming_the_missing_file(tmp_path):
+    from tests.edge.test_cli import assert_one_line_error, tutor
+    from tutor.core.errors import ExitCode
+
+    out = tmp_path / "out"
+    made = tutor("--backend", "fake", "eval", "--split", "dev", "--limit", "3", "--out", str(out))
+    assert made.returncode == 0, made.stderr
+    result = tutor("--backend", "fake", "--head", "plain", "eval", "--invariance", "--from",
+                   str(out / "results.jsonl"))
+    assert_one_line_error(result, ExitCode.BAD_INPUT, "results-sentence-ends-as-commas.jsonl")
 
 
 def test_invariance_reports_each_written_form(tmp_path):
@@ -146,3 +158,23 @@ def test_invariance_reports_each_written_form(tmp_path):
     assert sorted(p.name for p in (tmp_path / "out").glob("results-*.jsonl")) == [
         "results-lower-case-one-line.jsonl", "results-sentence-ends-as-commas.jsonl",
         "results-transcript-no-punctuation.jsonl"]
+
+
+def invariance_rows(stdout: str) -> list[str]:
+    return [line for line in stdout.splitlines() if any(line.startswith(f"| {v} |") for v in VARIANTS)]
+
+
+def test_a_saved_invariance_run_is_re_decided_as_its_variants_were_written(tmp_path):
+    """`--from RUN --invariance` re-decides the typed run and each variant saved beside it (with
+    the variant's own text, which the patterns and numeric checks read): with the head grading
+    used, the table grading gave."""
+    from tests.edge.test_cli import tutor
+
+    out = tmp_path / "out"
+    graded = tutor("--backend", "fake", "eval", "--split", "dev", "--limit", "12", "--invariance",
+                   "--out", str(out))
+    again = tutor("--backend", "fake", "--head", "plain", "eval", "--from", str(out / "results.jsonl"),
+                  "--invariance")
+    assert again.returncode == 0, again.stderr
+    assert len(invariance_rows(graded.stdout)) == 3
+    assert invariance_rows(again.stdout) == invariance_rows(graded.stdout)

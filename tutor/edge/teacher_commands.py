@@ -3,6 +3,7 @@
 import os
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -157,8 +158,9 @@ def eval_command(
         ensure_dir(out, "--out")  # before a long run, not after it
     if held_out:
         return _held_out(state, bank, saved, labelled, out)
-    if invariance and saved:
-        raise TutorError("--invariance grades the answers anew: it cannot re-decide saved runs (--from)")
+    if invariance and saved and len(saved) != 1:
+        raise TutorError("--invariance with --from re-decides one saved run (results.jsonl of "
+                         "`eval --invariance --out`) and the variants saved beside it")
     if saved:
         head: Head = load_head(state.head_option()).with_thresholds(kp_threshold, misc_threshold)
         runs = {label: ev.rescore_run(bank, run, head)
@@ -176,8 +178,10 @@ def eval_command(
             run.dump(out / "results.jsonl")
     text = ev.report(runs, f"Grader eval, {what}, head {head.name}, thresholds "
                            f"{head.thresholds.key_point}/{head.thresholds.misconception}")
-    if invariance and not saved:
-        text += _invariance(bank, run, judge, head, out)
+    if invariance and saved:
+        text += _invariance(next(iter(runs.values())), _saved_variant(bank, saved[0], head))
+    elif invariance:
+        text += _invariance(run, _graded_variant(bank, judge, head, out))
     if out:
         (out / "report.md").write_text(text)
     print(text)
@@ -205,19 +209,41 @@ def _to_stderr(line: str) -> None:
     print(line, file=sys.stderr)
 
 
-def _invariance(bank: Bank, typed: "EvalRun", judge: "ReliableJudge", head: "Head", out: Path | None) -> str:
-    """The same answers written other ways, graded by the same judge and head."""
+VariantRun = Callable[[str, "list[GoldAnswer]"], "EvalRun"]  # (variant, its answers) → their grades
+
+
+def _invariance(typed: "EvalRun", variant_run: VariantRun) -> str:
+    """The same answers written other ways, decided by the same judge and head."""
     from tutor.teacher import invariance
 
     found = []
     for name, rewrite in invariance.VARIANTS.items():
         gold = [g.model_copy(update={"answer": rewrite(g.answer)}) for g in typed.gold]
-        run = _run_eval(bank, gold, judge, head, 0, name)
-        if out:
-            run.dump(out / f"results-{invariance.slug(name)}.jsonl")
-        found.append(invariance.compare(typed, name, run))
+        found.append(invariance.compare(typed, name, variant_run(name, gold)))
     return "\n".join(["", "## Invariance: the same answers written other ways", "",
                       *invariance.table(found), ""])
+
+
+def _graded_variant(bank: Bank, judge: "ReliableJudge", head: "Head", out: Path | None) -> VariantRun:
+    from tutor.teacher.invariance import slug
+
+    def graded(name: str, gold: "list[GoldAnswer]") -> "EvalRun":
+        run = _run_eval(bank, gold, judge, head, 0, name)
+        if out:
+            run.dump(out / f"results-{slug(name)}.jsonl")
+        return run
+    return graded
+
+
+def _saved_variant(bank: Bank, typed: Path, head: "Head") -> VariantRun:
+    """A variant saved beside the typed run by `eval --invariance --out`, re-decided with `head`
+    (its answers as that variant wrote them: the patterns and numbers read the written text)."""
+    from tutor.teacher.evaluation import load_run, rescore_run
+    from tutor.teacher.invariance import slug
+
+    def saved(name: str, gold: "list[GoldAnswer]") -> "EvalRun":
+        return rescore_run(bank, load_run(typed.parent / f"results-{slug(name)}.jsonl", gold), head)
+    return saved
 
 
 def _saved_runs(bank: Bank, saved: list[Path], labelled: Path | None) -> "list[EvalRun]":
