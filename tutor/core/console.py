@@ -40,6 +40,11 @@ def safe_text(text: str) -> str:
     return text.translate(SAFE)
 
 
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """"1 answer", "2 answers", "0 answers": the count and its noun, agreeing."""
+    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
+
+
 def safe_line(text: str) -> str:
     """`safe_text` on one line: a newline shows as ␤, so a message stays one line."""
     return safe_text(text).replace("\n", "\u2424")

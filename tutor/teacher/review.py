@@ -388,7 +388,7 @@ class ReviewServer:
     """The review page on 127.0.0.1 at `port` (0: a free one the system picks)."""
 
     def __init__(self, marks_dir: Path, bank: Bank, reviewer: str, port: int = 0):
-        results(marks_dir)  # before taking a port
+        check_course(marks_dir, bank)  # before taking a port
         self.socket = _listen(port)
         self.port: int = self.socket.getsockname()[1]
         self.site = Site(marks_dir, bank, reviewer, self.port)
@@ -413,6 +413,16 @@ class ReviewServer:
 
     def stop(self) -> None:
         self.server.should_exit = True
+
+
+def check_course(marks_dir: Path, bank: Bank) -> None:
+    """The folder was graded in this course: else every page would be an error, so the
+    server does not start (one line naming --course)."""
+    for row in results(marks_dir):
+        question = row.get("question_id")
+        if not isinstance(question, str) or bank.find(question) is None:
+            raise TutorError(f"{marks_dir}: its results grade question '{question}', which this course "
+                             "lacks: give the --course the folder was graded with")
 
 
 def _listen(port: int) -> socket.socket:
