@@ -89,3 +89,59 @@ def test_course_new_says_what_it_made_in_two_lines(tmp_path):
     assert len(result.stdout.strip().splitlines()) <= 2
     assert "33 rubric skeletons" in result.stdout
     assert str(course / "rubrics") in result.stdout.replace("\n", "")
+
+
+# 7. Skeleton rubrics are not graded against
+
+@pytest.fixture
+def skeleton_course(tmp_path):
+    course = tmp_path / "week07"
+    assert tutor("course", "new", str(course), "--deck", str(SEED_DECK), "--module", "w07").returncode == 0
+    return course
+
+
+def _answer(tmp_path):
+    answer = tmp_path / "answer.txt"
+    answer.write_text("GQA shares one key value head per group of query heads.\n")
+    return answer
+
+
+def _class(tmp_path):
+    subs = tmp_path / "class.csv"
+    subs.write_text("student,question,answer\nann,w07-thu-4,GQA shares KV heads\n")
+    return subs
+
+
+SKELETON_RUNS = {
+    "grade": lambda tmp_path: ("grade", str(_class(tmp_path)), "--out", str(tmp_path / "marks")),
+    "grade-answer": lambda tmp_path: ("grade-answer", "--question", "w07-thu-4",
+                                      "--answer-file", str(_answer(tmp_path))),
+    "ask": lambda tmp_path: ("ask", "w07-thu-4"),
+    "drill": lambda tmp_path: ("drill", "--question", "w07-thu-4"),
+    "explain": lambda tmp_path: ("explain", "w07-thu-4", "--rounds", "0"),
+}
+
+
+@pytest.mark.parametrize("command", list(SKELETON_RUNS))
+def test_grading_against_a_skeleton_rubric_is_refused_naming_its_file(tmp_path, skeleton_course, command):
+    args = SKELETON_RUNS[command](tmp_path)
+    result = tutor(*FAKE, *args, "--course", str(skeleton_course), stdin="GQA shares KV heads\n.\n")
+    assert_one_line_error(result, ExitCode.BAD_INPUT, str(skeleton_course / "rubrics" / "w07-thu-4.yaml"),
+                          "reviewed: false", "--allow-drafts")
+    assert "TODO" not in result.stdout and not (tmp_path / "marks" / "results.jsonl").exists()
+
+
+@pytest.mark.parametrize("command", list(SKELETON_RUNS))
+def test_allow_drafts_grades_against_a_skeleton(tmp_path, skeleton_course, command):
+    args = SKELETON_RUNS[command](tmp_path)
+    result = tutor(*FAKE, *args, "--course", str(skeleton_course), "--allow-drafts",
+                   stdin="GQA shares KV heads\n.\n")
+    assert "reviewed: false" not in result.stderr
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_reviewed_rubric_in_a_course_with_skeletons_is_graded(tmp_path, skeleton_course):
+    rubric = skeleton_course / "rubrics" / "w07-thu-4.yaml"
+    rubric.write_text(rubric.read_text().replace("reviewed: false", "reviewed: true"))
+    result = tutor(*FAKE, *SKELETON_RUNS["grade"](tmp_path), "--course", str(skeleton_course))
+    assert result.returncode == 0, result.stderr

@@ -15,6 +15,7 @@ from tutor.core.console import progress_bar, safe_line
 from tutor.core.errors import TutorError
 from tutor.core.judges.registry import ReliableJudge
 from tutor.core.paths import ensure_dir
+from tutor.core.rubric import Rubric
 from tutor.teacher.batch.inputs import Inputs, submission_files
 from tutor.teacher.batch.outputs import Marks, write_all
 from tutor.teacher.batch.run import BatchRun, answers_per_minute
@@ -38,12 +39,16 @@ class Summary:
 
 def grade_submissions(bank: Bank, load_judge: Callable[[], ReliableJudge], targets: list[Path], out: Path,
                       parallel_answers: int = 1, retry_errors: bool = False,
-                      speech_terms: Sequence[str] = ()) -> Summary:
-    """`speech_terms`: the course's vocabulary, for answers given as recordings."""
+                      speech_terms: Sequence[str] = (),
+                      check_rubrics: Callable[[list[Rubric]], None] | None = None) -> Summary:
+    """`speech_terms`: the course's vocabulary, for answers given as recordings;
+    `check_rubrics` may refuse the rubrics the answers would be graded against (skeletons)."""
     _check_targets(targets, out)
     ensure_dir(out, "--out")
     with locked(out):
         inputs = Inputs(bank, targets, skip=out, terms=speech_terms)
+        if check_rubrics:
+            check_rubrics([bank.get(question) for question in inputs.questions()])
         for item in inputs.rejected:
             print(f"tutor: skipped {safe_line(item.source)}: {safe_line(item.reason)}", file=sys.stderr)
         run = BatchRun(bank, load_judge(), out, parallel_answers=parallel_answers)

@@ -505,6 +505,10 @@ class Inputs:
                     self._heard[recording.source] = row
                 progress.advance(task)
 
+    def questions(self) -> list[str]:
+        """The ids of the questions the submissions that count answer, each once."""
+        return list(dict.fromkeys(question for _, question in self._latest))
+
     def submissions(self) -> Iterator[Submission]:
         """The submissions that count, in input order (a row added to a file since the first
         pass is not among them)."""
