@@ -40,6 +40,7 @@ from tutor.core.errors import TutorError
 from tutor.core.result import Outcome, Verdict
 from tutor.teacher.batch.outputs import write_marks
 from tutor.teacher.batch.run import RESULTS
+from tutor.teacher.learner_text import register
 from tutor.teacher.overrides import (
     ALLOWED,
     OVERRIDES,
@@ -160,7 +161,8 @@ class Site:
         self.form_token = hashlib.sha256(f"form:{self.token}".encode()).hexdigest()
         self.hosts = {f"127.0.0.1:{self.port}", f"localhost:{self.port}"}
         self.cookie = f"tutor_review_{self.port}"  # cookies ignore ports: one per server
-        self.env = Environment(loader=PackageLoader("tutor.teacher", "review_templates"), autoescape=True)
+        self.env = register(Environment(loader=PackageLoader("tutor.teacher", "review_templates"),
+                                        autoescape=True))
 
     def listing(self) -> Listing:
         """Every answer, most doubtful first; made again only when a file changed."""
