@@ -17,7 +17,7 @@ from tutor.core.errors import ExitCode, TutorError
 from tutor.core.feedback import render
 from tutor.core.grader import grade
 from tutor.core.paths import ensure_dir
-from tutor.edge.app import CourseOption, State, app
+from tutor.edge.app import AllowDraftsOption, CourseOption, State, app
 
 MAX_PARALLEL = 256  # answers in flight at once; more is a typo, not a server
 
@@ -74,10 +74,12 @@ def grade_answer(
     answer_file: Annotated[Path, typer.Option(help="A text file with the answer ('-': stdin).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the Grade as JSON.")] = False,
     course: CourseOption = None,
+    allow_drafts: AllowDraftsOption = False,
 ) -> None:
     """Grade one answer from a file (for scripts)."""
     state: State = ctx.obj.use_course(course)
     rubric = state.bank().get(question)
+    state.check_reviewed([rubric], allow_drafts)
     text = _answer_text(state.console, answer_file)
     judge = state.ready_judge()
     try:
@@ -104,6 +106,7 @@ def grade_batch(
         min=1, max=MAX_PARALLEL, help="Answers graded at once (for API servers with several slots).")] = 1,
     retry_errors: Annotated[bool, typer.Option(help="Re-grade only rows that failed.")] = False,
     course: CourseOption = None,
+    allow_drafts: AllowDraftsOption = False,
 ) -> None:
     """Grade a class's written or recorded answers: results.jsonl, gradebook.csv, feedback/, report.html."""
     from tutor.teacher.batch.command import grade_submissions
@@ -111,7 +114,8 @@ def grade_batch(
     state: State = ctx.obj.use_course(course)
     try:
         summary = grade_submissions(state.bank(), state.ready_judge, submissions, out, parallel_answers,
-                                    retry_errors, state.course.info.speech_terms, state.head_for)
+                                    retry_errors, state.course.info.speech_terms, state.head_for,
+                                    lambda rubrics: state.check_reviewed(rubrics, allow_drafts))
     except KeyboardInterrupt:
         _exit_interrupted(f"Interrupted: the answers graded so far are saved in {safe_line(str(out))}; "
                           "run the same command again to grade the rest.")

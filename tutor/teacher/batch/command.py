@@ -17,6 +17,7 @@ from tutor.core.errors import TutorError
 from tutor.core.grader import default_head
 from tutor.core.judges.registry import ReliableJudge
 from tutor.core.paths import ensure_dir
+from tutor.core.rubric import Rubric
 from tutor.teacher.batch.inputs import Inputs, submission_files
 from tutor.teacher.batch.outputs import Marks, write_all
 from tutor.teacher.batch.run import BatchRun, answers_per_minute
@@ -41,13 +42,17 @@ class Summary:
 def grade_submissions(bank: Bank, load_judge: Callable[[], ReliableJudge], targets: list[Path], out: Path,
                       parallel_answers: int = 1, retry_errors: bool = False,
                       speech_terms: Sequence[str] = (),
-                      choose_head: Callable[[ReliableJudge], Head] = default_head) -> Summary:
+                      choose_head: Callable[[ReliableJudge], Head] = default_head,
+                      check_rubrics: Callable[[list[Rubric]], None] | None = None) -> Summary:
     """`speech_terms`: the course's vocabulary, for answers given as recordings; `choose_head`:
-    the head for the loaded judge (the command's settings)."""
+    the head for the loaded judge (the command's settings); `check_rubrics` may refuse the rubrics
+    the answers would be graded against (skeletons)."""
     _check_targets(targets, out)
     ensure_dir(out, "--out")
     with locked(out):
         inputs = Inputs(bank, targets, skip=out, terms=speech_terms)
+        if check_rubrics:
+            check_rubrics([bank.get(question) for question in inputs.questions()])
         for item in inputs.rejected:
             print(f"tutor: skipped {safe_line(item.source)}: {safe_line(item.reason)}", file=sys.stderr)
         judge = load_judge()
