@@ -38,7 +38,7 @@ from starlette.types import ASGIApp
 from tutor.core.bank import Bank
 from tutor.core.errors import TutorError
 from tutor.core.result import Outcome, Verdict
-from tutor.teacher.batch.outputs import write_marks
+from tutor.teacher.batch.outputs import opened, write_marks
 from tutor.teacher.batch.run import RESULTS
 from tutor.teacher.overrides import (
     ALLOWED,
@@ -388,7 +388,7 @@ class ReviewServer:
     """The review page on 127.0.0.1 at `port` (0: a free one the system picks)."""
 
     def __init__(self, marks_dir: Path, bank: Bank, reviewer: str, port: int = 0):
-        results(marks_dir)  # before taking a port
+        opened(marks_dir, bank)  # a folder without results: one line, before taking a port
         self.socket = _listen(port)
         self.port: int = self.socket.getsockname()[1]
         self.site = Site(marks_dir, bank, reviewer, self.port)
