@@ -114,7 +114,7 @@ def test_calibrate_from_too_few_reviews_says_how_many_it_needs(reviewed_class):
     kept = [line for line in lines if json.loads(line)["student"] in {"s1", "s2"}]
     (marks / "overrides.jsonl").write_text("".join(kept))
     with pytest.raises(TutorError, match="2 answers with reviewed points; refitting needs at least 20"):
-        from tutor.teacher.calibration import refit_on_reviews
+        from tutor.teacher.refit import refit_on_reviews
 
         bank = open_course(course).bank
         refit_on_reviews(bank, reviewed_labels.reviewed_run(bank, marks), identity_head(), "marks")

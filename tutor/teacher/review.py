@@ -38,7 +38,7 @@ from starlette.types import ASGIApp
 from tutor.core.bank import Bank
 from tutor.core.errors import TutorError
 from tutor.core.result import Outcome, Verdict
-from tutor.teacher.batch.outputs import write_marks
+from tutor.teacher.batch.outputs import opened, write_marks
 from tutor.teacher.batch.run import RESULTS
 from tutor.teacher.learner_text import register
 from tutor.teacher.overrides import (
@@ -390,7 +390,8 @@ class ReviewServer:
     """The review page on 127.0.0.1 at `port` (0: a free one the system picks)."""
 
     def __init__(self, marks_dir: Path, bank: Bank, reviewer: str, port: int = 0):
-        check_course(marks_dir, bank)  # before taking a port
+        check_course(marks_dir, bank)  # graded in this course (one line naming --course), before
+        opened(marks_dir, bank)  # outputs left out of date made again; both before taking a port
         self.socket = _listen(port)
         self.port: int = self.socket.getsockname()[1]
         self.site = Site(marks_dir, bank, reviewer, self.port)
