@@ -62,7 +62,7 @@ def test_interrupt_keeps_answers_and_the_partial_text(bank):
     assert [(r["question_id"], r["status"], r["answer"]) for r in rows] == [
         ("w06-thu-5", "graded", "First answer here ok."),
         ("w06-thu-6", "ungraded", "half typed")]
-    assert "everything you typed is saved" in out.getvalue()
+    assert "The unfinished answer is saved" in out.getvalue()
 
 
 def test_an_unsure_grade_asks_one_clarifying_question_then_grades_both_texts(bank):

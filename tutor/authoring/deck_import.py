@@ -8,6 +8,7 @@ import tomlkit
 import yaml
 
 from tutor.authoring.deck import DeckQuestion, read_deck
+from tutor.core.console import plural
 from tutor.core.course import COURSE_FILE, RUBRICS
 from tutor.core.errors import TutorError
 from tutor.core.explainer_doc import Explainer
@@ -103,7 +104,7 @@ def import_deck(deck: Path, folder: Path, module: str | None, force: bool, expla
     targets = [folder / f"{q.id}.yaml" for q in questions]
     existing = [t for t in targets if t.exists()]
     if existing and not force:
-        raise TutorError(f"{existing[0]} exists ({len(existing)} files would be overwritten); "
+        raise TutorError(f"{existing[0]} exists ({plural(len(existing), 'file')} would be overwritten); "
                          "use --force or another folder")
     made = skeletons(deck, questions, explainer)
     folder.mkdir(parents=True, exist_ok=True)

@@ -46,6 +46,12 @@ def plural(count: int, noun: str, nouns: str | None = None) -> str:
     return f"{count} {noun if count == 1 else nouns or noun + 's'}"
 
 
+def score_text(score: float) -> str:
+    """A score as every page and file shows it: two decimals, never "-0.00" (a mark typed as
+    "-0" is stored as -0.0)."""
+    return f"{round(score, 2) + 0.0:.2f}"
+
+
 def safe_line(text: str) -> str:
     """`safe_text` on one line: a newline shows as ␤, so a message stays one line."""
     return safe_text(text).replace("\n", "\u2424")

@@ -77,7 +77,8 @@ def rubrics_check(ctx: typer.Context,
     count = len(rubric_files(targets))
     errors = sum(not p.warning for p in problems) + sum(not r.reviewed for r in rubrics)
     warnings = len(problems_text) - errors
-    state.console.print(f"{count} files, {errors} problems, {warnings} warnings")
+    counts = [plural(count, "file"), plural(errors, "problem"), plural(warnings, "warning")]
+    state.console.print(", ".join(counts))
     if errors:
         raise typer.Exit(ExitCode.PROBLEMS)
 

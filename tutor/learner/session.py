@@ -28,6 +28,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 from types import TracebackType
 from typing import NamedTuple, Protocol
 
@@ -50,6 +51,13 @@ log = logging.getLogger("tutor.session")
 
 HELP = ("[dim]Finish an answer with a line holding only '.'. Commands: /hint (where to read), "
         "/skip, /idk (I don't know), /quit.[/dim]")
+
+
+# What Ctrl-C keeps, said exactly: graded answers are in the history; an unfinished answer is
+# saved there ungraded, and no later drill offers it back.
+INTERRUPTED_KEPT = ("Answers graded before it are saved. The unfinished answer is saved in the history, "
+                    "ungraded; no later session offers it back.")
+INTERRUPTED_NOTHING = "Answers graded before it are saved; no unfinished answer was typed."
 
 
 class Command(StrEnum):
@@ -153,7 +161,8 @@ class Session:
         interrupted = self.interrupted = kind is KeyboardInterrupt
         kept = error is not None and self._keep_unsaved()
         if interrupted:
-            self.console.print("\n[yellow]Interrupted: everything you typed is saved.[/yellow]")
+            said = INTERRUPTED_KEPT if kept else INTERRUPTED_NOTHING
+            self.console.print(f"\n[yellow]Interrupted. {said}[/yellow]")
         elif kept:
             self.console.print("[yellow]Your answer is saved in the history, ungraded.[/yellow]")
         self.history.end_session(self.id)
@@ -180,6 +189,16 @@ class Session:
             for ref in {ref.label: ref for r in self.asking for ref in r.refs}.values():
                 self.console.print(escape(reread_text(ref)))
 
+    @property
+    def spoken(self) -> bool:
+        """The learner answers aloud (--voice, --audio): feedback says "you said"."""
+        return bool(getattr(self.answers, "spoken", False))
+
+    @property
+    def help(self) -> str:
+        """How to answer, for the session's start ("" when there is nothing to type)."""
+        return str(getattr(self.answers, "help", HELP))
+
     def speak(self, text: str) -> None:
         """Read the question on screen aloud, when the learner answers by voice with --speak."""
         self.answers.speak(text)
@@ -202,10 +221,11 @@ class Session:
         judge, head = self.loaded()
         self._cancel_prefills()
         shown: list[Verdict] = []
-        with Live(_grading_view(status, shown), console=self.console.out, transient=True) as live:
+        view = partial(_grading_view, status, shown, self.spoken)
+        with Live(view(), console=self.console.out, transient=True) as live:
             def hear(verdict: Verdict) -> None:
                 shown.append(verdict)
-                live.update(_grading_view(status, shown))
+                live.update(view())
             return grade(rubric, text, judge, head, on_verdict=hear)
 
     def _typed(self, text: str) -> None:
@@ -258,8 +278,8 @@ class Session:
         return bool(text and self.asking)
 
 
-def _grading_view(status: str, verdicts: list[Verdict]) -> RenderableType:
+def _grading_view(status: str, verdicts: list[Verdict], said: bool) -> RenderableType:
     """What the learner sees while grading runs: a spinner, then each verdict as it arrives."""
     lines = [f"{'[green]✓[/green]' if right else '[red]✗[/red]'} {escape(text)}"
-             for right, text in filter(None, map(verdict_text, verdicts))]
+             for right, text in filter(None, (verdict_text(v, said) for v in verdicts))]
     return Group(Spinner("dots", status), *lines)

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from tutor.core.bank import Bank
+from tutor.core.console import plural
 from tutor.core.decide import PlainHead, ProbeHead, Thresholds, features
 from tutor.core.errors import TutorError
 from tutor.core.grader import stored_signals
@@ -116,8 +117,8 @@ def calibrate(bank: Bank, train: EvalRun, dev: EvalRun, meta: dict[str, Any], us
     if len(set(train_points.labels.tolist())) < 2:
         raise TutorError("the training answers need both stated and unstated points, with the "
                          "judge's signals (runs made by `tutor eval --out` on the local model)")
-    say(f"train: {len(train_points.labels)} points ({int(train_points.labels.sum())} stated); "
-        f"dev: {len(dev_points.labels)} points")
+    say(f"train: {plural(len(train_points.labels), 'point')} ({int(train_points.labels.sum())} stated); "
+        f"dev: {plural(len(dev_points.labels), 'point')}")
     fits = [fit(train_points, c, use_state, meta) for c in C_GRID]
     losses = [log_loss(h, dev_points) for h in fits]
     for c, loss in zip(C_GRID, losses, strict=True):

@@ -7,7 +7,7 @@ it. A long name is cut, its whole text kept in the element's `title`."""
 from jinja2 import Environment
 from markupsafe import Markup
 
-from tutor.core.console import safe_line, safe_text
+from tutor.core.console import plural, safe_line, safe_text, score_text
 
 NAME_CHARS = 60  # a name longer than this is cut in lists and headings (whole in its `title`)
 FSI, PDI = "\u2068", "\u2069"  # first-strong isolate … pop directional isolate: plain-text <bdi>
@@ -32,7 +32,17 @@ def plain_name(text: object) -> str:
     return f"{FSI}{shown[:NAME_CHARS]}{'…' if len(shown) > NAME_CHARS else ''}{PDI}"
 
 
+def change_value(value: object) -> str:
+    """An override's old or new value: a score as `score_text` shows it, an outcome as it is,
+    "–" for none (so a history reads "0.60 → 0.90", not "0.601 → 0.9")."""
+    if value is None:
+        return "–"
+    return score_text(value) if isinstance(value, float | int) else str(value)
+
+
 def register(env: Environment) -> Environment:
-    """The filters `learner`, `name` and `plain_name` in `env`'s templates."""
-    env.filters.update(learner=learner, name=name, plain_name=plain_name)
+    """The filters `learner`, `name`, `plain_name`, `change_value`, `score` and `plural` in
+    `env`'s templates."""
+    env.filters.update(learner=learner, name=name, plain_name=plain_name, change_value=change_value,
+                       score=score_text, plural=plural)
     return env

@@ -79,6 +79,12 @@ class Override(BaseModel):
     def _in_utc(cls, at: datetime) -> datetime:
         return at.astimezone(UTC)
 
+    @field_validator("old", "new")
+    @classmethod
+    def _no_negative_zero(cls, value: str | float | None) -> str | float | None:
+        """A mark typed as "-0" is 0: never shown as "-0.00" in the history, report or gradebook."""
+        return value + 0.0 if isinstance(value, float) else value
+
     @model_validator(mode="after")
     def _fits_its_change(self) -> "Override":
         if self.change == "point" and (not self.point_id or self.new not in set(Outcome)):

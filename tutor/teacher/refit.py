@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tutor.core.bank import Bank
+from tutor.core.console import plural
 from tutor.core.course import Course, set_head
 from tutor.core.decide import ProbeHead, Thresholds
 from tutor.core.errors import TutorError
@@ -80,9 +81,10 @@ def refit_on_reviews(bank: Bank, reviews: EvalRun, head: ProbeHead, source: str,
     teacher's reviewed answers, through the decide step grading uses."""
     labelled = [g for g in reviews.gold if g.key_points or g.misconceptions]
     if len(labelled) < MIN_REVIEWED:
-        also = f"; {skipped} more overrides were skipped (see the lines above)" if skipped else ""
-        raise TutorError(f"{source}: {len(labelled)} answers with reviewed points; refitting needs at "
-                         f"least {MIN_REVIEWED} (accept or correct more answers in `tutor review`){also}")
+        were = "was" if skipped == 1 else "were"
+        also = f"; {plural(skipped, 'more override')} {were} skipped (see the lines above)" if skipped else ""
+        raise TutorError(f"{source}: {plural(len(labelled), 'answer')} with reviewed points; refitting needs "
+                         f"at least {MIN_REVIEWED} (accept or correct more answers in `tutor review`){also}")
     bounds = Bounds.of(head)
     start = replace(head, thresholds=bounds.thresholds)
     refit = choose_review(bank, reviews, choose_thresholds(bank, reviews, start, bounds.allow))
@@ -93,7 +95,8 @@ def refit_on_reviews(bank: Bank, reviews: EvalRun, head: ProbeHead, source: str,
         m = metrics(rescore_run(bank, reviews, h))
         say(f"{label}: thresholds {h.thresholds.key_point}/{h.thresholds.misconception}, review below "
             f"{h.review_below}: band agreement with the teacher {m['band_accuracy']:.3f}, Spearman "
-            f"{m['spearman']:.3f} on the {len(reviews.gold)} reviewed answers (the answers it was fitted on)")
+            f"{m['spearman']:.3f} on the {plural(len(reviews.gold), 'reviewed answer')} (the answers it was "
+            "fitted on)")
     say(f"the refit is never looser than thresholds {bounds.thresholds.key_point}/"
         f"{bounds.thresholds.misconception} (key points at least, misconceptions at most): "
         "no answer gets a higher band than before")

@@ -361,7 +361,7 @@ def _score(text: str) -> float | None:
         score = float(text.strip().replace(",", "."))
     except ValueError:
         return None
-    return score if math.isfinite(score) and 0 <= score <= 1 else None
+    return score + 0.0 if math.isfinite(score) and 0 <= score <= 1 else None  # + 0.0: "-0" is 0.0
 
 
 def accept(site: Site, request: Request, form: FormData, item: Reviewed) -> Override | str:

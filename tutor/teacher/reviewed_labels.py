@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tutor.core.bank import Bank
+from tutor.core.console import plural
 from tutor.core.errors import TutorError
 from tutor.core.result import Outcome, Verdict
 from tutor.teacher.batch.outputs import opened
@@ -64,7 +65,7 @@ class TeacherLabels:
     def skipped(self, marks_dir: Path) -> list[str]:
         """One line per damaged override line, one per reason overrides were not applied."""
         where = marks_dir / OVERRIDES
-        return [*self.damaged, *(f"{where}: {n} override{'s' * (n != 1)} skipped: {why}"
+        return [*self.damaged, *(f"{where}: {plural(n, 'override')} skipped: {why}"
                                  for why, n in self.stale.most_common())]
 
 

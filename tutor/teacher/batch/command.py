@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from tutor.core.bank import Bank
-from tutor.core.console import progress_bar, safe_line
+from tutor.core.console import plural, progress_bar, safe_line
 from tutor.core.decide import Head
 from tutor.core.errors import TutorError
 from tutor.core.grader import default_head
@@ -76,8 +76,10 @@ def _tell_review(marks: Marks, out: Path) -> None:
     for problem in marks.damaged:
         print(f"tutor: {safe_line(problem)}", file=sys.stderr)
     if marks.stale:
-        print(f"tutor: {marks.stale} review override(s) in {safe_line(str(out))}/overrides.jsonl no longer "
-              "apply (answer or rubric changed, or answer gone): listed in report.html", file=sys.stderr)
+        verb = "applies" if marks.stale == 1 else "apply"
+        print(f"tutor: {plural(marks.stale, 'review override')} in {safe_line(str(out))}/overrides.jsonl no "
+              f"longer {verb} (answer or rubric changed, or answer gone): listed in report.html",
+              file=sys.stderr)
 
 
 def _check_targets(targets: list[Path], out: Path) -> None:

@@ -28,6 +28,7 @@ from markdown_it import MarkdownIt
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from tutor.core.bank import Bank
+from tutor.core.console import plural
 from tutor.core.speech.transcriber import RecordingError
 from tutor.teacher.batch.audio import TRANSCRIPTS, Recording, Transcripts
 
@@ -270,7 +271,8 @@ def _csv_row(bank: Bank, source: str, header: list[str], record: list[str] | Non
     if any(UNDECODABLE.search(v) for v in record):
         return Rejected(source, "", "", NOT_UTF8)
     if any(v.strip() for v in record[len(header):]):
-        return Rejected(source, "", "", f"{len(record)} fields but the header names {len(header)}: quote a "
+        fields = plural(len(record), "field")
+        return Rejected(source, "", "", f"{fields} but the header names {len(header)}: quote a "
                                         'field that holds a comma ("2 bytes, so 140 GB")')
     values = dict(zip(header, record, strict=False))
     return _row(bank, source, values.get("student", ""), values.get("question", ""), values.get("answer"),

@@ -21,11 +21,12 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from tutor.core.bank import Bank
-from tutor.core.console import safe_text
+from tutor.core.console import SAFE, safe_text, score_text
 from tutor.core.feedback import doubt_lines, reread_text, verdict_text
 from tutor.core.result import Band, Grade
 from tutor.teacher.batch.inputs import Rejected
 from tutor.teacher.batch.run import RESULTS
+from tutor.teacher.learner_text import FSI, PDI, register
 from tutor.teacher.marks_folder import GRADEBOOK, OVERRIDES, PROBLEMS, REPORT, FeedbackBuilder, MarksFolder
 from tutor.teacher.overrides import NOT_IN_RESULTS, Override, Review, Reviewed, load, results
 
@@ -38,6 +39,12 @@ Ranked = tuple[float, int, dict[str, Any], Grade]  # (-key, -input order, result
 def md_text(text: object) -> str:
     """Learner text made inert inside one Markdown line: no HTML, links, images or emphasis."""
     return UNSAFE_IN_MARKDOWN.sub(r"\\\1", " ".join(safe_text(str(text)).split()))
+
+
+def md_learner(text: object) -> str:
+    """Learner text in a feedback file: `md_text`, isolated by FSI…PDI (plain text's `<bdi>`), so
+    a right-to-left name or answer cannot reorder the sentence around it."""
+    return f"{FSI}{md_text(text)}{PDI}"
 
 
 def feedback_name(student: str) -> str:
@@ -133,7 +140,7 @@ class Problems:
 def heard_text(row: dict[str, Any]) -> str:
     """What was graded for a recorded answer: the recording and its transcript."""
     name, seconds = Path(str(row.get("audio", ""))).name, row.get("audio_seconds") or 0.0
-    return f"Your recording {name} ({seconds:.0f} s) was heard as: {row['answer']}"
+    return f"Your recording {md_learner(name)} ({seconds:.0f} s) was heard as: {md_learner(row['answer'])}"
 
 
 def _feedback_block(bank: Bank, row: dict[str, Any], grade: Grade,
@@ -145,17 +152,28 @@ def _feedback_block(bank: Bank, row: dict[str, Any], grade: Grade,
     score, band = grade.decided
     lines.append(f"Score {score:.2f} ({band.value})")
     if row.get("transcript"):
-        lines.append(f"- {md_text(heard_text(row))}")
+        lines.append(f"- {heard_text(row)}")
     if changed_by:
-        reason = f": {md_text(changed_by.reason)}" if changed_by.reason.strip() else "."
-        lines.append(f"- Mark changed by {md_text(changed_by.reviewer)}{reason}")
+        reason = f": {md_learner(changed_by.reason)}" if changed_by.reason.strip() else "."
+        lines.append(f"- Mark changed by {md_learner(changed_by.reviewer)}{reason}")
     lines += [f"- note: {md_text(n)}" for n in grade.notices]
     lines += [f"- {line}" for line in doubt_lines(grade)]
-    for right, text in filter(None, map(verdict_text, grade.verdicts)):
-        lines.append(f"- {'✓' if right else '✗'} {md_text(text)}")
+    said = bool(row.get("transcript"))
+    for right, text in filter(None, (verdict_text(v, said, md_text, md_learner) for v in grade.verdicts)):
+        lines.append(f"- {'✓' if right else '✗'} {text}")
     if grade.missed():
         lines += [f"- {md_text(reread_text(ref))}" for ref in rubric.refs]
     return lines + [""]
+
+
+KEEP_ISOLATES = SAFE | {ord(FSI): FSI, ord(PDI): PDI}
+
+
+def keep_isolates(block: str) -> str:
+    """`safe_text` on a feedback block (the rubric's words too) that keeps the isolates
+    `md_learner` put there: learner text reaches the block through `md_text`, which has
+    already made its own FSI/PDI visible, so every isolate left is one of ours."""
+    return block.translate(KEEP_ISOLATES)
 
 
 class Feedback:
@@ -168,9 +186,9 @@ class Feedback:
     def add(self, item: Reviewed) -> None:
         student = item.row["student"]
         name = feedback_name(student)
-        head = "" if self.builder.started(name) else f"# Feedback for {md_text(student)}\n\n"
+        head = "" if self.builder.started(name) else f"# Feedback for {md_learner(student)}\n\n"
         block = "\n".join(_feedback_block(self.bank, item.row, item.grade, item.changed_by))
-        self.builder.append(name, head + safe_text(block) + "\n")
+        self.builder.append(name, head + keep_isolates(block) + "\n")
 
     def finish(self) -> None:
         self.builder.finish()
@@ -252,8 +270,8 @@ class Report:
                 "ungraded": self.ungraded, "questions": {r.id: r.question for r in self.bank.rubrics}}
 
     def write(self, folder: MarksFolder) -> None:
-        env = Environment(loader=PackageLoader("tutor.teacher.batch", "templates"),
-                          autoescape=select_autoescape(["html", "j2"]))
+        env = register(Environment(loader=PackageLoader("tutor.teacher.batch", "templates"),
+                                   autoescape=select_autoescape(["html", "j2"])))
         page = safe_text(env.get_template("report.html.j2").render(**self.data()))
         with folder.replacing(REPORT) as temporary:
             temporary.write_text(page, encoding="utf-8")
@@ -265,7 +283,9 @@ LISTED = 500  # changed answers and stale overrides the report lists (all are co
 
 def _mark(grade: Grade) -> str:
     """"0.62 partial", or "ungraded"."""
-    return f"{grade.score:.2f} {grade.band.value}" if grade.score is not None and grade.band else "ungraded"
+    if grade.score is None or grade.band is None:
+        return "ungraded"
+    return f"{score_text(grade.score)} {grade.band.value}"
 
 
 def _keep_smallest(heap: list[Ranked], size: int, item: Ranked) -> None:
