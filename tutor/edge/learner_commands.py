@@ -38,7 +38,7 @@ def _answers(state: State, voice: bool, speak: bool, audio: Path | None = None) 
 
 
 def _finish(session: "Session") -> None:
-    """Ctrl-C ended the session: it said so once (everything typed is saved); exit 130."""
+    """Ctrl-C ended the session: it said so once (and what was kept); exit 130."""
     if session.interrupted:
         raise typer.Exit(ExitCode.INTERRUPTED)
 
