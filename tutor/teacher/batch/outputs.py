@@ -138,7 +138,8 @@ class Problems:
 
 
 def heard_text(row: dict[str, Any]) -> str:
-    """What was graded for a recorded answer: the recording and its transcript."""
+    """What was graded for a recorded answer, as a Markdown line: the recording and its
+    transcript, each escaped and isolated (`md_learner`)."""
     name, seconds = Path(str(row.get("audio", ""))).name, row.get("audio_seconds") or 0.0
     return f"Your recording {md_learner(name)} ({seconds:.0f} s) was heard as: {md_learner(row['answer'])}"
 
@@ -146,7 +147,7 @@ def heard_text(row: dict[str, Any]) -> str:
 def _feedback_block(bank: Bank, row: dict[str, Any], grade: Grade,
                     changed_by: Override | None = None) -> list[str]:
     rubric = bank.get(row["question_id"])
-    lines = [f"## {rubric.id}: {rubric.question}", ""]
+    lines = [f"## {rubric.id}: {safe_text(rubric.question)}", ""]
     if grade.status == "ungraded":
         return lines + [f"Could not grade: {md_text(grade.reason or '')}", ""]
     score, band = grade.decided
@@ -157,7 +158,7 @@ def _feedback_block(bank: Bank, row: dict[str, Any], grade: Grade,
         reason = f": {md_learner(changed_by.reason)}" if changed_by.reason.strip() else "."
         lines.append(f"- Mark changed by {md_learner(changed_by.reviewer)}{reason}")
     lines += [f"- note: {md_text(n)}" for n in grade.notices]
-    lines += [f"- {line}" for line in doubt_lines(grade)]
+    lines += [f"- {safe_text(line)}" for line in doubt_lines(grade)]
     said = bool(row.get("transcript"))
     for right, text in filter(None, (verdict_text(v, said, md_text, md_learner) for v in grade.verdicts)):
         lines.append(f"- {'✓' if right else '✗'} {text}")
@@ -170,9 +171,10 @@ KEEP_ISOLATES = SAFE | {ord(FSI): FSI, ord(PDI): PDI}
 
 
 def keep_isolates(block: str) -> str:
-    """`safe_text` on a feedback block (the rubric's words too) that keeps the isolates
-    `md_learner` put there: learner text reaches the block through `md_text`, which has
-    already made its own FSI/PDI visible, so every isolate left is one of ours."""
+    """`safe_text` on a feedback block that keeps the isolates `md_learner` put there. Every
+    piece of the block has been through `safe_text` already (learner text through `md_text`,
+    the rubric's words explicitly), so every FSI/PDI left is one of ours; this pass is the
+    last guard for the rest."""
     return block.translate(KEEP_ISOLATES)
 
 
