@@ -15,29 +15,33 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_runtime import BenchRuntime
+
 from tutor.core import model_store
 from tutor.core.bank import Bank, load_bank
-from tutor.core.judges.local import STREAMS, LocalJudge
+from tutor.core.grader import default_head
+from tutor.core.judges.local import LocalJudge
 from tutor.core.judges.registry import ReliableJudge
 from tutor.teacher.batch.inputs import Submission
 from tutor.teacher.batch.run import BatchRun
 from tutor.teacher.evaluation import load_gold
 
 
-def run(bank: Bank, judge: LocalJudge, subs: list[Submission]) -> tuple[float, float, list[str]]:
+def run(bank: Bank, runtime: BenchRuntime, subs: list[Submission]) -> tuple[float, float, list[str]]:
     """(answers/min, prompt tokens per answer, bands) through the batch path."""
-    start, tokens = time.perf_counter(), judge.tokens_evaluated
+    start, tokens = time.perf_counter(), runtime.tokens_evaluated
+    judge = LocalJudge(runtime)
     with tempfile.TemporaryDirectory() as out:
-        batch = BatchRun(bank, ReliableJudge(judge), Path(out))
+        batch = BatchRun(bank, ReliableJudge(judge), Path(out), head=default_head(judge))
         grades = [line["band"] for line in batch.grade_all(batch.pending(subs, False))]
     seconds = time.perf_counter() - start
-    return len(subs) / seconds * 60, (judge.tokens_evaluated - tokens) / len(subs), grades
+    return len(subs) / seconds * 60, (runtime.tokens_evaluated - tokens) / len(subs), grades
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--answers", type=int, default=24)
-    parser.add_argument("--streams", type=int, default=STREAMS, help="probes decoded together (new path)")
+    parser.add_argument("--streams", type=int, default=1, help="probes decoded together (new path)")
     parser.add_argument("--line-segments", action="store_true", help="each answer line its own segment")
     args = parser.parse_args()
     bank = load_bank()
@@ -45,10 +49,10 @@ def main() -> None:
     picked = gold[:: max(1, len(gold) // args.answers)][: args.answers]
     subs = [Submission(g.id, g.id, g.question_id, g.answer) for g in picked]
     path = model_store.resolve("default")
-    today = LocalJudge(path, streams=1, line_segments=False)
-    new = LocalJudge(path, streams=args.streams, line_segments=args.line_segments)
-    for judge in (today, new):
-        judge.warm()
+    today = BenchRuntime(path)
+    new = BenchRuntime(path, streams=args.streams, line_segments=args.line_segments)
+    for runtime in (today, new):
+        runtime.warm()
     old_rate, old_tokens, old_grades = run(bank, today, subs)
     new_rate, new_tokens, new_grades = run(bank, new, subs)
     moved = sum(a != b for a, b in zip(old_grades, new_grades, strict=True))

@@ -45,7 +45,7 @@ def measure_baselines(bank, model: str) -> dict[str, float]:
     """Mean P(yes) of every claim over the content-free answers: `question_id/point_id`."""
     from tutor.core.judges.local import LocalJudge
 
-    judge = LocalJudge(model_store.resolve(model))
+    judge = LocalJudge.load(model_store.resolve(model))
     baselines = {}
     for rubric in bank.select():
         points = [*rubric.key_points, *rubric.misconceptions]

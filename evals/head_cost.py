@@ -13,7 +13,8 @@ import time
 
 from tutor.core import model_store
 from tutor.core.bank import load_bank
-from tutor.core.grader import grade
+from tutor.core.decide import PlainHead
+from tutor.core.grader import default_head, grade
 from tutor.core.judges.local import LocalJudge
 from tutor.teacher.evaluation import load_gold
 
@@ -26,8 +27,10 @@ def main() -> None:
     gold = [g for g in load_gold("dev") if g.category not in {"empty", "master_key"}]
     answers = gold[:: max(1, len(gold) // args.answers)][: args.answers]
     path = model_store.resolve(None)
-    judges = {"before (P(yes), thresholds)": LocalJudge(path, block=None, head="plain"),
-              "after (state + trained head)": LocalJudge(path)}
+    judges = {"before (P(yes), thresholds)": LocalJudge.load(path, block=None),
+              "after (state + trained head)": LocalJudge.load(path)}
+    heads = {"before (P(yes), thresholds)": PlainHead(),
+             "after (state + trained head)": default_head(judges["after (state + trained head)"])}
     for judge in judges.values():
         judge.warm()
     seconds = dict.fromkeys(judges, 0.0)
@@ -35,9 +38,9 @@ def main() -> None:
         order = list(judges) if i % 2 == 0 else list(reversed(judges))
         for name in order:
             start = time.perf_counter()
-            grade(bank.get(answer.question_id), answer.answer, judges[name])
+            grade(bank.get(answer.question_id), answer.answer, judges[name], heads[name])
             seconds[name] += time.perf_counter() - start
-    head = judges["after (state + trained head)"].head.name
+    head = heads["after (state + trained head)"].name
     print(f"{len(answers)} dev answers, model {path.name}, head {head}")
     for name, total in seconds.items():
         print(f"{name:30} {total / len(answers):6.2f} s/answer")

@@ -1,13 +1,14 @@
 """A learner's wait for a grade: today's path against the new one, measured in one run.
 
-    .venv/bin/python evals/latency.py [--answers 8] [--model default]
+    .venv/bin/python evals/latency.py [--answers 8] [--model default] [--streams 8] [--line-segments]
+                                      [--from-scratch]
 
 - The machine's prefill limit: prompt tokens/s of the model for one large batch and for
   probe-sized batches (25 tokens).
 - For the same dev answers (strong and partial, typed one sentence per line, as in `drill`):
   - today's path: nothing is evaluated before Enter; at submit the question, the answer (one
     segment) and each claim's probe (one small batch each) are evaluated; the feedback appears
-    when the last verdict is known;
+    when the last verdict is known (`--from-scratch`: every probe's whole prompt alone);
   - the new path: the question is evaluated while it is on screen, and each finished line as it
     is typed, followed by a grade of the answer as it stands (work ahead); the learner ends the
     answer with a '.' line `--dot-delay` seconds after the last sentence's Enter (default 1 s,
@@ -26,11 +27,13 @@ import threading
 import time
 from dataclasses import dataclass
 
+from bench_runtime import BenchRuntime
+
 from tutor.core import model_store
 from tutor.core.bank import Bank, load_bank
 from tutor.core.grader import grade, prefill
 from tutor.core.judges.base import JudgeRequest
-from tutor.core.judges.local import STREAMS, LocalJudge
+from tutor.core.judges.local import LocalJudge
 from tutor.core.result import Grade, Verdict
 from tutor.teacher.evaluation import GoldAnswer, load_gold
 
@@ -45,16 +48,16 @@ class Wait:
     grade: Grade
 
 
-def tokens_per_second(judge: LocalJudge, size: int, repeats: int) -> float:
+def tokens_per_second(runtime: BenchRuntime, size: int, repeats: int) -> float:
     """Prompt tokens/s for batches of `size` tokens on top of a 256-token prefix."""
-    base = judge.tokens_for(judge_request(), "c")
+    base = runtime.tokens_for(judge_request(), "c")
     prefix = (base * (256 // len(base) + 1))[:256]
-    judge.llm.reset()
-    judge._eval(prefix)
+    runtime.forget()
+    runtime._eval(prefix)
     start = time.perf_counter()
     for _ in range(repeats):
-        judge.llm.n_tokens = len(prefix)
-        judge._eval(prefix[:size])
+        runtime.llm.n_tokens = len(prefix)
+        runtime._eval(prefix[:size])
     return size * repeats / (time.perf_counter() - start)
 
 
@@ -66,17 +69,18 @@ def typed_lines(answer: str) -> list[str]:
     return [line for line in SENTENCE_END.split(answer.strip()) if line]
 
 
-def wait_today(judge: LocalJudge, bank: Bank, item: GoldAnswer) -> Wait:
+def wait_today(judge: LocalJudge, runtime: BenchRuntime, bank: Bank, item: GoldAnswer) -> Wait:
     judge.forget()
     judge.warm()  # the instructions stay cached from one answer to the next, nothing else
-    before = judge.tokens_evaluated
+    before = runtime.tokens_evaluated
     start = time.perf_counter()
     result = grade(bank.get(item.question_id), "\n".join(typed_lines(item.answer)), judge)
     seconds = time.perf_counter() - start
-    return Wait(judge.tokens_evaluated - before, seconds, seconds, result)  # feedback at the end
+    return Wait(runtime.tokens_evaluated - before, seconds, seconds, result)  # feedback at the end
 
 
-def wait_new(judge: LocalJudge, bank: Bank, item: GoldAnswer, dot_delay: float) -> Wait:
+def wait_new(judge: LocalJudge, runtime: BenchRuntime, bank: Bank, item: GoldAnswer,
+             dot_delay: float) -> Wait:
     rubric = bank.get(item.question_id)
     lines = typed_lines(item.answer)
     judge.forget()
@@ -88,7 +92,7 @@ def wait_new(judge: LocalJudge, bank: Bank, item: GoldAnswer, dot_delay: float) 
     last_line.start()  # Enter after the last sentence
     time.sleep(dot_delay)  # … then the '.' line
     heard: list[float] = []
-    before = judge.tokens_evaluated
+    before = runtime.tokens_evaluated
     start = time.perf_counter()
 
     def hear(_: Verdict) -> None:
@@ -97,7 +101,7 @@ def wait_new(judge: LocalJudge, bank: Bank, item: GoldAnswer, dot_delay: float) 
     result = grade(rubric, "\n".join(lines), judge, on_verdict=hear)
     last = time.perf_counter() - start
     last_line.join()
-    return Wait(judge.tokens_evaluated - before, heard[0] if heard else last, last, result)
+    return Wait(runtime.tokens_evaluated - before, heard[0] if heard else last, last, result)
 
 
 def main() -> None:
@@ -106,25 +110,28 @@ def main() -> None:
     parser.add_argument("--model", default="default")
     parser.add_argument("--dot-delay", type=float, default=1.0,
                         help="seconds between the last sentence's Enter and the '.' line")
-    parser.add_argument("--streams", type=int, default=STREAMS, help="probes decoded together (new path)")
+    parser.add_argument("--streams", type=int, default=1, help="probes decoded together (new path)")
     parser.add_argument("--line-segments", action="store_true", help="each answer line its own segment")
+    parser.add_argument("--from-scratch", action="store_true",
+                        help="today's path evaluates every probe's whole prompt alone (no segment cache)")
     args = parser.parse_args()
     bank = load_bank()
     gold = [g for g in load_gold("dev") if g.category in {"strong", "partial"}
             and len(typed_lines(g.answer)) > 1]
     answers = gold[:: max(1, len(gold) // args.answers)][: args.answers]
     path = model_store.resolve(args.model)
-    today = LocalJudge(path, streams=1, line_segments=False)
-    new = LocalJudge(path, streams=args.streams, line_segments=args.line_segments)
-    for judge in (today, new):
+    old = BenchRuntime(path, from_scratch=args.from_scratch)
+    new = BenchRuntime(path, streams=args.streams, line_segments=args.line_segments)
+    today, ahead = LocalJudge(old), LocalJudge(new)
+    for judge in (today, ahead):
         judge.warm()
     large, small = tokens_per_second(new, 256, 2), tokens_per_second(new, 25, 10)
-    waits = [(wait_today(today, bank, item), wait_new(new, bank, item, args.dot_delay))
+    waits = [(wait_today(today, old, bank, item), wait_new(ahead, new, bank, item, args.dot_delay))
              for item in answers]
     report(path.name, new, large, small, waits)
 
 
-def report(model: str, judge: LocalJudge, large: float, small: float,
+def report(model: str, runtime: BenchRuntime, large: float, small: float,
            waits: list[tuple[Wait, Wait]]) -> None:
     def mean(values: list[float]) -> float:
         return statistics.fmean(values)
@@ -132,7 +139,7 @@ def report(model: str, judge: LocalJudge, large: float, small: float,
     old_last, new_last = mean([a.last for a, _ in waits]), mean([b.last for _, b in waits])
     old_first, new_first = mean([a.first for a, _ in waits]), mean([b.first for _, b in waits])
     same = sum(a.grade.band == b.grade.band for a, b in waits)
-    print(f"{len(waits)} answers, model {model}, {judge.llm.n_threads} threads")
+    print(f"{len(waits)} answers, model {model}, {runtime.llm.n_threads} threads")
     print(f"prefill limit: {large:.1f} prompt tokens/s in a 256-token batch, "
           f"{small:.1f} in 25-token batches (x{large / small:.2f})")
     print("| path | tokens after Enter | first verdict (s) | last verdict (s) |")

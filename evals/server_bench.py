@@ -22,7 +22,9 @@ from pathlib import Path
 
 from tutor.core import model_store
 from tutor.core.bank import load_bank
-from tutor.core.judges.local import LocalJudge, available_cores
+from tutor.core.grader import default_head
+from tutor.core.judges.llama_runtime import available_cores
+from tutor.core.judges.local import LocalJudge
 from tutor.core.judges.openai_api import OpenAIJudge
 from tutor.core.judges.registry import ReliableJudge
 from tutor.teacher.batch.inputs import Submission
@@ -54,7 +56,7 @@ def per_minute(judge: ReliableJudge, subs: list[Submission], parallel: int) -> f
     bank = load_bank()
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as out:
-        run = BatchRun(bank, judge, Path(out), parallel_answers=parallel)
+        run = BatchRun(bank, judge, Path(out), parallel_answers=parallel, head=default_head(judge))
         list(run.grade_all(run.pending(subs, False)))
     return len(subs) / (time.perf_counter() - start) * 60
 
@@ -70,7 +72,7 @@ def main() -> None:
     picked = gold[:: max(1, len(gold) // args.answers)][: args.answers]
     subs = [Submission(g.id, g.id, g.question_id, g.answer) for g in picked]
     model, threads = model_store.resolve("default"), available_cores()
-    local = ReliableJudge(LocalJudge(model))
+    local = ReliableJudge(LocalJudge.load(model))
     local.warm()
     in_process = per_minute(local, subs, 1)
     port = free_port()

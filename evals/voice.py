@@ -47,7 +47,8 @@ import jiwer
 from tutor.core import model_store, speech
 from tutor.core.course import bundled_course
 from tutor.core.grader import grade
-from tutor.core.judges.registry import make_judge
+from tutor.core.judges.local import LocalJudge
+from tutor.core.judges.registry import ReliableJudge
 from tutor.core.speech import espeak
 from tutor.core.speech.transcriber import Transcript, WhisperTranscriber
 from tutor.teacher.evaluation import GoldAnswer, load_gold
@@ -141,7 +142,7 @@ def run(args: argparse.Namespace) -> tuple[list[Row], float]:
     terms = () if args.no_terms else speech.hints(course.info.speech_terms)
     recogniser = None if args.control else WhisperTranscriber(model_store.resolve_speech(),
                                                               pad_seconds=args.pad)
-    judge = make_judge("local", model_path=model_store.resolve(None))
+    judge = ReliableJudge(LocalJudge.load(model_store.resolve(None)))
     (args.out / "audio").mkdir(parents=True, exist_ok=True)
     rows = []
     for number, answer in enumerate(answers(args.split, args.limit), 1):

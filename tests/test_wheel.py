@@ -59,7 +59,8 @@ def test_a_course_folder_is_graded_from_the_wheel(wheel_env, tmp_path):
     made = run(wheel_env, "course", "new", str(tmp_path / "c"), "--deck", str(SEED_DECK), "--module", "x1")
     assert made.returncode == 0, made.stderr
     result = run(wheel_env, "--backend", "fake", "grade-answer", "--course", str(tmp_path / "c"),
-                 "--question", "x1-thu-4", "--answer-file", "-", "--json", stdin="GQA shares KV heads.")
+                 "--question", "x1-thu-4", "--answer-file", "-", "--json", "--allow-drafts",  # a skeleton
+                 stdin="GQA shares KV heads.")
     assert result.returncode == 0, result.stderr
     grade = json.loads(result.stdout)
     assert (grade["question_id"], grade["status"], grade["model"]) == ("x1-thu-4", "graded", "fake")

@@ -98,3 +98,16 @@ def test_new_course_is_a_folder_the_course_loader_opens(tmp_path):
     assert [r.id for r in course.bank.rubrics] == ["w07-mon-1"]
     with pytest.raises(TutorError, match="already a course"):
         new_course(tmp_path / "w7", deck, None, None, force=False)
+
+
+def test_import_counts_the_files_it_would_overwrite_in_the_singular_too(tmp_path):
+    """Issue 28 (12): "1 file would be overwritten", not "1 files"."""
+    made = import_deck(SEED_DECK, tmp_path, None, force=False)
+    for path in made[1:]:
+        path.unlink()
+    with pytest.raises(TutorError, match=r"\(1 file would be overwritten\)"):
+        import_deck(SEED_DECK, tmp_path, None, force=False)
+    made[0].unlink()
+    import_deck(SEED_DECK, tmp_path, None, force=False)
+    with pytest.raises(TutorError, match=r"\(33 files would be overwritten\)"):
+        import_deck(SEED_DECK, tmp_path, None, force=False)

@@ -5,12 +5,14 @@ import logging
 import numpy as np
 import pytest
 
-from tutor.core.decide import PlainHead, ProbeHead, Thresholds, doubt, head_for, load_head, prompts_hash
+from tutor.core.decide import PlainHead, ProbeHead, Thresholds, doubt, head_for, load_head
 from tutor.core.errors import TutorError
 from tutor.core.grader import decode_state, encode_state, grade, rescore
-from tutor.core.judges.base import JudgeRequest, Signals
+from tutor.core.judge_prompts import prompts_hash
+from tutor.core.judges.base import JudgeRequest
 from tutor.core.judges.fake import FakeJudge
 from tutor.core.result import Band
+from tutor.core.signals import Provenance, Signals
 from tutor.teacher.calibration import Points, fit
 
 
@@ -61,11 +63,20 @@ def test_head_file_round_trips_exactly(tmp_path):
 def test_a_head_for_another_model_or_prompt_falls_back_to_p_yes(tmp_path, caplog):
     path = tmp_path / "h.npz"
     trained_head().save(path)
-    assert head_for(str(path), "abc", "l_out-20").name == "test-head"
+    assert head_for(str(path), Provenance("abc", "l_out-20")).name == "test-head"
     with caplog.at_level(logging.WARNING, logger="tutor.judge"):
-        assert isinstance(head_for(str(path), "another-model", "l_out-20"), PlainHead)
-        assert isinstance(head_for(str(path), "abc", "l_out-24"), PlainHead)
+        assert isinstance(head_for(str(path), Provenance("another-model", "l_out-20")), PlainHead)
+        assert isinstance(head_for(str(path), Provenance("abc", "l_out-24")), PlainHead)
     assert "fitted on another model" in caplog.text
+
+
+def test_a_backend_without_provenance_is_decided_by_plain_p_yes_without_a_notice(tmp_path, caplog):
+    path = tmp_path / "h.npz"
+    trained_head().save(path)
+    with caplog.at_level(logging.WARNING, logger="tutor.judge"):
+        assert isinstance(head_for(str(path), None), PlainHead)
+        assert isinstance(head_for(None, None), PlainHead)
+    assert caplog.text == ""
 
 
 def test_a_file_that_is_not_a_head_is_one_clear_error(tmp_path):
@@ -79,8 +90,8 @@ def test_state_survives_storage_so_rescoring_equals_grading(bank, tmp_path):
     rubric = bank.get("w06-thu-4")
     first = rubric.key_points[0].asked
     judge = StateJudge({first: True})
-    judge.head = head = trained_head()
-    graded = grade(rubric, "MQA shares one key/value head across all query heads.", judge)
+    head = trained_head()
+    graded = grade(rubric, "MQA shares one key/value head across all query heads.", judge, head)
     assert graded.head == "test-head" and graded.verdicts[0].state is not None
     again = rescore(rubric, "MQA shares one key/value head across all query heads.", graded, head)
     assert again == graded

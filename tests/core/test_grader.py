@@ -2,7 +2,7 @@
 
 import pytest
 
-from tutor.core.decide import ESSENTIAL_MISSING_CAP, SCORE_CURVE, PlainHead
+from tutor.core.decide import ESSENTIAL_MISSING_CAP, SCORE_CURVE
 from tutor.core.errors import TutorError
 from tutor.core.grader import grade
 from tutor.core.judges.fake import FakeJudge
@@ -114,7 +114,7 @@ def test_wrong_number_cannot_reach_full_whatever_the_prose(bank):
 
 def test_judge_failure_is_ungraded_not_zero(bank):
     class Broken:
-        name, mode, head = "broken", "logprobs", PlainHead()
+        name, mode, provenance = "broken", "logprobs", None
 
         def judge(self, request, on_signals=None):
             raise TutorError("server unreachable")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tutor.core import model_store
-from tutor.core.decide import PlainHead, ProbeHead
+from tutor.core.decide import PlainHead, ProbeHead, head_for
 from tutor.core.grader import grade
 from tutor.core.judges.base import JudgeRequest
 from tutor.core.judges.local import LocalJudge
@@ -26,21 +26,22 @@ REQUEST = JudgeRequest("Why can a quantized model still OOM under long-context t
 
 @pytest.fixture(scope="module")
 def local():
-    return LocalJudge(model_store.resolve(None))
+    return LocalJudge.load(model_store.resolve(None))
 
 
 def test_reading_the_hidden_state_leaves_p_yes_bit_identical(local):
-    plain = LocalJudge(model_store.resolve(None), block=None)
+    plain = LocalJudge.load(model_store.resolve(None), block=None)
     with_state, without = local.judge(REQUEST), plain.judge(REQUEST)
     assert [s.p_yes for s in with_state] == [s.p_yes for s in without]
-    assert without[0].state is None and len(with_state[0].state) == local.llm.n_embd()
+    assert without[0].state is None and len(with_state[0].state) == local.runtime.llm.n_embd()
     assert not np.array_equal(with_state[0].state, with_state[1].state)  # differs per claim
 
 
 def test_the_shipped_head_is_fitted_on_this_model_and_decides(bank, local):
-    assert isinstance(local.head, ProbeHead) and local.head.name.startswith("probe-")
+    head = head_for(None, local.provenance)
+    assert isinstance(head, ProbeHead) and head.name.startswith("probe-")
     result = grade(bank.get("w06-thu-3"), NEAR_REFERENCE, local)
-    assert result.head == local.head.name
+    assert result.head == head.name
     assert all(v.state for v in result.verdicts if v.kind != "numeric")
     assert result.band_probability is not None and 0 <= result.band_probability <= 1
 
@@ -51,10 +52,10 @@ def test_the_near_reference_answer_is_no_longer_a_fail(bank, local):
     assert result.band.value != "fail", shown
 
 
-def test_plain_head_option_grades_with_p_yes_alone(bank):
-    judge = LocalJudge(model_store.resolve(None), head="plain")
-    assert isinstance(judge.head, PlainHead)
-    assert grade(bank.get("w06-thu-3"), NEAR_REFERENCE, judge).head == "p_yes"
+def test_plain_head_option_grades_with_p_yes_alone(bank, local):
+    head = head_for("plain", local.provenance)
+    assert isinstance(head, PlainHead)
+    assert grade(bank.get("w06-thu-3"), NEAR_REFERENCE, local, head).head == "p_yes"
 
 
 def _run(*args: str, timeout: int = 1200) -> subprocess.CompletedProcess:

@@ -10,7 +10,8 @@ import pytest
 
 from tutor.core import model_store
 from tutor.core.grader import grade
-from tutor.core.judges.registry import make_judge
+from tutor.core.judges.local import LocalJudge
+from tutor.core.judges.registry import ReliableJudge
 from tutor.core.result import Band
 from tutor.teacher.invariance import unpunctuated
 
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.model
 
 @pytest.fixture(scope="module")
 def judge():
-    return make_judge("local", model_path=model_store.resolve(None))
+    return ReliableJudge(LocalJudge.load(model_store.resolve(None)))
 
 
 def short_of_full(bank, judge, written) -> list[str]:

@@ -11,7 +11,8 @@ from tutor.core import model_store, speech
 from tutor.core.answer import split_sentences
 from tutor.core.course import bundled_course
 from tutor.core.grader import grade
-from tutor.core.judges.registry import make_judge
+from tutor.core.judges.local import LocalJudge
+from tutor.core.judges.registry import ReliableJudge
 from tutor.core.speech import espeak
 from tutor.core.speech.transcriber import RecordingError
 
@@ -95,7 +96,7 @@ def test_the_grade_of_a_clear_spoken_answer_has_the_typed_answers_band(bank, tra
              "fragmentation and over reservation.")
     recording = espeak.to_wav(typed, tmp_path / "w06-thu-5.wav")
     text = speech.written(transcriber.transcribe(recording, TERMS).text, TERMS)
-    judge = make_judge("local", model_path=model_store.resolve(None))
+    judge = ReliableJudge(LocalJudge.load(model_store.resolve(None)))
     rubric = bank.get("w06-thu-5")
     assert grade(rubric, text, judge).band == grade(rubric, typed, judge).band
 

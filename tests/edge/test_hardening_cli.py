@@ -200,7 +200,15 @@ def test_rubrics_check_goes_on_after_a_deeply_nested_file(tmp_path):
     (tmp_path / "w06-thu-4.yaml").write_text(GOOD.read_text())
     result = tutor("rubrics", "check", str(tmp_path))
     assert result.returncode == ExitCode.PROBLEMS and "Traceback" not in result.stderr
-    assert "2 files, 1 problems" in result.stdout
+    assert "2 files, 1 problem," in result.stdout
+
+
+def test_rubrics_check_counts_one_file_in_the_singular(tmp_path):
+    """Issue 28 (12): "1 file, 0 problems, 0 warnings", not "1 files"."""
+    (tmp_path / "w06-thu-4.yaml").write_text(GOOD.read_text())
+    result = tutor("rubrics", "check", str(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 file, 0 problems, 0 warnings" in result.stdout
 
 
 def _with_second_block(text: str, key: str) -> str:

@@ -25,6 +25,7 @@ from tutor.core.grader import overruled
 from tutor.core.judges.fake import FakeJudge
 from tutor.core.result import Grade, Outcome
 from tutor.teacher.batch.command import grade_submissions
+from tutor.teacher.batch.outputs import write_marks
 from tutor.teacher.overrides import load, results
 from tutor.teacher.review import ReviewServer
 
@@ -66,6 +67,7 @@ def make_marks(bank, tmp_path):
         sure = {"ann": 0.55, "bob": 0.35, "cy": None}[row["student"]]
         row["grade"] |= {"review": sure is not None, "band_probability": sure}
     (out / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
+    write_marks(out, bank)  # the outputs made from the edited results, as `tutor grade` would have
     return out
 
 

@@ -5,6 +5,7 @@ import io
 import pytest
 
 from tutor.core.console import Console, SafeRichConsole
+from tutor.core.decide import PlainHead, Thresholds
 from tutor.core.errors import ExitCode, TutorError
 from tutor.core.judges.fake import FakeJudge
 from tutor.learner.drill import Drill
@@ -61,7 +62,7 @@ def test_interrupt_keeps_answers_and_the_partial_text(bank):
     assert [(r["question_id"], r["status"], r["answer"]) for r in rows] == [
         ("w06-thu-5", "graded", "First answer here ok."),
         ("w06-thu-6", "ungraded", "half typed")]
-    assert "everything you typed is saved" in out.getvalue()
+    assert "The unfinished answer is saved" in out.getvalue()
 
 
 def test_an_unsure_grade_asks_one_clarifying_question_then_grades_both_texts(bank):
@@ -153,3 +154,22 @@ def test_work_ahead_on_a_clarifying_reply_covers_the_answer_and_the_reply(bank):
         session.read()  # the reply, typed line by line
         session._pool.submit(lambda: None).result()
     assert judge.prefilled[-1].answer == "Heads are shared.\nOne KV head in MQA."
+
+
+def test_the_session_grades_with_the_head_chosen_once_for_the_loaded_judge(bank):
+    judge, chosen = FakeJudge(default=0.7), []
+
+    def strict(loaded):
+        chosen.append(loaded)
+        return PlainHead(Thresholds(key_point=0.95))  # 0.7: no key point (the default: every one)
+
+    scores = []
+    for choose in (strict, None):
+        console = Console(stdin=io.StringIO("MQA shares one KV head; GQA one per group.\n.\n"),
+                          stdout=io.StringIO(), width=120)
+        heads = {"choose_head": choose} if choose else {}
+        drill = Drill(Session(console, History(), lambda: judge, "drill", **heads))
+        drill.run([bank.get("w06-thu-4")])
+        scores.append(drill.session.history.attempts()[-1]["score"])  # one history per test
+    assert chosen == [judge]
+    assert scores[0] == 0.0 < scores[1]

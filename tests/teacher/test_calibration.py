@@ -5,8 +5,9 @@ import pytest
 
 from tutor.core.errors import TutorError
 from tutor.core.grader import grade
-from tutor.core.judges.base import JudgeRequest, Signals
+from tutor.core.judges.base import JudgeRequest
 from tutor.core.judges.fake import FakeJudge
+from tutor.core.signals import Signals
 from tutor.teacher.calibration import MAX_FLAGGED, calibrate, labelled_points
 from tutor.teacher.evaluation import EvalRun, load_gold, metrics, rescore_run
 

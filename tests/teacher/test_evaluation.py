@@ -128,7 +128,7 @@ def test_two_runs_list_the_answers_graded_differently(bank):
     changed[2] = changed[2].model_copy(update={"score": 0.0, "band": Band.FAIL})
     other = EvalRun(gold, changed, seconds=1.0)
     text = report({"before": run, "after": other}, "title")
-    assert "## Differences: 1 answers graded differently (before → after)" in text
+    assert "## Differences: 1 answer graded differently (before → after)" in text
     assert f"| {gold[2].id} | {run.grades[2].score:.3f} → 0.000 | {run.grades[2].band.value} → fail |" in text
 
 

@@ -114,7 +114,7 @@ def test_calibrate_from_too_few_reviews_says_how_many_it_needs(reviewed_class):
     kept = [line for line in lines if json.loads(line)["student"] in {"s1", "s2"}]
     (marks / "overrides.jsonl").write_text("".join(kept))
     with pytest.raises(TutorError, match="2 answers with reviewed points; refitting needs at least 20"):
-        from tutor.teacher.calibration import refit_on_reviews
+        from tutor.teacher.refit import refit_on_reviews
 
         bank = open_course(course).bank
         refit_on_reviews(bank, reviewed_labels.reviewed_run(bank, marks), identity_head(), "marks")
@@ -124,3 +124,16 @@ def test_the_bundled_course_is_never_rewritten(reviewed_class):
     _, marks = reviewed_class
     result = tutor("calibrate", "--from", str(marks))
     assert result.returncode != 0 and "bundled course cannot be changed" in result.stderr
+
+
+def test_calibrate_from_one_review_counts_it_in_the_singular(reviewed_class):
+    """Issue 28 (12): "1 answer with reviewed points", not "1 answers"."""
+    from tutor.teacher.refit import refit_on_reviews
+
+    course, marks = reviewed_class
+    lines = (marks / "overrides.jsonl").read_text().splitlines(keepends=True)
+    kept = [line for line in lines if json.loads(line)["student"] == "s1"]
+    (marks / "overrides.jsonl").write_text("".join(kept))
+    bank = open_course(course).bank
+    with pytest.raises(TutorError, match="marks: 1 answer with reviewed points; refitting needs at least 20"):
+        refit_on_reviews(bank, reviewed_labels.reviewed_run(bank, marks), identity_head(), "marks")

@@ -31,13 +31,25 @@ END_MARKERS = {".", "/done"}
 # so do lone surrogates (a file name's undecodable bytes, JSON's "\ud800"), which no file or
 # terminal can encode.
 _PICTURES = {code: 0x2400 + code for code in range(0x20) if chr(code) not in "\n\t"} | {0x7F: 0x2421}
-_HIDDEN = [*range(0x80, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A), *range(0xD800, 0xE000)]
+_HIDDEN = [*range(0x80, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A), *range(0xD800, 0xE000),
+           0x061C, 0x200E, 0x200F]  # and the bidi marks (Arabic letter mark, LRM, RLM)
 SAFE = str.maketrans(_PICTURES | dict.fromkeys(_HIDDEN, 0xFFFD))
 
 
 def safe_text(text: str) -> str:
     """`text` with no character that a terminal would act on (escape sequences, bells, …)."""
     return text.translate(SAFE)
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """"1 answer", "2 answers", "0 answers": the count and its noun, agreeing."""
+    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
+
+
+def score_text(score: float) -> str:
+    """A score as every page and file shows it: two decimals, never "-0.00" (a mark typed as
+    "-0" is stored as -0.0)."""
+    return f"{round(score, 2) + 0.0:.2f}"
 
 
 def safe_line(text: str) -> str:

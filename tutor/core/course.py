@@ -118,11 +118,13 @@ def _line_of(text: str, key: str) -> int:
     return text.count("\n", 0, found.start()) + 1 if found else 1
 
 
-def set_head(course: Course, filename: str) -> Path:
+def set_head(course: Course, filename: str, hint: str = "") -> Path:
     """Name `filename` (in the course folder) as the course's judge head in its course.toml,
-    keeping the file's comments and other settings. Returns the head's path."""
+    keeping the file's comments and other settings; the file is replaced whole (a failed write
+    is one line, then `hint`). Returns the head's path."""
     path = course.root / COURSE_FILE
     document = tomlkit.parse(path.read_text(encoding="utf-8")) if path.exists() else tomlkit.document()
     document["head"] = filename
-    path.write_text(tomlkit.dumps(document), encoding="utf-8")
+    with paths.replacing(path, hint) as temporary:
+        temporary.write_text(tomlkit.dumps(document), encoding="utf-8")
     return course.root / filename

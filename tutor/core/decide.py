@@ -19,9 +19,10 @@ from typing import IO, Any, Protocol
 import numpy as np
 
 from tutor.core.errors import TutorError
-from tutor.core.judges.base import Signals, prompt
+from tutor.core.judge_prompts import prompts_hash
 from tutor.core.result import Band, Outcome, Verdict
 from tutor.core.rubric import Rubric
+from tutor.core.signals import Provenance, Signals
 
 log = logging.getLogger("tutor.judge")
 
@@ -160,14 +161,6 @@ class ProbeHead:
                        meta=meta)
 
 
-def prompts_hash() -> str:
-    """The judge prompts' content hash: a head is only valid for the prompts it was fitted on."""
-    digest = hashlib.sha256()
-    for name in ("judge_system", "judge_answer", "judge_probe"):
-        digest.update(prompt(name).encode())
-    return digest.hexdigest()[:16]
-
-
 SHIPPED_HEAD = "qwen2.5-coder-1.5b-instruct-q4_k_m.npz"
 
 
@@ -191,14 +184,17 @@ def load_head(option: str | None) -> "ProbeHead | PlainHead":
     return shipped_head() or PlainHead()
 
 
-def head_for(option: str | None, model_sha256: str, layer: str | None) -> "ProbeHead | PlainHead":
-    """The head asked for when it was fitted on this model, these prompts and this layer;
-    otherwise plain P(yes), with a notice (never a head applied to signals it was not fitted on)."""
+def head_for(option: str | None, provenance: Provenance | None) -> "ProbeHead | PlainHead":
+    """The head asked for when it was fitted on these signals (this model, these prompts and this
+    layer); otherwise plain P(yes), with a notice (never a head applied to signals it was not
+    fitted on). A backend without provenance (P(yes) alone) is decided by plain P(yes)."""
+    if provenance is None:
+        return PlainHead()
     head = load_head(option)
     if isinstance(head, PlainHead):
         return head
     fitted_on = (head.meta.get("model_sha256"), head.meta.get("prompts"), head.meta.get("layer"))
-    if fitted_on != (model_sha256, prompts_hash(), layer):
+    if fitted_on != (provenance.model_sha256, prompts_hash(), provenance.layer):
         log.warning("the judge head %s was fitted on another model, prompts or layer; grading "
                     "with plain P(yes) (refit it with `tutor calibrate`)", head.name)
         return PlainHead()

@@ -1,5 +1,7 @@
 """Turning a `Grade` into feedback a learner can act on."""
 
+from collections.abc import Callable
+
 from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
@@ -12,19 +14,26 @@ from tutor.core.rubric import Rubric, SectionRef
 BAND_STYLE = {Band.FULL: "bold green", Band.PARTIAL: "bold yellow", Band.FAIL: "bold red"}
 
 
-def verdict_text(verdict: Verdict) -> tuple[bool, str] | None:
-    """The one wording of a verdict, as plain text (each renderer escapes it for its medium):
-    (whether it is right, the sentence); None for a misconception the answer avoided."""
-    claim = verdict.claim
+def _same(text: str) -> str:
+    return text
+
+
+def verdict_text(verdict: Verdict, said: bool = False, text: Callable[[str], str] = _same,
+                 quote: Callable[[str], str] = _same) -> tuple[bool, str] | None:
+    """The one wording of a verdict, as plain text (each renderer escapes it for its medium:
+    `text` for the rubric's words, `quote` for the learner's evidence): (whether it is right,
+    the sentence); None for a misconception the answer avoided. `said`: the answer was spoken."""
+    claim = text(verdict.claim)
     if verdict.kind == "numeric":
-        return verdict.outcome == Outcome.HIT, f"{claim}: {verdict.detail or ''}"
+        return verdict.outcome == Outcome.HIT, f"{claim}: {text(verdict.detail or '')}"
     if verdict.outcome == Outcome.HIT:
-        return True, claim + (f" — you wrote “{verdict.evidence}”" if verdict.evidence else "")
+        wrote = "said" if said else "wrote"
+        return True, claim + (f" — you {wrote} “{quote(verdict.evidence)}”" if verdict.evidence else "")
     if verdict.outcome == Outcome.MISS:
         return False, f"missing: {claim}"
     if verdict.outcome == Outcome.WRONG:
-        quote = f" (“{verdict.evidence}”)" if verdict.evidence else ""
-        return False, f"wrong: {claim}{quote} → {verdict.detail or ''}"
+        evidence = f" (“{quote(verdict.evidence)}”)" if verdict.evidence else ""
+        return False, f"wrong: {claim}{evidence} → {text(verdict.detail or '')}"
     return None
 
 
@@ -34,9 +43,9 @@ def reread_text(ref: SectionRef, explainer: Explainer | None = None) -> str:
     return f"re-read explainer {titled.label}"
 
 
-def feedback_lines(grade: Grade) -> list[str]:
+def feedback_lines(grade: Grade, said: bool = False) -> list[str]:
     lines = [escape(n) for n in grade.notices]
-    for right, text in filter(None, map(verdict_text, grade.verdicts)):
+    for right, text in filter(None, (verdict_text(v, said) for v in grade.verdicts)):
         lines.append(f"{'[green]✓[/green]' if right else '[red]✗[/red]'} {escape(text)}")
     return lines + [escape(line) for line in doubt_lines(grade)]
 
@@ -52,7 +61,7 @@ def doubt_lines(grade: Grade) -> list[str]:
     return lines
 
 
-def clarifying_question(rubric: Rubric, grade: Grade, answer: str) -> str | None:
+def clarifying_question(rubric: Rubric, grade: Grade, answer: str, said: bool = False) -> str | None:
     """One question that settles the grader's doubt, without giving the point away:
     the rubric's examiner question for the least certain key point, else a request to say
     more about the learner's own sentence."""
@@ -64,7 +73,8 @@ def clarifying_question(rubric: Rubric, grade: Grade, answer: str) -> str | None
         if verdict.point_id in grade.uncertain:
             quote = verdict.evidence or best_quote(verdict.claim, split_sentences(answer))
             if quote:
-                return f"You wrote “{quote}”. Say precisely what you mean there, in a sentence or two."
+                wrote = "said" if said else "wrote"
+                return f"You {wrote} “{quote}”. Say precisely what you mean there, in a sentence or two."
     return None
 
 
@@ -80,12 +90,12 @@ def reread_lines(rubric: Rubric, grade: Grade, explainer: Explainer | None) -> l
     return lines
 
 
-def render(rubric: Rubric, grade: Grade, explainer: Explainer | None = None) -> Panel:
+def render(rubric: Rubric, grade: Grade, explainer: Explainer | None = None, said: bool = False) -> Panel:
     if grade.status == "ungraded":
         body = f"[bold red]Could not grade:[/bold red] {escape(grade.reason or '')}"
         return Panel(body, title=rubric.id)
     table = Table.grid(padding=(0, 1))
-    for line in feedback_lines(grade) + reread_lines(rubric, grade, explainer):
+    for line in feedback_lines(grade, said) + reread_lines(rubric, grade, explainer):
         table.add_row(line)
     score, band = grade.decided
     style = BAND_STYLE[band]

@@ -12,12 +12,13 @@ from typing import Literal
 import numpy as np
 
 from tutor.core.answer import PreparedAnswer, best_quote, prepare
-from tutor.core.decide import Doubt, Head, PlainHead, compute_score, doubt, judged_outcome, stated_from
+from tutor.core.decide import Doubt, Head, compute_score, doubt, head_for, judged_outcome, stated_from
 from tutor.core.errors import ExitCode, TutorError
-from tutor.core.judges.base import Judge, JudgeRequest, OnSignals, Signals
+from tutor.core.judges.base import Judge, JudgeRequest
 from tutor.core.numeric import NumericOutcome, outcomes_of
 from tutor.core.result import Grade, Outcome, Verdict
 from tutor.core.rubric import KeyPoint, Misconception, NumericCheck, Rubric
+from tutor.core.signals import OnSignals, Signals
 
 OnVerdict = Callable[[Verdict], None]
 
@@ -25,9 +26,10 @@ OnVerdict = Callable[[Verdict], None]
 def grade(rubric: Rubric, answer: str, judge: Judge | None, head: Head | None = None,
           on_verdict: OnVerdict | None = None) -> Grade:
     """`on_verdict` hears each verdict as soon as it is known: the numeric checks first, then
-    each judged point as its probe finishes (the verdicts of the returned Grade, in stream order)."""
+    each judged point as its probe finishes (the verdicts of the returned Grade, in stream order).
+    Without a `head`, the judge's `default_head`."""
     prepared = prepare(answer)
-    head = head or (judge.head if judge is not None else PlainHead())
+    head = head if head is not None else default_head(judge)
     if prepared.contentless or judge is None:
         return finish(rubric, prepared, None, head, mode="none", model="")
     if on_verdict:
@@ -41,6 +43,13 @@ def grade(rubric: Rubric, answer: str, judge: Judge | None, head: Head | None = 
         return Grade.ungraded(rubric.id, exc.message, model=judge.name,
                               rubric_version=rubric.version, pointer=rubric.pointer)
     return finish(rubric, prepared, signals, head, mode=judge.mode, model=judge.name)
+
+
+def default_head(judge: Judge | None) -> Head:
+    """The head when none is named (tests, scripts): the shipped head where it was fitted on the
+    judge's signals, else plain P(yes). The commands choose theirs once, from the settings and
+    the course, when they build the judge (`tutor.edge.app.State.head_for`)."""
+    return head_for(None, judge.provenance if judge is not None else None)
 
 
 def rescore(rubric: Rubric, answer: str, old: Grade, head: Head, with_doubt: bool = True) -> Grade:

@@ -1,7 +1,9 @@
 """Where tutor keeps the user's data: one place, overridable for tests."""
 
 import os
-from collections.abc import Callable
+import stat
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
@@ -30,6 +32,48 @@ def ensure_dir(path: Path, what: str) -> Path:
     except OSError as exc:
         raise TutorError(f"{what} {path}: cannot create the folder ({exc.strerror})") from None
     return path
+
+
+def read_only(path: Path) -> bool:
+    """The file's or folder's write bits are all off: its owner asked that it stay as it is
+    (honoured for root too, whom the system would let write)."""
+    try:
+        return not path.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+    except OSError:
+        return False
+
+
+@contextmanager
+def replacing(path: Path, hint: str = "") -> Iterator[Path]:
+    """A file replaced whole or not at all. The caller writes the new content to the path
+    yielded (a hidden file beside `path`); when it is done it is renamed over `path`, so a
+    reader, or a process killed at any instant, sees the old file or the new one, never a part.
+    A write that fails (a read-only file or folder, a folder in the file's place, a full disk)
+    is one line naming `path` (then `hint`: what to do instead); the old file stays as it was."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    try:
+        _check_writable(path)
+        yield temporary
+        if path.is_dir():  # os.replace would put a file into an empty folder's place
+            raise IsADirectoryError(21, "a folder is in its place")
+        os.replace(temporary, path)
+    except OSError as exc:
+        if temporary.is_file():
+            temporary.unlink()
+        why = exc.strerror or str(exc)
+        if exc.filename and Path(exc.filename) not in (path, temporary):
+            why += f": {exc.filename}"
+        raise TutorError(f"{path}: cannot write it ({why}); it was left as it was"
+                         + (f"; {hint}" if hint else "")) from None
+
+
+def _check_writable(path: Path) -> None:
+    if read_only(path):
+        raise PermissionError(13, "the file is read-only")
+    if read_only(path.parent):
+        raise PermissionError(13, "its folder is read-only")
+    if not path.parent.is_dir():
+        raise NotADirectoryError(20, "its folder is missing or not a folder")
 
 
 def _user_dir(kind: str, platform_dir: Callable[[str], str]) -> Path:

@@ -5,7 +5,7 @@ Commands live beside it by role (`course_commands`, `learner_commands`, `teacher
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
@@ -24,7 +24,10 @@ from tutor.core.settings import load_settings
 
 if TYPE_CHECKING:
     from tutor.core.bank import Bank
+    from tutor.core.decide import Head
+    from tutor.core.judges.base import Judge
     from tutor.core.judges.registry import ReliableJudge
+    from tutor.core.rubric import Rubric
     from tutor.learner.drill import Drill
     from tutor.learner.history import History
     from tutor.learner.session import Session
@@ -103,6 +106,10 @@ CourseOption = Annotated[Path | None, typer.Option(
     help="A course folder (rubrics/, course.toml, explainer.md); default: $TUTOR_COURSE, the "
          "`course` setting, else the bundled Week 6 course.")]
 
+AllowDraftsOption = Annotated[bool, typer.Option(
+    "--allow-drafts", help="Grade against rubrics still marked `reviewed: false` (skeletons from "
+                           "`tutor course new`), whose TODO points would grade every answer wrong.")]
+
 
 class State:
     """Effective settings and the console, shared by every command."""
@@ -127,6 +134,16 @@ class State:
         """The rubrics of the course every command works on."""
         return self.course.bank
 
+    def check_reviewed(self, rubrics: "Iterable[Rubric]", allow_drafts: bool) -> None:
+        """Refuse to grade against a skeleton (`reviewed: false`): its TODO points would mark
+        every answer wrong. One line naming the first such file; --allow-drafts grades anyway."""
+        drafts = sorted({r.id for r in rubrics if not r.reviewed})
+        if drafts and not allow_drafts:
+            more = f" (and {len(drafts) - 1} more)" if len(drafts) > 1 else ""
+            raise TutorError(f"{self.course.rubrics_dir / f'{drafts[0]}.yaml'}: still a skeleton "
+                             f"(reviewed: false){more}: fill in its points and set `reviewed: true` "
+                             "(`tutor rubrics check` lists what is left), or pass --allow-drafts")
+
     def history(self) -> "History":
         """The learner's attempts and schedule for this course."""
         from tutor.learner.history import History, db_path
@@ -150,7 +167,14 @@ class State:
     def judge(self) -> "ReliableJudge":
         from tutor.core.judges.registry import judge_from_settings
 
-        return judge_from_settings(self.settings.model_copy(update={"head": self.head_option()}))
+        return judge_from_settings(self.settings)
+
+    def head_for(self, judge: "Judge") -> "Head":
+        """The head for this judge's signals: the one asked for (`head_option`) where it was
+        fitted on them, else plain P(yes) with a notice (`tutor.core.decide.head_for`)."""
+        from tutor.core.decide import head_for
+
+        return head_for(self.head_option(), judge.provenance)
 
     def head_option(self) -> str | None:
         """The judge head asked for (--head, TUTOR_HEAD, config), else the course's own, if any."""
@@ -160,7 +184,8 @@ class State:
         """A learner session (`ask`, `drill`, `explain`) over the user's history."""
         from tutor.learner.session import Session
 
-        return Session(self.console, history or self.history(), self.ready_judge, kind)
+        return Session(self.console, history or self.history(), self.ready_judge, kind,
+                       choose_head=self.head_for)
 
     def drill(self, kind: str, history: "History | None" = None) -> "Drill":
         from tutor.learner.drill import Drill

@@ -9,6 +9,8 @@ from rich.table import Table
 
 from tutor.core import model_store
 from tutor.core.bank import check_files, rubric_files
+from tutor.core.console import plural
+from tutor.core.course import RUBRICS
 from tutor.core.errors import ExitCode, TutorError
 from tutor.core.paths import ensure_dir
 from tutor.core.settings import config_path, mask
@@ -75,7 +77,8 @@ def rubrics_check(ctx: typer.Context,
     count = len(rubric_files(targets))
     errors = sum(not p.warning for p in problems) + sum(not r.reviewed for r in rubrics)
     warnings = len(problems_text) - errors
-    state.console.print(f"{count} files, {errors} problems, {warnings} warnings")
+    counts = [plural(count, "file"), plural(errors, "problem"), plural(warnings, "warning")]
+    state.console.print(", ".join(counts))
     if errors:
         raise typer.Exit(ExitCode.PROBLEMS)
 
@@ -90,13 +93,14 @@ def course_new(
     force: Annotated[bool, typer.Option(help="Overwrite existing files.")] = False,
 ) -> None:
     """Make a course from a recall deck: course.toml and one rubric skeleton per question."""
-    from tutor.authoring.deck_import import new_course
+    from tutor.authoring.deck_import import check_module, new_course
 
     state: State = ctx.obj
+    check_module(module)  # before the folder is made
     written = new_course(ensure_dir(folder, "course folder"), deck, module, title, force, state.explainer())
-    for path in written:
-        state.console.print(escape(str(path)), soft_wrap=True)
-    state.console.print(f"course with {len(written) - 1} rubric skeletons; fill in key points, then run "
+    skeletons = plural(len(written) - 1, "rubric skeleton")
+    state.console.print(f"Made {escape(str(written[0]))} and {skeletons} in "
+                        f"{escape(str(folder / RUBRICS))}; fill in key points, then run "
                         f"`tutor rubrics check --course {escape(str(folder))}`.", soft_wrap=True)
 
 

@@ -9,7 +9,7 @@ import typer
 
 from tutor.core.console import Console
 from tutor.core.errors import ExitCode, TutorError
-from tutor.edge.app import CourseOption, State, app, check_filters
+from tutor.edge.app import AllowDraftsOption, CourseOption, State, app, check_filters
 
 if TYPE_CHECKING:
     from tutor.learner.session import Answers, Session
@@ -38,7 +38,7 @@ def _answers(state: State, voice: bool, speak: bool, audio: Path | None = None) 
 
 
 def _finish(session: "Session") -> None:
-    """Ctrl-C ended the session: it said so once (everything typed is saved); exit 130."""
+    """Ctrl-C ended the session: it said so once (and what was kept); exit 130."""
     if session.interrupted:
         raise typer.Exit(ExitCode.INTERRUPTED)
 
@@ -60,6 +60,7 @@ def ask(ctx: typer.Context,
         speak: SpeakOption = False,
         audio: Annotated[Path | None, typer.Option(
             help="Answer from a recording (wav, mp3, m4a, ogg, webm). Needs the voice extra.")] = None,
+        allow_drafts: AllowDraftsOption = False,
         ) -> None:
     """Show a question, read your answer (typed, spoken or recorded), grade it and show feedback."""
     state: State = ctx.obj.use_course(course)
@@ -67,6 +68,7 @@ def ask(ctx: typer.Context,
         state.console = Console(stdout=sys.stderr)
     bank = state.bank()
     rubric = bank.get(question_id) if question_id else random.choice(bank.rubrics)
+    state.check_reviewed([rubric], allow_drafts)
     answers = _answers(state, voice, speak, audio)
     drill = state.drill("ask")
     _spoken(drill.session, answers)
@@ -89,6 +91,7 @@ def drill(
     course: CourseOption = None,
     voice: VoiceOption = False,
     speak: SpeakOption = False,
+    allow_drafts: AllowDraftsOption = False,
 ) -> None:
     """Today's recall session: due reviews first, then new questions in deck order."""
     from tutor.learner.scheduler import next_due, todays_queue
@@ -107,6 +110,7 @@ def drill(
         when = f" Next review: {due.astimezone():%Y-%m-%d %H:%M}." if due else ""
         state.console.print(f"Nothing due and nothing new for this selection.{when}")
         return
+    state.check_reviewed(queue, allow_drafts)
     answers = _answers(state, voice, speak)
     drill_session = state.drill("drill", history)
     _spoken(drill_session.session, answers)
@@ -122,12 +126,14 @@ def explain(
     course: CourseOption = None,
     voice: VoiceOption = False,
     speak: SpeakOption = False,
+    allow_drafts: AllowDraftsOption = False,
 ) -> None:
     """Explain a topic in your own words (typed or spoken); the examiner probes what you missed."""
     from tutor.learner.examiner import Examiner, resolve_topic
 
     state: State = ctx.obj.use_course(course)
     label, rubrics = resolve_topic(state.bank(), topic)
+    state.check_reviewed(rubrics, allow_drafts)
     answers = _answers(state, voice, speak)
     session = _spoken(state.session("explain"), answers)
     Examiner(session, label, rubrics, rounds).run()

@@ -4,6 +4,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -17,12 +18,12 @@ from tutor.core.errors import ExitCode, TutorError
 from tutor.core.feedback import render
 from tutor.core.grader import grade
 from tutor.core.paths import ensure_dir
-from tutor.edge.app import CourseOption, State, app
+from tutor.edge.app import AllowDraftsOption, CourseOption, State, app
 
 MAX_PARALLEL = 256  # answers in flight at once; more is a typo, not a server
 
 if TYPE_CHECKING:
-    from tutor.core.decide import Head, ProbeHead
+    from tutor.core.decide import Head
     from tutor.core.judges.registry import ReliableJudge
     from tutor.teacher.evaluation import EvalRun, GoldAnswer
 
@@ -74,14 +75,16 @@ def grade_answer(
     answer_file: Annotated[Path, typer.Option(help="A text file with the answer ('-': stdin).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the Grade as JSON.")] = False,
     course: CourseOption = None,
+    allow_drafts: AllowDraftsOption = False,
 ) -> None:
     """Grade one answer from a file (for scripts)."""
     state: State = ctx.obj.use_course(course)
     rubric = state.bank().get(question)
+    state.check_reviewed([rubric], allow_drafts)
     text = _answer_text(state.console, answer_file)
     judge = state.ready_judge()
     try:
-        result = grade(rubric, text, judge)
+        result = grade(rubric, text, judge, state.head_for(judge))
     except KeyboardInterrupt:
         judge.cancel()
         _exit_interrupted("Interrupted: nothing graded.")
@@ -104,14 +107,16 @@ def grade_batch(
         min=1, max=MAX_PARALLEL, help="Answers graded at once (for API servers with several slots).")] = 1,
     retry_errors: Annotated[bool, typer.Option(help="Re-grade only rows that failed.")] = False,
     course: CourseOption = None,
+    allow_drafts: AllowDraftsOption = False,
 ) -> None:
     """Grade a class's written or recorded answers: results.jsonl, gradebook.csv, feedback/, report.html."""
     from tutor.teacher.batch.command import grade_submissions
 
     state: State = ctx.obj.use_course(course)
     try:
-        summary = grade_submissions(state.bank(), state.ready_judge, submissions, out,
-                                    parallel_answers, retry_errors, state.course.info.speech_terms)
+        summary = grade_submissions(state.bank(), state.ready_judge, submissions, out, parallel_answers,
+                                    retry_errors, state.course.info.speech_terms, state.head_for,
+                                    lambda rubrics: state.check_reviewed(rubrics, allow_drafts))
     except KeyboardInterrupt:
         _exit_interrupted(f"Interrupted: the answers graded so far are saved in {safe_line(str(out))}; "
                           "run the same command again to grade the rest.")
@@ -169,7 +174,7 @@ def eval_command(
     else:
         gold = ev.load_labelled(labelled) if labelled else ev.load_gold(split)
         judge = state.judge()
-        head = judge.head.with_thresholds(kp_threshold, misc_threshold)
+        head = state.head_for(judge).with_thresholds(kp_threshold, misc_threshold)
         run = _run_eval(bank, [g for g in gold if not ids or g.id in ids.split(",")][:limit], judge,
                         head, rerun, split)
         runs = {f"{state.backend}:{state.settings.model or 'default'}": run}
@@ -284,26 +289,25 @@ def calibrate(
     """Fit the judge head on labelled points, or refit its thresholds on a teacher's review (--from)."""
     state: State = ctx.obj.use_course(course)
     if reviews:
-        head, out = _refit_on_reviews(state, reviews, out)
-    elif train and dev and out:
-        from tutor.core.model_store import resolve
-        from tutor.teacher.calibration import fit_head
-
-        ensure_dir(out.parent, "--out")
-        head = fit_head(state.bank(), train, dev, resolve(state.settings.model), labelled, plain)
-    else:
+        _refit_on_reviews(state, reviews, out)
+        return
+    if not (train and dev and out):
         raise TutorError("calibrate needs saved runs with --dev and --out, or --from MARKS_DIR")
-    head.save(out)
+    from tutor.core.model_store import resolve
+    from tutor.teacher.calibration import fit_head
+    from tutor.teacher.refit import save_head
+
+    ensure_dir(out.parent, "--out")
+    head = fit_head(state.bank(), train, dev, resolve(state.settings.model), labelled, plain)
+    save_head(head, out)
     state.console.print(f"head {escape(head.name)} written to {escape(str(out))}", soft_wrap=True)
 
 
-def _refit_on_reviews(state: State, marks_dir: Path, out: Path | None) -> "tuple[ProbeHead, Path]":
-    """The current head refitted on the teacher's reviewed answers, and where it goes: --out, or
-    the course folder (named in its course.toml, so the course grades with it from now on)."""
-    from tutor.core.course import set_head
+def _refit_on_reviews(state: State, marks_dir: Path, out: Path | None) -> None:
+    """The current head refitted on the teacher's reviewed answers, saved at --out, or in the
+    course folder and named in its course.toml (so the course grades with it from now on)."""
     from tutor.core.decide import ProbeHead
-    from tutor.teacher import reviewed_labels
-    from tutor.teacher.calibration import refit_on_reviews
+    from tutor.teacher.refit import COURSE_HEAD, refit_from_marks, save_head
 
     head = load_head(state.head_option())
     if not isinstance(head, ProbeHead):
@@ -311,11 +315,10 @@ def _refit_on_reviews(state: State, marks_dir: Path, out: Path | None) -> "tuple
     if out is None and state.course.bundled:
         raise TutorError("the bundled course cannot be changed: give --out FILE.npz (then --head FILE.npz), "
                          "or make your own course with `tutor course new`")
-    run = reviewed_labels.reviewed_run(state.bank(), marks_dir)
-    for path in reviewed_labels.save(run, marks_dir):
-        state.console.print(f"wrote {escape(str(path))}", soft_wrap=True)
-    refit = refit_on_reviews(state.bank(), run, head, marks_dir.name, say=state.console.print)
-    if out is None:
-        return refit, set_head(state.course, "judge-head.npz")
-    ensure_dir(out.parent, "--out")
-    return refit, out
+    if out is not None:
+        ensure_dir(out.parent, "--out")
+    say = partial(state.console.print, soft_wrap=True)
+    refit = refit_from_marks(state.bank(), marks_dir, head, say=lambda line: say(escape(line)))
+    target = out or state.course.root / COURSE_HEAD
+    save_head(refit, target, None if out else state.course)
+    say(f"head {escape(refit.name)} written to {escape(str(target))}")

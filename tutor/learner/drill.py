@@ -14,7 +14,7 @@ from tutor.core.feedback import clarifying_question, render, reread_text
 from tutor.core.result import Band, Grade
 from tutor.core.rubric import Rubric
 from tutor.learner.scheduler import next_due
-from tutor.learner.session import HELP, Command, Session
+from tutor.learner.session import Command, Session
 
 
 @dataclass
@@ -26,7 +26,8 @@ class Drill:
     def run(self, queue: list[Rubric]) -> None:
         """The whole session, then its summary (Ctrl-C ends it early, nothing lost)."""
         with self.session:
-            self.session.console.print(HELP)
+            if self.session.help:
+                self.session.console.print(self.session.help)
             for number, rubric in enumerate(queue, 1):
                 if not self.answer(rubric, f"{number}/{len(queue)} · "):
                     break
@@ -56,13 +57,13 @@ class Drill:
         result = self.session.grade(rubric, text)
         text, result = self._clarify(rubric, text, result)
         self.session.record(rubric, text, result)
-        self.session.console.print(render(rubric, result, self.explainer))
+        self.session.console.print(render(rubric, result, self.explainer, said=self.session.spoken))
         return result
 
     def _clarify(self, rubric: Rubric, text: str, result: Grade) -> tuple[str, Grade]:
         """When the grader is unsure of the band, ask the learner one question instead of
         guessing, and grade the answer with the reply added."""
-        question = clarifying_question(rubric, result, text) if result.review else None
+        question = clarifying_question(rubric, result, text, self.session.spoken) if result.review else None
         if question is None:
             return text, result
         self.session.console.print(f"[yellow]Before I grade this:[/yellow] {escape(question)}")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from rich.markup import escape
 
 from tutor.core.bank import Bank
-from tutor.core.console import Console
+from tutor.core.console import Console, plural
 from tutor.core.errors import TutorError
 from tutor.core.feedback import reread_text
 from tutor.core.result import Grade, Outcome
@@ -57,7 +57,8 @@ def _by_words(bank: Bank, wanted: str) -> list[Rubric]:
     found = [r for r in bank.rubrics if any(words.search(ref.title) for ref in r.refs)]
     found = found or [r for r in bank.rubrics if words.search(r.question)]
     if len(found) > BROAD * len(bank.rubrics):
-        raise TutorError(f"topic '{wanted}' matches {len(found)} of the {len(bank.rubrics)} questions: too "
+        every = plural(len(bank.rubrics), "question")
+        raise TutorError(f"topic '{wanted}' matches {len(found)} of the {every}: too "
                          "broad (try §4.3, w06-thu-4 or a word like GQA)")
     return found
 
@@ -198,7 +199,7 @@ class Examiner:
     def _progress(self) -> None:
         essential = [p for p in self.points if p.key_point.essential]
         done = [p for p in essential if p in self.covered]
-        self.console.print(f"Covered {len(self.covered)} of {len(self.points)} key points "
+        self.console.print(f"Covered {len(self.covered)} of {plural(len(self.points), 'key point')} "
                            f"({len(done)} of {len(essential)} essential).")
         for point in self.points:
             if point in self.covered:
@@ -207,7 +208,7 @@ class Examiner:
     def summary(self) -> None:
         missing = [p for p in self.points if p not in self.covered]
         self.console.print("\n[bold]Summary[/bold]")
-        self.console.print(f"Covered: {len(self.covered)} of {len(self.points)} key points")
+        self.console.print(f"Covered: {len(self.covered)} of {plural(len(self.points), 'key point')}")
         for point in missing:
             self.console.print(f"  still missing: {escape(point.key_point.claim)}")
         for claim, correction in self.stated_wrong.items():

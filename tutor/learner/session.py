@@ -28,8 +28,9 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 from types import TracebackType
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from rich.console import Group, RenderableType
 from rich.live import Live
@@ -37,8 +38,9 @@ from rich.markup import escape
 from rich.spinner import Spinner
 
 from tutor.core.console import Console
+from tutor.core.decide import Head
 from tutor.core.feedback import reread_text, verdict_text
-from tutor.core.grader import grade, prefill
+from tutor.core.grader import default_head, grade, prefill
 from tutor.core.judges.base import Judge
 from tutor.core.result import Band, Grade, Verdict
 from tutor.core.rubric import Rubric
@@ -49,6 +51,13 @@ log = logging.getLogger("tutor.session")
 
 HELP = ("[dim]Finish an answer with a line holding only '.'. Commands: /hint (where to read), "
         "/skip, /idk (I don't know), /quit.[/dim]")
+
+
+# What Ctrl-C keeps, said exactly: graded answers are in the history; an unfinished answer is
+# saved there ungraded, and no later drill offers it back.
+INTERRUPTED_KEPT = ("Answers graded before it are saved. The unfinished answer is saved in the history, "
+                    "ungraded; no later session offers it back.")
+INTERRUPTED_NOTHING = "Answers graded before it are saved; no unfinished answer was typed."
 
 
 class Command(StrEnum):
@@ -112,28 +121,38 @@ class Typed:
         pass
 
 
+class Loaded(NamedTuple):
+    """The judge, once loaded, and the head chosen for it then."""
+
+    judge: Judge
+    head: Head
+
+
 class Session:
     """The shared loop; use it as a context manager around one learner session."""
 
     def __init__(self, console: Console, history: History, load_judge: Callable[[], Judge],
-                 kind: str, answers: Answers | None = None):
+                 kind: str, answers: Answers | None = None,
+                 choose_head: Callable[[Judge], Head] = default_head):
+        """`choose_head`: the head for the loaded judge, chosen once (the command's settings)."""
         self.console = console
         self.answers = answers or Typed(console)
         self.history = history
         self.kind = kind
         self.load_judge = load_judge
+        self.choose_head = choose_head
         self.asking: list[Rubric] = []  # the question(s) on screen: /hint and Ctrl-C refer to them
         self._unsaved = ""  # answer text read and not yet recorded (a reply adds to it)
         self._reading = False
         self._pool = ThreadPoolExecutor(max_workers=1)  # loading, then prefills, in order
-        self._loading: Future[Judge] | None = None
+        self._loading: Future[Loaded] | None = None
         self._prefills: list[Future[None]] = []
         self.id = 0
         self.interrupted = False  # Ctrl-C ended the session (the command then exits 130)
 
     def __enter__(self) -> "Session":
         self.id = self.history.start_session(self.kind)
-        self._loading = self._pool.submit(self.load_judge)  # loads while the question is read
+        self._loading = self._pool.submit(self._load)  # loads while the question is read
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
@@ -142,7 +161,8 @@ class Session:
         interrupted = self.interrupted = kind is KeyboardInterrupt
         kept = error is not None and self._keep_unsaved()
         if interrupted:
-            self.console.print("\n[yellow]Interrupted: everything you typed is saved.[/yellow]")
+            said = INTERRUPTED_KEPT if kept else INTERRUPTED_NOTHING
+            self.console.print(f"\n[yellow]Interrupted. {said}[/yellow]")
         elif kept:
             self.console.print("[yellow]Your answer is saved in the history, ungraded.[/yellow]")
         self.history.end_session(self.id)
@@ -169,12 +189,26 @@ class Session:
             for ref in {ref.label: ref for r in self.asking for ref in r.refs}.values():
                 self.console.print(escape(reread_text(ref)))
 
+    @property
+    def spoken(self) -> bool:
+        """The learner answers aloud (--voice, --audio): feedback says "you said"."""
+        return bool(getattr(self.answers, "spoken", False))
+
+    @property
+    def help(self) -> str:
+        """How to answer, for the session's start ("" when there is nothing to type)."""
+        return str(getattr(self.answers, "help", HELP))
+
     def speak(self, text: str) -> None:
         """Read the question on screen aloud, when the learner answers by voice with --speak."""
         self.answers.speak(text)
 
-    def judge(self) -> Judge:
-        """The loaded judge, waiting for it with a notice if it is not ready yet."""
+    def _load(self) -> Loaded:
+        judge = self.load_judge()
+        return Loaded(judge, self.choose_head(judge))
+
+    def loaded(self) -> Loaded:
+        """The loaded judge and its head, waiting for them with a notice if not ready yet."""
         assert self._loading is not None, "use the session as a context manager"
         if not self._loading.done():
             with self.console.out.status("Waiting for the model to finish loading…"):
@@ -184,14 +218,15 @@ class Session:
     def grade(self, rubric: Rubric, text: str, status: str = "Grading…") -> Grade:
         """Grade with the verdicts shown as they arrive (in a terminal; the final feedback
         replaces them)."""
-        judge = self.judge()
+        judge, head = self.loaded()
         self._cancel_prefills()
         shown: list[Verdict] = []
-        with Live(_grading_view(status, shown), console=self.console.out, transient=True) as live:
+        view = partial(_grading_view, status, shown, self.spoken)
+        with Live(view(), console=self.console.out, transient=True) as live:
             def hear(verdict: Verdict) -> None:
                 shown.append(verdict)
-                live.update(_grading_view(status, shown))
-            return grade(rubric, text, judge, on_verdict=hear)
+                live.update(view())
+            return grade(rubric, text, judge, head, on_verdict=hear)
 
     def _typed(self, text: str) -> None:
         """A line was finished: what would be graded now is the text not yet recorded (an answer
@@ -207,7 +242,7 @@ class Session:
     def _run_prefill(self, rubric: Rubric, text: str) -> None:
         assert self._loading is not None
         try:
-            prefill(rubric, text, self._loading.result())
+            prefill(rubric, text, self._loading.result().judge)
         except Exception as exc:  # a hint only: the grade itself reports any real problem
             log.info("prefill skipped: %s", exc)
 
@@ -243,8 +278,8 @@ class Session:
         return bool(text and self.asking)
 
 
-def _grading_view(status: str, verdicts: list[Verdict]) -> RenderableType:
+def _grading_view(status: str, verdicts: list[Verdict], said: bool) -> RenderableType:
     """What the learner sees while grading runs: a spinner, then each verdict as it arrives."""
     lines = [f"{'[green]✓[/green]' if right else '[red]✗[/red]'} {escape(text)}"
-             for right, text in filter(None, map(verdict_text, verdicts))]
+             for right, text in filter(None, (verdict_text(v, said) for v in verdicts))]
     return Group(Spinner("dots", status), *lines)

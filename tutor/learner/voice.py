@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, TextIO
+from typing import Any, ClassVar, Protocol, TextIO
 
 import numpy as np
 from numpy.typing import NDArray
@@ -37,6 +37,8 @@ NO_MIC = "answer from a recording instead: tutor ask QUESTION_ID --audio FILE"
 REVIEW = ("[dim]Enter: grade it · r: record again · e: edit (type it) · or /hint, /skip, /idk, "
           "/quit[/dim]")
 NOTHING = "[dim]Enter: record again · e: type your answer instead · or /hint, /skip, /idk, /quit[/dim]"
+VOICE_HELP = ("[dim]Say your answer, then check the transcript. Say \"hint\", \"skip\", "
+              "\"I don't know\" or \"quit\" for a command.[/dim]")
 SPOKEN_COMMANDS = {"skip": "/skip", "pass": "/skip", "next question": "/skip", "hint": "/hint",
                    "give me a hint": "/hint", "quit": "/quit", "stop the session": "/quit",
                    "no idea": "/idk", "i have no idea": "/idk", "i do not know": "/idk"}
@@ -214,6 +216,8 @@ class VoiceAnswers:
     terms: Sequence[str] = ()
     speaker: Speaker | None = None
     _partial: list[str] = field(default_factory=list)
+    spoken: ClassVar[bool] = True
+    help: ClassVar[str] = VOICE_HELP
 
     @property
     def partial(self) -> list[str]:
@@ -274,6 +278,8 @@ class RecordingAnswers:
     audio: Path | None
     transcriber: Loading
     terms: Sequence[str] = ()
+    spoken: ClassVar[bool] = True
+    help: ClassVar[str] = ""  # the recording is the answer: nothing to type, no commands to give
 
     @property
     def partial(self) -> list[str]:

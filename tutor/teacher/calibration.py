@@ -14,10 +14,11 @@ from typing import Any, TypeVar
 import numpy as np
 
 from tutor.core.bank import Bank
+from tutor.core.console import plural
 from tutor.core.decide import PlainHead, ProbeHead, Thresholds, features
 from tutor.core.errors import TutorError
 from tutor.core.grader import stored_signals
-from tutor.core.judges.base import Signals
+from tutor.core.signals import Signals
 from tutor.teacher.evaluation import EvalRun, joined, load_runs, metrics, rescore_run, safe_threshold_settings
 
 C_GRID = (0.001, 0.003, 0.01, 0.03, 0.1)
@@ -68,11 +69,13 @@ def log_loss(head: ProbeHead, points: Points) -> float:
     return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
 
 
-def choose_thresholds(bank: Bank, dev: EvalRun, head: H) -> H:
-    """Best band accuracy on dev among settings that keep every injection / keyword /
-    master-key answer out of the top band, averaged with the neighbouring grid settings so
-    that a lucky corner of ~100 answers does not decide (then Spearman)."""
-    settings = safe_threshold_settings(bank, dev, lambda t: replace(head, thresholds=t))
+def choose_thresholds(bank: Bank, dev: EvalRun, head: H,
+                      allowed: Callable[[Thresholds], bool] = lambda t: True) -> H:
+    """Best band accuracy on dev among the `allowed` settings that keep every injection /
+    keyword / master-key answer out of the top band, averaged with the neighbouring grid
+    settings so that a lucky corner of ~100 answers does not decide (then Spearman)."""
+    settings = [(t, m) for t, m in safe_threshold_settings(bank, dev, lambda t: replace(head, thresholds=t))
+                if allowed(t)]
     accuracy = {(t.key_point, t.misconception): m["band_accuracy"] for t, m in settings}
     ranked = sorted(settings, key=lambda tm: (round(_smoothed(accuracy, tm[0]), 3),
                                               _finite(tm[1]["spearman"])))
@@ -114,8 +117,8 @@ def calibrate(bank: Bank, train: EvalRun, dev: EvalRun, meta: dict[str, Any], us
     if len(set(train_points.labels.tolist())) < 2:
         raise TutorError("the training answers need both stated and unstated points, with the "
                          "judge's signals (runs made by `tutor eval --out` on the local model)")
-    say(f"train: {len(train_points.labels)} points ({int(train_points.labels.sum())} stated); "
-        f"dev: {len(dev_points.labels)} points")
+    say(f"train: {plural(len(train_points.labels), 'point')} ({int(train_points.labels.sum())} stated); "
+        f"dev: {plural(len(dev_points.labels), 'point')}")
     fits = [fit(train_points, c, use_state, meta) for c in C_GRID]
     losses = [log_loss(h, dev_points) for h in fits]
     for c, loss in zip(C_GRID, losses, strict=True):
@@ -136,8 +139,8 @@ def file_digest(path: Path) -> str:
 def fit_head(bank: Bank, train: list[Path], dev: Path, model: Path, labelled: list[Path] | None = None,
              plain: bool = False) -> ProbeHead:
     """`tutor calibrate`: a head fitted on saved runs, its provenance in its metadata."""
-    from tutor.core.decide import prompts_hash
-    from tutor.core.judges.local import STATE_BLOCK
+    from tutor.core.judge_prompts import prompts_hash
+    from tutor.core.judges.llama_runtime import STATE_BLOCK
     from tutor.core.model_store import sha256_of
 
     train_runs, (dev_run,) = load_runs(train, labelled), load_runs([dev], labelled)  # checks the files
@@ -146,26 +149,3 @@ def fit_head(bank: Bank, train: list[Path], dev: Path, model: Path, labelled: li
     head = calibrate(bank, joined(train_runs), dev_run, meta, use_state=not plain)
     head.meta["name"] = f"probe-{'plain' if plain else head.meta['layer']}-{head.fingerprint()}"
     return head
-
-
-MIN_REVIEWED = 20  # reviewed answers with point labels before thresholds are refitted on them
-
-
-def refit_on_reviews(bank: Bank, reviews: EvalRun, head: ProbeHead, source: str,
-                     say: Callable[[str], None] = print) -> ProbeHead:
-    """The same head, with its thresholds and review cut-off chosen on a teacher's reviewed
-    answers (the decide step grading uses). The probe's weights stay: a class's few hundred
-    labelled points are too few to refit them, but enough to move where it decides."""
-    labelled = [g for g in reviews.gold if g.key_points or g.misconceptions]
-    if len(labelled) < MIN_REVIEWED:
-        raise TutorError(f"{source}: {len(labelled)} answers with reviewed points; refitting needs at "
-                         f"least {MIN_REVIEWED} (accept or correct more answers in `tutor review`)")
-    refit = choose_review(bank, reviews, choose_thresholds(bank, reviews, head))
-    refit.meta = {**head.meta, "name": f"{head.name.split('@')[0]}@{source}", "thresholds_from": source,
-                  "reviewed_answers": len(reviews.gold)}
-    for label, h in (("before", head), ("after", refit)):
-        m = metrics(rescore_run(bank, reviews, h))
-        say(f"{label}: thresholds {h.thresholds.key_point}/{h.thresholds.misconception}, review below "
-            f"{h.review_below}: band agreement with the teacher {m['band_accuracy']:.3f}, Spearman "
-            f"{m['spearman']:.3f} on the {len(reviews.gold)} reviewed answers (the answers it was fitted on)")
-    return refit

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from tutor.core import paths
 from tutor.core.bank import Bank
+from tutor.core.console import plural
 from tutor.core.decide import Head, PlainHead, Thresholds
 from tutor.core.errors import TutorError, first_problem
 from tutor.core.grader import grade, rescore
@@ -432,7 +433,7 @@ def _shown(grade: Grade) -> tuple[str, float | None, str | None]:
 
 
 def _differences_section(a: str, b: str, found: list[tuple[str, Grade, Grade]]) -> list[str]:
-    lines = ["", f"## Differences: {len(found)} answers graded differently ({a} → {b})"]
+    lines = ["", f"## Differences: {plural(len(found), 'answer')} graded differently ({a} → {b})"]
     if found:
         lines += ["", "| answer | score | band |", "|---|---|---|"]
     for gold_id, x, y in found[:50]:

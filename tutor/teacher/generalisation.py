@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from tutor.core.answer import prepare
 from tutor.core.bank import Bank
+from tutor.core.console import plural
 from tutor.core.decide import PlainHead
 from tutor.core.errors import TutorError
 from tutor.teacher.calibration import calibrate, choose_review, choose_thresholds
@@ -61,7 +62,7 @@ def _hold_out(bank: Bank, run: EvalRun, group_of: GroupOf, group: str,
     fitting = subset(rest, lambda g: not tunes(g.question_id))
     tuning = subset(rest, lambda g: tunes(g.question_id))
     held = subset(run, lambda g: group_of(g) == group)
-    say(f"without {group}: fit on {len(fitting.gold)} answers, tune on {len(tuning.gold)}")
+    say(f"without {group}: fit on {plural(len(fitting.gold), 'answer')}, tune on {len(tuning.gold)}")
     try:
         head = calibrate(bank, fitting, tuning, {"name": f"without-{group}"}, say=say)
         plain = choose_review(bank, tuning, choose_thresholds(bank, tuning, PlainHead()))
@@ -122,7 +123,8 @@ def held_out_report(bank: Bank, run: EvalRun, say: Callable[[str], None] = lambd
     sources = held_out(bank, run, by_source, say)
     families = held_out(bank, run, by_family, say)
     return "\n".join([
-        f"# Held out: {len(run.gold)} answers, {len(sources)} sources, {len(families)} attack families", "",
+        f"# Held out: {plural(len(run.gold), 'answer')}, {plural(len(sources), 'source')}, "
+        f"{plural(len(families), 'attack family', 'attack families')}", "",
         "Each row: the head fitted, and the head's and plain P(yes)'s thresholds and review cut-off "
         f"chosen, without that group (fitted on the others' questions, tuned on 1 question in {TUNE_SHARE}).",
         "", "## Leave one source out", "", *source_table(sources),

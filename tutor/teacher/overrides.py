@@ -20,15 +20,13 @@ grades (results.jsonl) with the person's changes (overrides.jsonl), by these rul
   a person has looked.
 """
 
-import fcntl
 import hashlib
-import os
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO, Literal
+from typing import Any, Literal
 
 from pydantic import (
     AwareDatetime,
@@ -46,8 +44,9 @@ from tutor.core.grader import overruled
 from tutor.core.result import Grade, Outcome
 from tutor.core.rubric import Rubric
 from tutor.teacher.batch.run import RESULTS, valid_lines
+from tutor.teacher.marks_folder import OVERRIDES as OVERRIDES  # noqa: PLC0414 (re-exported)
+from tutor.teacher.marks_folder import MarksFolder
 
-OVERRIDES = "overrides.jsonl"
 Change = Literal["point", "mark", "accept"]
 # the outcomes a person may give each kind of point
 ALLOWED: dict[str, tuple[Outcome, ...]] = {
@@ -79,6 +78,12 @@ class Override(BaseModel):
     @classmethod
     def _in_utc(cls, at: datetime) -> datetime:
         return at.astimezone(UTC)
+
+    @field_validator("old", "new")
+    @classmethod
+    def _no_negative_zero(cls, value: str | float | None) -> str | float | None:
+        """A mark typed as "-0" is 0: never shown as "-0.00" in the history, report or gradebook."""
+        return value + 0.0 if isinstance(value, float) else value
 
     @model_validator(mode="after")
     def _fits_its_change(self) -> "Override":
@@ -113,23 +118,10 @@ def made_now(row: dict[str, Any], reviewer: str, change: Change, **fields: Any) 
 
 
 def append(marks_dir: Path, override: Override) -> None:
-    """Add one line to overrides.jsonl, durably, never rewriting what is there. The exclusive
-    lock keeps concurrent writers' lines whole and apart."""
-    line = (override.model_dump_json() + "\n").encode("utf-8", "surrogatepass")
-    with (marks_dir / OVERRIDES).open("a+b") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes
-        _end_cut_line(handle)
-        handle.write(line)
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
-def _end_cut_line(handle: BinaryIO) -> None:
-    """A line cut short by a crash stays as it is (and is reported); ours starts on a new line."""
-    if handle.seek(0, os.SEEK_END):
-        handle.seek(-1, os.SEEK_END)
-        if handle.read(1) != b"\n":
-            handle.write(b"\n")
+    """Add one line to overrides.jsonl, durably, never rewriting what is there
+    (`MarksFolder.append_override`: locked, fsync'd, after a cut line)."""
+    line = override.model_dump_json() + "\n"
+    MarksFolder(marks_dir).append_override(line.encode("utf-8", "surrogatepass"))
 
 
 def load(marks_dir: Path) -> tuple[list[Override], list[str]]:
@@ -137,11 +129,8 @@ def load(marks_dir: Path) -> tuple[list[Override], list[str]]:
     path = marks_dir / OVERRIDES
     found: list[Override] = []
     problems: list[str] = []
-    if not path.exists():
-        return found, problems
-    with path.open("rb") as handle:
-        fcntl.flock(handle, fcntl.LOCK_SH)  # never read a line that is half written
-        for number, line in enumerate(handle, 1):
+    with MarksFolder(marks_dir).reading_overrides() as handle:
+        for number, line in enumerate(handle or (), 1):
             if line.strip():
                 try:
                     found.append(Override.model_validate_json(line))

@@ -38,8 +38,9 @@ from starlette.types import ASGIApp
 from tutor.core.bank import Bank
 from tutor.core.errors import TutorError
 from tutor.core.result import Outcome, Verdict
-from tutor.teacher.batch.outputs import write_marks
+from tutor.teacher.batch.outputs import opened, write_marks
 from tutor.teacher.batch.run import RESULTS
+from tutor.teacher.learner_text import register
 from tutor.teacher.overrides import (
     ALLOWED,
     OVERRIDES,
@@ -160,7 +161,8 @@ class Site:
         self.form_token = hashlib.sha256(f"form:{self.token}".encode()).hexdigest()
         self.hosts = {f"127.0.0.1:{self.port}", f"localhost:{self.port}"}
         self.cookie = f"tutor_review_{self.port}"  # cookies ignore ports: one per server
-        self.env = Environment(loader=PackageLoader("tutor.teacher", "review_templates"), autoescape=True)
+        self.env = register(Environment(loader=PackageLoader("tutor.teacher", "review_templates"),
+                                        autoescape=True))
 
     def listing(self) -> Listing:
         """Every answer, most doubtful first; made again only when a file changed."""
@@ -359,7 +361,7 @@ def _score(text: str) -> float | None:
         score = float(text.strip().replace(",", "."))
     except ValueError:
         return None
-    return score if math.isfinite(score) and 0 <= score <= 1 else None
+    return score + 0.0 if math.isfinite(score) and 0 <= score <= 1 else None  # + 0.0: "-0" is 0.0
 
 
 def accept(site: Site, request: Request, form: FormData, item: Reviewed) -> Override | str:
@@ -388,7 +390,8 @@ class ReviewServer:
     """The review page on 127.0.0.1 at `port` (0: a free one the system picks)."""
 
     def __init__(self, marks_dir: Path, bank: Bank, reviewer: str, port: int = 0):
-        results(marks_dir)  # before taking a port
+        check_course(marks_dir, bank)  # graded in this course (one line naming --course), before
+        opened(marks_dir, bank)  # outputs left out of date made again; both before taking a port
         self.socket = _listen(port)
         self.port: int = self.socket.getsockname()[1]
         self.site = Site(marks_dir, bank, reviewer, self.port)
@@ -413,6 +416,16 @@ class ReviewServer:
 
     def stop(self) -> None:
         self.server.should_exit = True
+
+
+def check_course(marks_dir: Path, bank: Bank) -> None:
+    """The folder was graded in this course: else every page would be an error, so the
+    server does not start (one line naming --course)."""
+    for row in results(marks_dir):
+        question = row.get("question_id")
+        if not isinstance(question, str) or bank.find(question) is None:
+            raise TutorError(f"{marks_dir}: its results grade question '{question}', which this course "
+                             "lacks: give the --course the folder was graded with")
 
 
 def _listen(port: int) -> socket.socket:

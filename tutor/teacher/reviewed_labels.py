@@ -8,18 +8,28 @@ Which labels an answer gives:
   stand);
 - an answer whose mark alone was overridden: its mark and band, but no point labels (the teacher
   said the total was wrong, not which verdict).
+
+
+Nothing is dropped silently: damaged lines of overrides.jsonl, and overrides that no longer apply
+(the answer or the rubric changed since the review, the answer is gone), are named with why, as
+`tutor grade` names them.
 """
 
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tutor.core.bank import Bank
+from tutor.core.console import plural
 from tutor.core.errors import TutorError
 from tutor.core.result import Outcome, Verdict
+from tutor.teacher.batch.outputs import opened
 from tutor.teacher.evaluation import EvalRun, GoldAnswer
-from tutor.teacher.overrides import Reviewed, reviewed_answers
+from tutor.teacher.marks_folder import LABELLED, OVERRIDES, REVIEWED_RUN, MarksFolder
+from tutor.teacher.overrides import NOT_IN_RESULTS, Review, Reviewed, load, results
 
-LABELLED = "labelled.jsonl"  # the teacher's labels, in the gold format
-REVIEWED_RUN = "reviewed-run.jsonl"  # the grader's grades of those answers, as `tutor eval --out` saves
+log = logging.getLogger("tutor.marks")
 
 
 def labelled(item: Reviewed) -> GoldAnswer | None:
@@ -44,23 +54,56 @@ def _stated(verdicts: list[Verdict], kind: str, stated: Outcome) -> dict[str, bo
     return {v.point_id: v.outcome == stated for v in verdicts if v.kind == kind}
 
 
-def reviewed_run(bank: Bank, marks_dir: Path) -> EvalRun:
-    """The reviewed answers of a marks folder: the teacher's labels and the grader's grades."""
-    gold, grades = [], []
-    for item in reviewed_answers(bank, marks_dir):
+@dataclass
+class TeacherLabels:
+    """A marks folder's reviewed answers as labels, and what was skipped on the way."""
+
+    run: EvalRun  # the teacher's labels (gold) and the grader's grades of those answers
+    damaged: list[str] = field(default_factory=list)  # overrides.jsonl lines skipped: "file:line: why"
+    stale: Counter[str] = field(default_factory=Counter)  # overrides that no longer apply, by why
+
+    def skipped(self, marks_dir: Path) -> list[str]:
+        """One line per damaged override line, one per reason overrides were not applied."""
+        where = marks_dir / OVERRIDES
+        return [*self.damaged, *(f"{where}: {plural(n, 'override')} skipped: {why}"
+                                 for why, n in self.stale.most_common())]
+
+
+def teacher_labels(bank: Bank, marks_dir: Path) -> TeacherLabels:
+    """The reviewed answers of a marks folder (its outputs brought up to date first); the
+    overrides skipped are logged as warnings, and named in the error when nothing is left."""
+    opened(marks_dir, bank)
+    overrides, damaged = load(marks_dir)
+    review = Review(bank, overrides)
+    found = TeacherLabels(EvalRun([], [], 0.0), damaged)
+    for item in review.answers(results(marks_dir)):
+        found.stale.update(item.why_stale)
         example = labelled(item)
         if example is not None:
-            gold.append(example)
-            grades.append(item.machine)
-    if not gold:
-        raise TutorError(f"{marks_dir}: no reviewed answers yet (review some: `tutor review {marks_dir}`)")
-    return EvalRun(gold, grades, 0.0)
+            found.run.gold.append(example)
+            found.run.grades.append(item.machine)
+    found.stale[NOT_IN_RESULTS] += len(review.orphans)
+    found.stale = +found.stale  # no reason counted zero times
+    for line in found.skipped(marks_dir):
+        log.warning(line)
+    if not found.run.gold:
+        skipped = " (every review was skipped: see the lines above)" if found.stale or damaged else ""
+        raise TutorError(f"{marks_dir}: no reviewed answers yet{skipped} "
+                         f"(review some: `tutor review {marks_dir}`)")
+    return found
+
+
+def reviewed_run(bank: Bank, marks_dir: Path) -> EvalRun:
+    """The reviewed answers of a marks folder: the teacher's labels and the grader's grades."""
+    return teacher_labels(bank, marks_dir).run
 
 
 def save(run: EvalRun, marks_dir: Path) -> tuple[Path, Path]:
     """labelled.jsonl (gold format) and reviewed-run.jsonl (a saved run): with them the full
     `tutor calibrate TRAIN… --dev … --labelled labelled.jsonl` can use the teacher's answers too."""
-    labels, saved = marks_dir / LABELLED, marks_dir / REVIEWED_RUN
-    labels.write_text("".join(g.model_dump_json() + "\n" for g in run.gold), encoding="utf-8")
-    run.dump(saved)
-    return labels, saved
+    folder = MarksFolder(marks_dir)
+    with folder.replacing(LABELLED) as labels:
+        labels.write_text("".join(g.model_dump_json() + "\n" for g in run.gold), encoding="utf-8")
+    with folder.replacing(REVIEWED_RUN) as saved:
+        run.dump(saved)
+    return marks_dir / LABELLED, marks_dir / REVIEWED_RUN

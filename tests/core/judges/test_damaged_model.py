@@ -12,9 +12,9 @@ import pytest
 from tests.edge.test_cli import assert_one_line_error, tutor
 from tutor.core.errors import ExitCode, TutorError
 from tutor.core.grader import grade
-from tutor.core.judges.base import Signals
 from tutor.core.judges.fake import FakeJudge
-from tutor.core.judges.local import LocalJudge
+from tutor.core.judges.llama_runtime import LlamaRuntime
+from tutor.core.signals import Signals
 
 ANSWER = "GQA shares each K/V head across a group of query heads."
 
@@ -38,15 +38,15 @@ class FakeLlm:
         return self.size
 
 
-def local_judge(values: list[float]) -> LocalJudge:
-    judge = LocalJudge.__new__(LocalJudge)  # no model file: only the reading of its numbers
+def local_runtime(values: list[float]) -> LlamaRuntime:
+    judge = LlamaRuntime.__new__(LlamaRuntime)  # no model file: only the reading of its numbers
     judge.llm, judge.name = FakeLlm(values), "qwen-damaged"  # type: ignore[assignment]
     judge.yes_ids, judge.no_ids = [0], [1]
     return judge
 
 
 def test_finite_logits_give_p_yes():
-    assert local_judge([2.0, 0.0, -1.0])._p_yes() == pytest.approx(1 / (1 + math.exp(-2)))
+    assert local_runtime([2.0, 0.0, -1.0])._p_yes() == pytest.approx(1 / (1 + math.exp(-2)))
 
 
 @pytest.mark.parametrize("values", [
@@ -55,7 +55,7 @@ def test_finite_logits_give_p_yes():
 ])
 def test_non_finite_logits_say_run_model_verify(values):
     with pytest.raises(TutorError) as caught:
-        local_judge(values)._p_yes()
+        local_runtime(values)._p_yes()
     assert caught.value.exit_code == ExitCode.MODEL
     assert "tutor model verify" in caught.value.message and "\n" not in caught.value.message
 
@@ -64,7 +64,7 @@ def test_non_finite_logits_say_run_model_verify(values):
 def test_a_non_finite_hidden_state_says_run_model_verify(bad):
     state = np.array([0.5, bad, 1.0])
     with pytest.raises(TutorError, match="tutor model verify") as caught:
-        local_judge([2.0, 0.0, -1.0])._signals(-1, state)
+        local_runtime([2.0, 0.0, -1.0])._signals(-1, state)
     assert caught.value.exit_code == ExitCode.MODEL
 
 
@@ -130,7 +130,7 @@ def test_a_batch_with_a_damaged_model_stops_with_one_line_exit_3(damaged_backend
                                     [-math.inf, -math.inf, -math.inf]])
 def test_an_infinitely_unlikely_yes_or_no_says_run_model_verify(values):
     with pytest.raises(TutorError) as caught:
-        local_judge(values)._p_yes()
+        local_runtime(values)._p_yes()
     assert caught.value.exit_code == ExitCode.MODEL and "tutor model verify" in caught.value.message
 
 
@@ -141,4 +141,4 @@ def test_an_infinitely_unlikely_yes_or_no_says_run_model_verify(values):
     ([-1000.0, 0.0, 5.0], math.exp(-1000)),  # a true near-0, computed, not an underflow
 ])
 def test_yes_and_no_far_below_the_top_token_are_compared_not_zeroed(values, p_yes):
-    assert local_judge(values)._p_yes() == pytest.approx(p_yes, rel=1e-6, abs=1e-300)
+    assert local_runtime(values)._p_yes() == pytest.approx(p_yes, rel=1e-6, abs=1e-300)

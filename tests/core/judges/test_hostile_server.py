@@ -10,6 +10,7 @@ import pytest
 
 from tests.core.judges.fake_server import Reply, completion, serve, top
 from tests.edge.test_cli import assert_one_line_error, tutor
+from tutor.core.decide import PlainHead
 from tutor.core.errors import ExitCode, TransientJudgeError
 from tutor.core.grader import grade
 from tutor.core.judges.fake import FakeJudge
@@ -111,7 +112,7 @@ def test_a_structured_verdict_other_than_yes_or_no_is_ungraded_not_no(bank, cont
 
 def batch(judge: ReliableJudge, bank, tmp_path, rows: int = 6) -> list[dict]:
     subs = [Submission(f"class.csv:{i + 2}", f"s{i}", "w06-thu-4", f"{ANSWER} ({i})") for i in range(rows)]
-    return list(BatchRun(bank, judge, tmp_path).grade_all(subs))
+    return list(BatchRun(bank, judge, tmp_path, head=PlainHead()).grade_all(subs))
 
 
 DRIPPING = Reply(json.dumps(completion(top(("yes", -0.1)))).encode(), drip=0.05)  # each read in time

@@ -6,12 +6,14 @@ import time
 
 import pytest
 
+from evals.bench_runtime import BenchRuntime
 from tutor.core import model_store
 from tutor.core.answer import prepare
 from tutor.core.grader import grade, prefill, request_for
-from tutor.core.judges.base import JudgeRequest, Signals
+from tutor.core.judges.base import JudgeRequest
 from tutor.core.judges.local import LocalJudge
 from tutor.core.result import Verdict
+from tutor.core.signals import Signals
 
 pytestmark = pytest.mark.model
 
@@ -24,8 +26,9 @@ LINES = ["MQA keeps all the query heads but gives them one shared key/value head
 def judge(request):
     """The default judge, and the options that change the arithmetic (line segments, probes
     decoded together): each must keep every promise below."""
-    options = {"streams": 8, "line_segments": True} if request.param == "passes" else {}
-    judge = LocalJudge(model_store.resolve(None), **options)
+    passes = request.param == "passes"
+    runtime = BenchRuntime(model_store.resolve(None), streams=8 if passes else 1, line_segments=passes)
+    judge = LocalJudge(runtime)
     judge.warm()
     return judge
 
@@ -42,8 +45,8 @@ def typed(judge, rubric, lines: list[str]) -> None:
 
 
 def evaluated(judge, call) -> tuple[list[tuple[float, bytes | None]], int]:
-    before = judge.tokens_evaluated
-    return exactly(call()), judge.tokens_evaluated - before
+    before = judge.runtime.tokens_evaluated
+    return exactly(call()), judge.runtime.tokens_evaluated - before
 
 
 def test_work_done_while_typing_gives_exactly_the_grade_of_the_whole_answer(bank, judge):

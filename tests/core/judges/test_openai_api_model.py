@@ -10,9 +10,11 @@ import pytest
 from tests.core.judges.server import ALIAS, free_port, llama_server
 from tests.core.test_grader_model import INJECTION, REVERSED, STRONG
 from tutor.core import model_store
+from tutor.core.decide import PlainHead
 from tutor.core.errors import ExitCode
 from tutor.core.grader import grade
-from tutor.core.judges.registry import make_judge
+from tutor.core.judges.local import LocalJudge
+from tutor.core.judges.registry import ReliableJudge, make_judge
 from tutor.core.result import Band
 
 pytestmark = pytest.mark.model
@@ -41,7 +43,7 @@ def openai_judge(url: str, model: str = ALIAS, retries: int = 3):
 @pytest.fixture(scope="module")
 def local_judge():
     """The API gives only P(yes), so the local backend is compared on the same decision rule."""
-    return make_judge("local", model_path=model_store.resolve(None), head="plain")
+    return ReliableJudge(LocalJudge.load(model_store.resolve(None)))
 
 
 def test_bands_agree_with_the_local_backend(bank, server, local_judge):
@@ -50,11 +52,11 @@ def test_bands_agree_with_the_local_backend(bank, server, local_judge):
     api = openai_judge(server[0])
     for name, (question, answer) in CASES.items():
         remote = grade(bank.get(question), answer, api)
-        local = grade(bank.get(question), answer, local_judge)
+        local = grade(bank.get(question), answer, local_judge, PlainHead())
         assert remote.status == "graded", remote.reason
         pairs = [(r, v) for r, v in zip(remote.verdicts, local.verdicts, strict=True) if v.p_yes is not None]
         assert all(abs(r.p_yes - v.p_yes) < 0.05 for r, v in pairs), name
-        thresholds = local_judge.head.thresholds
+        thresholds = PlainHead().thresholds
         borderline = any(abs(v.p_yes - thresholds.of(v.kind)) < 0.05 for _, v in pairs)
         assert remote.band == local.band or borderline, name
         if remote.mode != "none":

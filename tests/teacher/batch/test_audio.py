@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from tests.html_page import Page
 from tutor.core.judges.fake import FakeJudge
 from tutor.core.speech.transcriber import FakeTranscriber
 from tutor.teacher.batch import audio
@@ -141,9 +142,10 @@ def test_grade_marks_recorded_answers_and_reports_silent_ones(bank, tmp_path, mo
     assert rows[1]["answer"] == "The KV cache of a 70B model shrinks with fewer heads."
     assert recogniser.calls[0][1] == TERMS  # and bias the recogniser
     feedback = (out / "feedback" / feedback_name("bob")).read_text().replace("\\", "")  # Markdown escapes
-    assert "Your recording w06-thu-4.wav (4 s) was heard as: The KV cache of a 70B model" in feedback
-    assert "recording " + str(folder / "ann" / "w06-thu-4.m4a") + " (4 s), transcribed:" in (
-        out / "report.html").read_text()
+    assert ("Your recording \u2068w06-thu-4.wav\u2069 (4 s) was heard as: \u2068The KV cache of a 70B model"
+            in feedback)  # learner text isolated (FSI…PDI)
+    assert "recording " + str(folder / "ann" / "w06-thu-4.m4a") + " (4 s), transcribed:" in Page(
+        (out / "report.html").read_text()).text
     problems = (out / "problems.csv").read_text()
     assert "w06-mon-2.ogg" in problems and "no speech heard" in problems
     assert len(list((out / "transcripts").glob("*.json"))) == 2

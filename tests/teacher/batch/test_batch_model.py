@@ -59,7 +59,7 @@ def test_feedback_and_report(graded_class):
     out, _, _ = graded_class
     assert len(list((out / "feedback").glob("*.md"))) == 30
     feedback = (out / "feedback" / feedback_name("student00")).read_text()
-    assert feedback.startswith("# Feedback for student00") and "Score " in feedback
+    assert feedback.startswith("# Feedback for \u2068student00") and "Score " in feedback  # name isolated
     page = (out / "report.html").read_text()
     shown = Page(page)
     assert shown.scripts == [] and "<script>alert(" in shown.text  # student text shown, never run

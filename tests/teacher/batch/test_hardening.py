@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 
+from tutor.core.decide import PlainHead, Thresholds
 from tutor.core.errors import TutorError
 from tutor.core.grader import grade
 from tutor.core.judges.fake import FakeJudge
@@ -314,3 +315,15 @@ def test_an_out_folder_inside_the_submissions_folder_is_not_read_as_submissions(
     again = grade_submissions(bank, lambda: FakeJudge(), [tmp_path], out)
     assert (first.failed, again.failed, again.skipped) == (0, 0, 1)
     assert not (out / "problems.csv").exists() or table(out / "problems.csv") == []
+
+
+def test_the_batch_grades_with_the_head_chosen_for_the_loaded_judge(bank, tmp_path):
+    path = tmp_path / "class.csv"
+    path.write_text(f"student,question,answer\ns1,w06-thu-4,{GOOD}\n", encoding="utf-8")
+    judge = FakeJudge(default=0.7)
+    strict = PlainHead(Thresholds(key_point=0.95))  # 0.7: no key point (the default: every one)
+    grade_submissions(bank, lambda: judge, [path], tmp_path / "strict", choose_head=lambda j: strict)
+    grade_submissions(bank, lambda: judge, [path], tmp_path / "default")
+    scores = [json.loads((tmp_path / run / "results.jsonl").read_text())["score"]
+              for run in ("strict", "default")]
+    assert scores[0] == 0.0 < scores[1]

@@ -2,6 +2,7 @@ import csv
 import io
 
 from tests.html_page import Page
+from tutor.core.decide import PlainHead
 from tutor.core.judges.fake import FakeJudge
 from tutor.teacher.batch.inputs import Rejected, Submission
 from tutor.teacher.batch.outputs import write_all
@@ -15,7 +16,7 @@ def graded_rows(bank, out):
             Submission("in:2", "ann", "w06-fri-3", "131,072 params"),
             Submission("in:3", "<b>bob</b>", "w06-thu-4", ""),
             Submission("in:4", "<b>bob</b>", "w06-fri-3", "65,536 params")]
-    run = BatchRun(bank, FakeJudge(), out)
+    run = BatchRun(bank, FakeJudge(), out, head=PlainHead())
     list(run.grade_all(run.pending(subs, False)))
     run.finalize(subs)
     return list(run.results())
@@ -65,7 +66,7 @@ def test_feedback_per_student_and_problems(bank, tmp_path):
 def test_spreadsheet_formulas_in_student_text_are_neutralised(bank, tmp_path):
     subs = [Submission("in:1", "=HYPERLINK(\"http://x\")", "w06-thu-4", "GQA shares KV heads"),
             Submission("in:2", "@SUM(A1)", "w06-thu-4", "")]
-    run = BatchRun(bank, FakeJudge(), tmp_path)
+    run = BatchRun(bank, FakeJudge(), tmp_path, head=PlainHead())
     list(run.grade_all(run.pending(subs, False)))
     rejected = [Rejected("in:3", "+1+1", "-2", "unknown question")]
     run.finalize(subs)

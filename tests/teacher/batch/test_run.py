@@ -16,7 +16,7 @@ def class_of(n: int) -> list[Submission]:
 
 
 def run_all(bank, out, subs, judge=None, retry=False):
-    run = BatchRun(bank, judge or FakeJudge(), out)
+    run = BatchRun(bank, judge or FakeJudge(), out, head=PlainHead())
     made = list(run.grade_all(run.pending(subs, retry)))
     run.finalize(subs)
     return made, list(run.results())
@@ -47,7 +47,7 @@ def test_interrupted_run_resumes_without_loss_or_duplicates(bank, tmp_path):
     _, straight_rows = run_all(bank, straight, subs)
     broken = tmp_path / "broken"
     broken.mkdir()
-    run = BatchRun(bank, FakeJudge(), broken)
+    run = BatchRun(bank, FakeJudge(), broken, head=PlainHead())
     stream = run.grade_all(run.pending(subs, False))
     next(stream), next(stream), next(stream)  # three results written, then the process "dies"
     stream.close()
@@ -85,10 +85,9 @@ def test_retry_errors_regrades_only_failed_rows(bank, tmp_path):
 def test_a_changed_decision_rule_puts_every_answer_back_in_the_queue(bank, tmp_path):
     subs = class_of(1)
     run_all(bank, tmp_path, subs)
-    judge = FakeJudge()
-    judge.head = PlainHead(Thresholds(key_point=0.9))  # another decision rule → another cache key
-    assert len(list(BatchRun(bank, judge, tmp_path).pending(subs, False))) == 2
-    assert list(BatchRun(bank, FakeJudge(), tmp_path).pending(subs, False)) == []
+    stricter = PlainHead(Thresholds(key_point=0.9))  # another decision rule → another cache key
+    assert len(list(BatchRun(bank, FakeJudge(), tmp_path, head=stricter).pending(subs, False))) == 2
+    assert list(BatchRun(bank, FakeJudge(), tmp_path, head=PlainHead()).pending(subs, False)) == []
 
 
 def test_grades_match_the_single_answer_path(bank, tmp_path):

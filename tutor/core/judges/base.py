@@ -1,16 +1,12 @@
 """The one interface every judge backend implements."""
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from functools import cache
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from tutor.core import paths
+from tutor.core.judge_prompts import prompt
+from tutor.core.signals import OnSignals, Provenance, Signals
 
 if TYPE_CHECKING:
-    import numpy as np
-
-    from tutor.core.decide import Head
     from tutor.core.settings import Settings
 
 
@@ -21,21 +17,6 @@ class JudgeRequest:
     question: str
     answer: str
     claims: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Signals:
-    """What the model gave for one claim, before any decision: the probe step's output.
-
-    `p_yes` is P(yes) read from the next-token distribution (0 or 1 in structured mode);
-    `state` is the model's hidden state at the probe's last token (local backend only),
-    the input of a trained judge head. Stored in results so a new head re-scores offline."""
-
-    p_yes: float
-    state: "np.ndarray | None" = field(default=None, compare=False)  # float16 values, as stored
-
-
-OnSignals = Callable[[int, Signals], None]  # (claim index, its signals), as each probe finishes
 
 
 class Judge(Protocol):
@@ -56,8 +37,10 @@ class Judge(Protocol):
         ...
 
     @property
-    def head(self) -> "Head":
-        """How this backend's signals become calibrated probabilities."""
+    def provenance(self) -> Provenance | None:
+        """Which signals it gives (model file, captured layer), so the code that builds the
+        judge can choose a head fitted on them (`tutor.core.decide.head_for`); None for a
+        backend that gives P(yes) alone, which only plain P(yes) with thresholds can decide."""
         ...
 
     def warm(self) -> None:
@@ -82,11 +65,6 @@ class Backend(Judge, Protocol):
     def from_settings(cls, settings: "Settings") -> "Backend":
         """The backend built from the effective settings (`tutor.core.settings.Settings`)."""
         ...
-
-
-@cache
-def prompt(name: str) -> str:
-    return (paths.prompts_dir() / f"{name}.md").read_text(encoding="utf-8")
 
 
 def fence(answer: str) -> str:

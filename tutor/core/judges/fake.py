@@ -11,8 +11,8 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING
 
-from tutor.core.decide import PlainHead
-from tutor.core.judges.base import JudgeRequest, OnSignals, Signals, messages_for
+from tutor.core.judges.base import JudgeRequest, messages_for
+from tutor.core.signals import OnSignals, Provenance, Signals
 
 if TYPE_CHECKING:
     from tutor.core.settings import Settings
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 class FakeJudge:
     name = "fake"
     mode = "logprobs"
-    head = PlainHead()
+    provenance: Provenance | None = None  # P(yes) alone: decided by plain P(yes)
 
     def __init__(self, answers: dict[str, float] | None = None, default: float | None = None,
                  record: bool = True):

@@ -1,218 +1,64 @@
-"""The local judge: a GGUF model through llama-cpp-python, read by next-token probability.
+"""The local judge: the judge protocol over a llama.cpp runtime (`llama_runtime.py`), and the
+work done before the learner presses Enter.
 
-Grading is prefill-bound on a CPU, so the work is arranged to evaluate as few tokens as
-possible, and as much of it as possible before the learner presses Enter:
+Grading is prefill-bound on a CPU, so as much of it as possible is done while the learner
+reads and types:
 
-- the prompt is evaluated in fixed segments (instructions | question | answer | the probes'
-  shared opening), cached between calls, so the instructions are evaluated once per process
-  and a question once per question, while it is on screen (`prefill`);
+- the instructions and the question are evaluated while the question is on screen
+  (`prefill`), and stay cached in the runtime's segments;
 - while the learner types, each finished line is followed by a grade of the answer as it
   stands (`prefill` again, "work ahead"): if they submit it as it is, the grade is ready or
-  under way; if they type on, that work stops at the next probe;
-- each claim's probe (~25 tokens) is evaluated on top of the shared prefix, one at a time, so
-  verdicts can be shown as they come.
+  under way; if they type on, that work stops at the next probe.
 
-Nothing is generated: one forward pass per claim gives P(yes) from the next-token
-distribution. The same segments are used whatever was cached, so every probability is
-bit-identical from run to run on one machine.
-
-Two options change the arithmetic, and so, slightly, the grades (measured in
-`evals/latency.py` and `evals/batch_bench.py`; README "Speed"): `line_segments` (each line of
-the answer its own segment, so finished lines are evaluated while the learner types) and
-`streams` > 1 (the probes of up to `streams` claims decoded together in one pass, each in its
-own sequence on a copy of the shared prefix). With the int4 model, P(yes) moves by up to ~0.05
-when only the batch a token is evaluated in changes, and on this CPU prefill is compute-bound
-(a 256-token batch runs ~1.3x the tokens/s of a 25-token one), so neither is the default.
-With `streams` > 1 the KV cache is split into one stream per sequence (`kv_unified = false`):
-with a unified buffer, llama.cpp gives identical sequences in one batch different logits
-(ggml-org/llama.cpp#24962); with streams they agree exactly.
+The work ahead is the same work as a `judge` call, so it never changes a result.
 """
 
-import math
-import os
 import threading
-from collections.abc import Generator, Iterator
 from contextlib import closing
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import llama_cpp.llama_cpp as low_level
-import numpy as np
-
-from tutor.core.decide import head_for
-from tutor.core.errors import ExitCode, TutorError
-from tutor.core.judges.base import JudgeRequest, OnSignals, Signals, messages_for
-from tutor.core.judges.capture import BlockCapture, context_params
-from tutor.core.model_store import sha256_of
+from tutor.core.judges.base import JudgeRequest
+from tutor.core.judges.llama_runtime import STATE_BLOCK, LlamaRuntime
+from tutor.core.signals import OnSignals, Signals
 
 if TYPE_CHECKING:
     from tutor.core.settings import Settings
-
-STATE_BLOCK = 20  # of 28: the block whose output feeds the judge head (research/judge.md §2.1)
-STREAMS = 1  # probes decoded together; more changes grades (see the module's docstring)
-CONTEXT = 2048  # tokens per sequence: the longest prompt (a 350-word answer) is about 650
-YES = ("yes", "Yes", "YES", " yes", " Yes")
-NO = ("no", "No", "NO", " no", " No")
 
 
 class _Interrupted(Exception):
     """Work ahead was stopped: a grade for other text needs the model."""
 
 
-def available_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
-def _logistic(gap: float) -> float:
-    """1 / (1 + e^-gap) without overflow either way."""
-    if gap >= 0:
-        return 1.0 / (1.0 + math.exp(-gap))
-    return math.exp(gap) / (1.0 + math.exp(gap))
-
-
-def common_prefix_length(a: list[int], b: list[int]) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
-
-
 class LocalJudge:
+    """A `Judge` on one llama.cpp runtime, which it serialises: one answer at a time, and
+    work ahead that a grade of other text stops."""
+
     mode = "logprobs"
 
-    def __init__(self, model_path: Path, n_threads: int | None = None, reuse_prefix: bool = True,
-                 block: int | None = STATE_BLOCK, head: str | None = None, streams: int = STREAMS,
-                 line_segments: bool = False):
-        from llama_cpp import Llama
-        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-
-        threads = n_threads or available_cores()
-        self.capture = BlockCapture(block) if block is not None else None
-        self.layer = f"l_out-{block}" if block is not None else None
-        callback = {"cb_eval": self.capture.callback, "cb_eval_user_data": None} if self.capture else {}
-        self.streams = streams
-        try:
-            with context_params(n_seq_max=streams, kv_unified=False, **callback):
-                self.llm = Llama(model_path=str(model_path), n_ctx=streams * CONTEXT,
-                                 n_batch=512, n_threads=threads, n_threads_batch=threads,
-                                 logits_all=False, seed=0, verbose=False)
-        except (ValueError, RuntimeError) as exc:
-            raise TutorError(f"cannot load model {model_path}: {exc}", ExitCode.MODEL) from None
-        if self.capture:
-            self.capture.width = self.llm.n_embd()
-        self.head = head_for(head, sha256_of(Path(model_path)), self.layer)
-        self.name = Path(model_path).stem
-        template = self.llm.metadata.get("tokenizer.chat_template")
-        if not template:
-            raise TutorError(f"model {model_path} has no chat template", ExitCode.MODEL)
-        eos = self.llm.detokenize([self.llm.token_eos()]).decode(errors="ignore")
-        self.formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token="")
-        self.yes_ids = self._single_tokens(YES)
-        self.no_ids = self._single_tokens(NO)
-        self.system_length = self._system_length()
-        self._question_lengths: dict[str, int] = {}
-        self.reuse_prefix = reuse_prefix  # False only for benchmarks: every probe from scratch
-        self._line_ends: dict[int, bool] = {}
-        self._boundaries: set[int] = set()  # where the cached evaluation was cut into segments
+    def __init__(self, runtime: LlamaRuntime):
+        self.runtime = runtime
+        self.name = runtime.name
+        self.provenance = runtime.provenance
         self._judged: tuple[JudgeRequest, list[Signals]] | None = None  # the last answer judged ahead
         self._ahead: JudgeRequest | None = None  # the answer being judged ahead, if any
         self._interrupt = threading.Event()
         self._relay = threading.Lock()  # guards the work ahead's progress and its listener
         self._heard: dict[int, Signals] = {}  # the work ahead's signals so far
         self._listener: OnSignals | None = None  # a grade waiting on the work ahead
-        self.line_segments = line_segments  # True: each line of the answer is its own segment
-        self.tokens_evaluated = 0  # for benchmarks: prompt tokens actually run through the model
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the runtime: one caller at a time
 
-    def _single_tokens(self, words: tuple[str, ...]) -> list[int]:
-        ids = {tuple(self.llm.tokenize(w.encode(), add_bos=False, special=False)) for w in words}
-        return sorted(t[0] for t in ids if len(t) == 1)
+    @classmethod
+    def load(cls, model_path: Path, n_threads: int | None = None,
+             block: int | None = STATE_BLOCK) -> "LocalJudge":
+        """The judge on the model at `model_path` (see `LlamaRuntime` for the options)."""
+        return cls(LlamaRuntime(model_path, n_threads, block))
 
-    def tokens_for(self, request: JudgeRequest, claim: str) -> list[int]:
-        messages: Any = messages_for(request, claim)  # llama_cpp's TypedDicts are these dicts
-        prompt = self.formatter(messages=messages).prompt
-        return self.llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+    @classmethod
+    def from_settings(cls, settings: "Settings") -> "LocalJudge":
+        from tutor.core.model_store import resolve
 
-    def _system_length(self) -> int:
-        """Tokens shared by every prompt (the instructions): cached once per process."""
-        a = self.tokens_for(JudgeRequest("q", "a", ("c",)), "c")
-        b = self.tokens_for(JudgeRequest("x", "y", ("z",)), "z")
-        return common_prefix_length(a, b)
-
-    def _eval(self, tokens: list[int]) -> None:
-        self.llm.eval(tokens)
-        self.tokens_evaluated += len(tokens)
-
-    def _question_length(self, question: str) -> int:
-        """Tokens before the answer starts: shared by all answers to one question."""
-        if question not in self._question_lengths:
-            a = self.tokens_for(JudgeRequest(question, "a", ("c",)), "c")
-            b = self.tokens_for(JudgeRequest(question, "b", ("c",)), "c")
-            self._question_lengths[question] = common_prefix_length(a, b)
-        return self._question_lengths[question]
-
-    def _ends_line(self, token: int) -> bool:
-        if token not in self._line_ends:
-            self._line_ends[token] = self.llm.detokenize([token]).endswith(b"\n")
-        return self._line_ends[token]
-
-    def _cuts(self, prefix: list[int], question: str) -> list[int]:
-        """Where the prompt's segments end: the instructions, the question, then every line
-        (the judge sees one sentence of the answer per line), then the end of `prefix`."""
-        start = min(self._question_length(question), len(prefix))
-        ends = range(start, len(prefix)) if self.line_segments else range(0)
-        lines = {i + 1 for i in ends if self._ends_line(prefix[i])}
-        return sorted({min(self.system_length, len(prefix)), start, *lines, len(prefix)} - {0})
-
-    def _load_prefix(self, prefix: list[int], question: str) -> None:
-        """Bring the context to `prefix`, reusing what is cached at segment boundaries.
-
-        The prompt is always evaluated in the same segments (`_cuts`), one `eval` call each,
-        whether or not a segment was cached, so that the arithmetic, and therefore every
-        probability, is bit-identical from run to run. A cached token counts only up to a point
-        where the cached evaluation itself was cut: a token's values depend (in the last bits)
-        on the batch it was evaluated in."""
-        cuts = self._cuts(prefix, question)
-        cached = self.llm.input_ids[: self.llm.n_tokens].tolist()
-        keep = max((cut for cut in cuts if cut in self._boundaries and cut <= len(cached)
-                    and cached[:cut] == prefix[:cut]), default=0)
-        self.llm.n_tokens = keep
-        if keep == 0:
-            self.llm.reset()  # type: ignore[no-untyped-call]  # unannotated in llama_cpp
-        for start, end in zip([0, *cuts], cuts, strict=False):
-            if start >= keep and end > start:
-                self._eval(prefix[start:end])
-        self._boundaries = {b for b in self._boundaries if b <= keep} | {c for c in cuts if c > keep}
-
-    def _p_yes(self, index: int = -1) -> float:
-        pointer = self.llm._ctx.get_logits_ith(index)
-        logits = np.ctypeslib.as_array(pointer, shape=(self.llm.n_vocab(),))
-        top = logits.max()
-        yes, no = logits[self.yes_ids].astype(np.float64), logits[self.no_ids].astype(np.float64)
-        if not (np.isfinite(top) and np.isfinite(yes).all() and np.isfinite(no).all()):
-            raise self._corrupt("probability")
-        # in log space, so yes and no far below the top token (-200) never underflow to P = 0
-        log_yes, log_no = np.logaddexp.reduce(yes), np.logaddexp.reduce(no)
-        return _logistic(float(log_yes - log_no))
-
-    def _signals(self, index: int, state: np.ndarray | None) -> Signals:
-        if state is None:  # no capture asked, or a model with fewer blocks
-            return Signals(self._p_yes(index))
-        if not np.isfinite(state).all():
-            raise self._corrupt("hidden state")
-        # rounded to float16 here, as stored, so re-scoring saved results gives the same grades
-        return Signals(self._p_yes(index), state.astype(np.float16).astype(np.float64))
-
-    def _corrupt(self, what: str) -> TutorError:
-        """A model file damaged in place keeps its size and time, so the `.verified` stamp
-        passes it (hashing 1 GB on every start is too slow); its numbers give it away."""
-        return TutorError(f"the model {self.name} gave a {what} that is not a finite number: its file "
-                          "may be damaged; run `tutor model verify`", ExitCode.MODEL)
+        return cls.load(resolve(settings.model))
 
     def judge(self, request: JudgeRequest, on_signals: OnSignals | None = None) -> list[Signals]:
         """One answer at a time: a llama.cpp context is not thread safe, so concurrent callers
@@ -255,14 +101,10 @@ class LocalJudge:
         change (the instructions, the question, the finished lines of the answer), then judge
         the answer as it stands: if the learner submits it as it is, the grade is ready. That
         second part stops at the next round of probes when a `judge` call for other text comes."""
-        tokens = self.tokens_for(request, request.claims[0])
-        longer = self.tokens_for(JudgeRequest(request.question, f"{request.answer}\n…", request.claims),
-                                 request.claims[0])
-        stable = common_prefix_length(tokens, longer)
-        ready = [cut for cut in self._cuts(tokens, request.question) if cut <= stable]
+        stable = self.runtime.stable_prefix(request)
         with self._lock:
-            if ready:
-                self._load_prefix(tokens[: ready[-1]], request.question)
+            if stable:
+                self.runtime.load_prefix(stable, request.question)
             if request.answer.strip() and not (self._judged and self._judged[0] == request):
                 self._judge_ahead(request)
 
@@ -279,112 +121,22 @@ class LocalJudge:
                 self._ahead = None
 
     def _judge(self, request: JudgeRequest, on_signals: OnSignals) -> list[Signals]:
-        prompts = [self.tokens_for(request, claim) for claim in request.claims]
-        longest = max(len(p) for p in prompts)
-        if longest > CONTEXT:
-            raise TutorError(f"prompt of {longest} tokens exceeds the model context "
-                             f"({CONTEXT}); shorten the answer", ExitCode.BACKEND)
-        if not self.reuse_prefix:
-            return self._from_scratch(prompts, on_signals)
-        shared = prompts[0]
-        for p in prompts[1:]:
-            shared = shared[: common_prefix_length(shared, p)]
-        shared = shared[: min(len(p) for p in prompts) - 1]  # every probe evaluates ≥ 1 token
-        self._load_prefix(shared, request.question)
+        """The runtime's probes, each heard as it finishes; work ahead stops between probes."""
         results: dict[int, Signals] = {}
-        for first in range(0, len(prompts), self.streams):
-            group = dict(enumerate(prompts[first : first + self.streams], first))
-            with closing(self._probe_pass(len(shared), group)) as passing:  # cleans up if stopped
-                for index, signals in passing:
-                    results[index] = signals
-                    on_signals(index, signals)
-                    if self._ahead is not None and self._interrupt.is_set():
-                        raise _Interrupted
-        return [results[i] for i in range(len(prompts))]
-
-    def _probe_pass(self, shared: int, prompts: dict[int, list[int]]) -> Generator[tuple[int, Signals]]:
-        """Decode the probes of several claims together, each in its own sequence on top of the
-        shared prefix; yields each claim's signals as soon as its probe is done.
-
-        llama.cpp takes the same number of tokens from every sequence into one micro-batch, and
-        only consecutive sequence ids: so the longest probe gets sequence 0, and each round
-        advances every unfinished probe by the same number of tokens, as one micro-batch whose
-        rows are known (the captured hidden states are read by row)."""
-        order = sorted(prompts, key=lambda i: -len(prompts[i]))
-        tails = [prompts[i][shared:] for i in order]
-        memory = low_level.llama_get_memory(self.llm._ctx.ctx)
-        low_level.llama_memory_seq_rm(memory, -1, shared, -1)  # nothing of an earlier probe stays
-        for seq in range(1, len(tails)):
-            low_level.llama_memory_seq_cp(memory, 0, seq, -1, -1)
-        try:
-            for seq, index, state in self._rounds(shared, tails):
-                yield order[seq], self._signals(index, state)
-        finally:
-            for seq in range(1, len(tails)):
-                low_level.llama_memory_seq_rm(memory, seq, -1, -1)
-            low_level.llama_memory_seq_rm(memory, 0, shared, -1)
-            self.llm.n_tokens = shared
-
-    def _rounds(self, shared: int, tails: list[list[int]]) -> Iterator[tuple[int, int, np.ndarray | None]]:
-        """(sequence, batch row of its last token, its hidden state) for each probe that ends."""
-        done = 0
-        while done < len(tails[0]):
-            active = sum(len(t) > done for t in tails)  # sequences 0 … active-1 (longest first)
-            step = min(len(tails[active - 1]) - done, max(1, self.llm.n_batch // active))
-            batch = self.llm._batch.batch
-            for seq in range(active):
-                for j in range(step):
-                    row = seq * step + j
-                    batch.token[row] = tails[seq][done + j]
-                    batch.pos[row] = shared + done + j
-                    batch.n_seq_id[row] = 1
-                    batch.seq_id[row][0] = seq
-                    batch.logits[row] = done + j == len(tails[seq]) - 1
-            batch.n_tokens = active * step
-            self._decode(batch, active * step)
-            states = self.capture.take() if self.capture else None
-            for seq in range(active):
-                if done + step == len(tails[seq]):
-                    row = seq * step + step - 1
-                    yield seq, row, None if states is None or len(states) <= row else states[row]
-            done += step
-
-    def _decode(self, batch: Any, tokens: int) -> None:
-        code = low_level.llama_decode(self.llm._ctx.ctx, batch)
-        if code != 0:
-            raise TutorError(f"the local model failed to evaluate a batch (llama_decode: {code})",
-                             ExitCode.BACKEND)
-        self.tokens_evaluated += tokens
-
-    def _from_scratch(self, prompts: list[list[int]], on_signals: OnSignals) -> list[Signals]:
-        """Every probe's whole prompt evaluated alone (the benchmarks' baseline)."""
-        results = []
-        for index, tokens in enumerate(prompts):
-            self.llm.reset()  # type: ignore[no-untyped-call]  # unannotated in llama_cpp
-            self._eval(tokens)
-            states = self.capture.take() if self.capture else None
-            results.append(self._signals(-1, None if states is None else states[-1]))
-            on_signals(index, results[-1])
-        return results
-
-    @classmethod
-    def from_settings(cls, settings: "Settings") -> "LocalJudge":
-        from tutor.core.model_store import resolve
-
-        return cls(resolve(settings.model), head=settings.head)
+        with closing(self.runtime.probes(request)) as probes:  # stopped: back to the shared prefix
+            for index, signals in probes:
+                results[index] = signals
+                on_signals(index, signals)
+                if self._ahead is not None and self._interrupt.is_set():
+                    raise _Interrupted
+        return [results[i] for i in range(len(request.claims))]
 
     def forget(self) -> None:
         """Drop everything cached: the next request is evaluated from scratch."""
         with self._lock:
-            self.llm.reset()  # type: ignore[no-untyped-call]  # unannotated in llama_cpp
-            self._boundaries = set()
+            self.runtime.forget()
 
     def warm(self) -> None:
         """Evaluate the shared instructions now (e.g. while the learner is typing)."""
-        tokens = self.tokens_for(JudgeRequest("q", "a", ("c",)), "c")[: self.system_length]
         with self._lock:
-            if self.system_length not in self._boundaries or (
-                    self.llm.input_ids[: self.system_length].tolist() != tokens):
-                self.llm.reset()  # type: ignore[no-untyped-call]  # unannotated in llama_cpp
-                self._eval(tokens)
-                self._boundaries = {self.system_length}
+            self.runtime.warm()

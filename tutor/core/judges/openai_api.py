@@ -20,9 +20,9 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from tutor.core.decide import PlainHead
 from tutor.core.errors import ExitCode, TransientJudgeError, TutorError, first_problem
-from tutor.core.judges.base import JudgeRequest, OnSignals, Signals, messages_for
+from tutor.core.judges.base import JudgeRequest, messages_for
+from tutor.core.signals import OnSignals, Provenance, Signals
 
 if TYPE_CHECKING:
     import httpx2
@@ -64,7 +64,7 @@ class OpenAIJudge:
         self.base_url = base_url or "https://api.openai.com/v1"
         self.parallel_claims = parallel_claims  # one answer's claims in flight at once
         self.mode = "logprobs"
-        self.head = PlainHead()  # an API gives top logprobs only: thresholds on P(yes)
+        self.provenance: Provenance | None = None  # top logprobs only: decided on P(yes)
         self._model_checked = False
 
     @classmethod

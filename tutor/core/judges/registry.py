@@ -8,9 +8,9 @@ from collections.abc import Callable
 from importlib import import_module
 from typing import TYPE_CHECKING, Any, TypeVar, TypeVarTuple, cast
 
-from tutor.core.decide import Head
 from tutor.core.errors import ExitCode, TransientJudgeError, TutorError
-from tutor.core.judges.base import Judge, JudgeRequest, OnSignals, Signals
+from tutor.core.judges.base import Judge, JudgeRequest
+from tutor.core.signals import OnSignals, Provenance, Signals
 
 if TYPE_CHECKING:
     from tutor.core.judges.base import Backend
@@ -81,8 +81,8 @@ class ReliableJudge:
         return self.inner.mode
 
     @property
-    def head(self) -> Head:
-        return self.inner.head
+    def provenance(self) -> Provenance | None:
+        return self.inner.provenance
 
     def warm(self) -> None:
         """Do the backend's one-off work (loading, checking the server) ahead of time."""

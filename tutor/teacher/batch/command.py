@@ -11,10 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from tutor.core.bank import Bank
-from tutor.core.console import progress_bar, safe_line
+from tutor.core.console import plural, progress_bar, safe_line
+from tutor.core.decide import Head
 from tutor.core.errors import TutorError
+from tutor.core.grader import default_head
 from tutor.core.judges.registry import ReliableJudge
 from tutor.core.paths import ensure_dir
+from tutor.core.rubric import Rubric
 from tutor.teacher.batch.inputs import Inputs, submission_files
 from tutor.teacher.batch.outputs import Marks, write_all
 from tutor.teacher.batch.run import BatchRun, answers_per_minute
@@ -38,15 +41,22 @@ class Summary:
 
 def grade_submissions(bank: Bank, load_judge: Callable[[], ReliableJudge], targets: list[Path], out: Path,
                       parallel_answers: int = 1, retry_errors: bool = False,
-                      speech_terms: Sequence[str] = ()) -> Summary:
-    """`speech_terms`: the course's vocabulary, for answers given as recordings."""
+                      speech_terms: Sequence[str] = (),
+                      choose_head: Callable[[ReliableJudge], Head] = default_head,
+                      check_rubrics: Callable[[list[Rubric]], None] | None = None) -> Summary:
+    """`speech_terms`: the course's vocabulary, for answers given as recordings; `choose_head`:
+    the head for the loaded judge (the command's settings); `check_rubrics` may refuse the rubrics
+    the answers would be graded against (skeletons)."""
     _check_targets(targets, out)
     ensure_dir(out, "--out")
     with locked(out):
         inputs = Inputs(bank, targets, skip=out, terms=speech_terms)
+        if check_rubrics:
+            check_rubrics([bank.get(question) for question in inputs.questions()])
         for item in inputs.rejected:
             print(f"tutor: skipped {safe_line(item.source)}: {safe_line(item.reason)}", file=sys.stderr)
-        run = BatchRun(bank, load_judge(), out, parallel_answers=parallel_answers)
+        judge = load_judge()
+        run = BatchRun(bank, judge, out, parallel_answers=parallel_answers, head=choose_head(judge))
         todo = sum(1 for _ in run.pending(inputs.submissions(), retry_errors))
         start = time.perf_counter()
         with progress_bar() as progress:
@@ -66,8 +76,10 @@ def _tell_review(marks: Marks, out: Path) -> None:
     for problem in marks.damaged:
         print(f"tutor: {safe_line(problem)}", file=sys.stderr)
     if marks.stale:
-        print(f"tutor: {marks.stale} review override(s) in {safe_line(str(out))}/overrides.jsonl no longer "
-              "apply (answer or rubric changed, or answer gone): listed in report.html", file=sys.stderr)
+        verb = "applies" if marks.stale == 1 else "apply"
+        print(f"tutor: {plural(marks.stale, 'review override')} in {safe_line(str(out))}/overrides.jsonl no "
+              f"longer {verb} (answer or rubric changed, or answer gone): listed in report.html",
+              file=sys.stderr)
 
 
 def _check_targets(targets: list[Path], out: Path) -> None:

@@ -28,6 +28,7 @@ from markdown_it import MarkdownIt
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from tutor.core.bank import Bank
+from tutor.core.console import plural
 from tutor.core.speech.transcriber import RecordingError
 from tutor.teacher.batch.audio import TRANSCRIPTS, Recording, Transcripts
 
@@ -270,7 +271,8 @@ def _csv_row(bank: Bank, source: str, header: list[str], record: list[str] | Non
     if any(UNDECODABLE.search(v) for v in record):
         return Rejected(source, "", "", NOT_UTF8)
     if any(v.strip() for v in record[len(header):]):
-        return Rejected(source, "", "", f"{len(record)} fields but the header names {len(header)}: quote a "
+        fields = plural(len(record), "field")
+        return Rejected(source, "", "", f"{fields} but the header names {len(header)}: quote a "
                                         'field that holds a comma ("2 bytes, so 140 GB")')
     values = dict(zip(header, record, strict=False))
     return _row(bank, source, values.get("student", ""), values.get("question", ""), values.get("answer"),
@@ -392,14 +394,46 @@ def _unspaced(lines: list[str], start: int, end: int, names_question: Callable[[
             if match and names_question(match.group(1).strip())}
 
 
-def read_recording(bank: Bank, path: Path) -> Iterator[Row]:
-    """One recorded answer: the student is the folder's name, the question the file's."""
+def read_recording(bank: Bank, path: Path, student: str | None = None) -> Iterator[Row]:
+    """One recorded answer: the student is the first folder under the submissions folder
+    (`student`; for a recording named alone, its folder), the question the file's name."""
+    student = path.parent.name if student is None else student
     question_id, problem = resolve_question(bank, path.stem)
     if problem or question_id is None:
-        yield Rejected(str(path), path.parent.name, path.stem,
+        yield Rejected(str(path), student, path.stem,
                        f"{problem}: name each recording by its question id (ann/w06-thu-4.m4a)")
         return
-    yield Recording(str(path), path.parent.name, question_id, path)
+    yield Recording(str(path), student, question_id, path)
+
+
+def _student_folder(root: Path, path: Path) -> str:
+    """The student a recording under the folder `root` belongs to: the first folder under it
+    (LMS exports nest: ann/week6/w06-thu-4.wav is Ann's); for one directly in `root` (one
+    student's folder named alone), `root`'s name."""
+    parts = path.relative_to(root).parts
+    return parts[0] if len(parts) > 1 else root.resolve().name
+
+
+def _ambiguous(root: Path, paths: list[Path]) -> dict[Path, str]:
+    """Why each recording under `root` cannot be placed: directly in `root` beside student
+    folders (whose is it?), or one of a student's recordings of the same question in different
+    subfolders (which one counts?)."""
+    found: dict[Path, str] = {}
+    places: dict[tuple[str, str], list[Path]] = {}
+    nested = any(len(p.relative_to(root).parts) > 1 for p in paths)
+    for path in paths:
+        if nested and len(path.relative_to(root).parts) == 1:
+            found[path] = (f"a recording directly in {root}, beside the students' folders, names no "
+                           "student: put it in the student's folder (ann/w06-thu-4.m4a)")
+        else:
+            places.setdefault((_student_folder(root, path), path.stem.casefold()), []).append(path)
+    for (student, _), same in places.items():
+        folders = sorted({str(p.parent.relative_to(root)) for p in same})
+        if len(folders) > 1:
+            why = (f"{student} has recordings of this question in {len(folders)} folders "
+                   f"({', '.join(folders)}): keep one")
+            found |= dict.fromkeys(same, why)
+    return found
 
 
 READERS = {".csv": read_csv, ".jsonl": read_jsonl, ".md": read_markdown} | dict.fromkeys(
@@ -419,10 +453,23 @@ def submission_files(target: Path, skip: Path | None = None) -> list[Path]:
 
 
 def iter_rows(bank: Bank, targets: list[Path], skip: Path | None = None) -> Iterator[Row]:
-    """Every row of every file, in input order; a file named twice is read once."""
-    files = dict.fromkeys(p for target in targets for p in submission_files(target, skip))
-    for path in files:
-        yield from _read_one(bank, path)
+    """Every row of every file, in input order; a file named twice is read once. A recording
+    in a folder named as a target belongs to the first folder under it (`_student_folder`)."""
+    roots: dict[Path, Path] = {}
+    for target in targets:
+        for path in submission_files(target, skip):
+            roots.setdefault(path, target)
+    recordings = [p for p, root in roots.items() if root != p and p.suffix.lower() in AUDIO_SUFFIXES]
+    refused: dict[Path, str] = {}
+    for root in dict.fromkeys(roots[p] for p in recordings):
+        refused |= _ambiguous(root, [p for p in recordings if roots[p] == root])
+    for path, root in roots.items():
+        if path in refused:
+            yield Rejected(str(path), _student_folder(root, path), path.stem, refused[path])
+        elif path in recordings:
+            yield from read_recording(bank, path, _student_folder(root, path))
+        else:
+            yield from _read_one(bank, path)
 
 
 def read_submissions(bank: Bank, targets: list[Path]) -> list[Row]:
@@ -504,6 +551,10 @@ class Inputs:
                 else:
                     self._heard[recording.source] = row
                 progress.advance(task)
+
+    def questions(self) -> list[str]:
+        """The ids of the questions the submissions that count answer, each once."""
+        return list(dict.fromkeys(question for _, question in self._latest))
 
     def submissions(self) -> Iterator[Submission]:
         """The submissions that count, in input order (a row added to a file since the first

@@ -3,39 +3,48 @@
 problems.csv is the batch's own (what could not be read or graded). gradebook.csv,
 feedback/ and report.html show the grades as the teacher left them: the machine's grades
 with the overrides in overrides.jsonl (`tutor.teacher.overrides`), so `write_marks` makes
-them again from the folder alone after each change on the review page."""
+them again from the folder alone after each change on the review page. How they are written
+(whole or not at all, one writer at a time, repaired when out of date) is
+`tutor.teacher.marks_folder`'s."""
 
 import csv
-import fcntl
 import hashlib
 import heapq
-import os
+import logging
 import re
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from tutor.core.bank import Bank
-from tutor.core.console import safe_text
+from tutor.core.console import SAFE, safe_text, score_text
 from tutor.core.feedback import doubt_lines, reread_text, verdict_text
 from tutor.core.result import Band, Grade
 from tutor.teacher.batch.inputs import Rejected
-from tutor.teacher.overrides import NOT_IN_RESULTS, OVERRIDES, Override, Review, Reviewed, load, results
+from tutor.teacher.batch.run import RESULTS
+from tutor.teacher.learner_text import FSI, PDI, register
+from tutor.teacher.marks_folder import GRADEBOOK, OVERRIDES, PROBLEMS, REPORT, FeedbackBuilder, MarksFolder
+from tutor.teacher.overrides import NOT_IN_RESULTS, Override, Review, Reviewed, load, results
 
 UNSAFE_IN_MARKDOWN = re.compile(r"([\\`*_\[\]()<>!#&|~])")
+log = logging.getLogger("tutor.marks")
 NAME_BYTES = 60  # the readable part of a feedback file name; with the hash, well under 100 bytes
 Ranked = tuple[float, int, dict[str, Any], Grade]  # (-key, -input order, result row, grade)
-OUTPUTS_LOCK = ".tutor-outputs.lock"
 
 
 def md_text(text: object) -> str:
     """Learner text made inert inside one Markdown line: no HTML, links, images or emphasis."""
     return UNSAFE_IN_MARKDOWN.sub(r"\\\1", " ".join(safe_text(str(text)).split()))
+
+
+def md_learner(text: object) -> str:
+    """Learner text in a feedback file: `md_text`, isolated by FSI…PDI (plain text's `<bdi>`), so
+    a right-to-left name or answer cannot reorder the sentence around it."""
+    return f"{FSI}{md_text(text)}{PDI}"
 
 
 def feedback_name(student: str) -> str:
@@ -72,11 +81,11 @@ class Gradebook:
             if override.student in self.scores and override.question_id not in self.stale[override.student]:
                 self.stale[override.student].append(override.question_id)
 
-    def write(self, path: Path) -> None:
+    def write(self, folder: MarksFolder) -> None:
         present = {q for own in self.scores.values() for q in own}
         questions = [r.id for r in self.bank.rubrics if r.id in present]
         extra = ["changed by reviewer", "stale overrides"] if self.reviewed_columns else []
-        with _replacing(path) as handle:
+        with folder.replacing(GRADEBOOK) as path, path.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(["student", *questions, "total", "status", "needs review", *extra])
             for student in sorted(self.scores):
@@ -104,9 +113,11 @@ def csv_cell(value: object) -> str:
 
 
 class Problems:
-    """problems.csv: rejected rows first, then every answer that was not graded or was empty."""
+    """problems.csv: rejected rows first, then every answer that was not graded or was empty.
+    Written beside the old one, which it replaces once complete (`close`)."""
 
     def __init__(self, path: Path, rejected: list[Rejected]):
+        self.path = path
         self.handle = path.open("w", newline="", encoding="utf-8")
         self.writer = csv.writer(self.handle)
         self.writer.writerow(["source", "student", "question", "problem"])
@@ -127,51 +138,62 @@ class Problems:
 
 
 def heard_text(row: dict[str, Any]) -> str:
-    """What was graded for a recorded answer: the recording and its transcript."""
+    """What was graded for a recorded answer, as a Markdown line: the recording and its
+    transcript, each escaped and isolated (`md_learner`)."""
     name, seconds = Path(str(row.get("audio", ""))).name, row.get("audio_seconds") or 0.0
-    return f"Your recording {name} ({seconds:.0f} s) was heard as: {row['answer']}"
+    return f"Your recording {md_learner(name)} ({seconds:.0f} s) was heard as: {md_learner(row['answer'])}"
 
 
 def _feedback_block(bank: Bank, row: dict[str, Any], grade: Grade,
                     changed_by: Override | None = None) -> list[str]:
     rubric = bank.get(row["question_id"])
-    lines = [f"## {rubric.id}: {rubric.question}", ""]
+    lines = [f"## {rubric.id}: {safe_text(rubric.question)}", ""]
     if grade.status == "ungraded":
         return lines + [f"Could not grade: {md_text(grade.reason or '')}", ""]
     score, band = grade.decided
     lines.append(f"Score {score:.2f} ({band.value})")
     if row.get("transcript"):
-        lines.append(f"- {md_text(heard_text(row))}")
+        lines.append(f"- {heard_text(row)}")
     if changed_by:
-        reason = f": {md_text(changed_by.reason)}" if changed_by.reason.strip() else "."
-        lines.append(f"- Mark changed by {md_text(changed_by.reviewer)}{reason}")
+        reason = f": {md_learner(changed_by.reason)}" if changed_by.reason.strip() else "."
+        lines.append(f"- Mark changed by {md_learner(changed_by.reviewer)}{reason}")
     lines += [f"- note: {md_text(n)}" for n in grade.notices]
-    lines += [f"- {line}" for line in doubt_lines(grade)]
-    for right, text in filter(None, map(verdict_text, grade.verdicts)):
-        lines.append(f"- {'✓' if right else '✗'} {md_text(text)}")
+    lines += [f"- {safe_text(line)}" for line in doubt_lines(grade)]
+    said = bool(row.get("transcript"))
+    for right, text in filter(None, (verdict_text(v, said, md_text, md_learner) for v in grade.verdicts)):
+        lines.append(f"- {'✓' if right else '✗'} {text}")
     if grade.missed():
         lines += [f"- {md_text(reread_text(ref))}" for ref in rubric.refs]
     return lines + [""]
 
 
+KEEP_ISOLATES = SAFE | {ord(FSI): FSI, ord(PDI): PDI}
+
+
+def keep_isolates(block: str) -> str:
+    """`safe_text` on a feedback block that keeps the isolates `md_learner` put there. Every
+    piece of the block has been through `safe_text` already (learner text through `md_text`,
+    the rubric's words explicitly), so every FSI/PDI left is one of ours; this pass is the
+    last guard for the rest."""
+    return block.translate(KEEP_ISOLATES)
+
+
 class Feedback:
     """feedback/<name>.md per student, appended answer by answer (rows of one student may be
-    far apart in the input); a student's file is started afresh on each run."""
+    far apart in the input) while it is built aside; each file then replaces the old one whole."""
 
-    def __init__(self, folder: Path, bank: Bank):
-        self.folder, self.bank = folder, bank
-        self.started: set[str] = set()
-        folder.mkdir(parents=True, exist_ok=True)
+    def __init__(self, builder: FeedbackBuilder, bank: Bank):
+        self.builder, self.bank = builder, bank
 
     def add(self, item: Reviewed) -> None:
         student = item.row["student"]
-        mode = "a" if student in self.started else "w"
-        with (self.folder / feedback_name(student)).open(mode, encoding="utf-8") as handle:
-            if mode == "w":
-                handle.write(f"# Feedback for {md_text(student)}\n\n")
-            block = "\n".join(_feedback_block(self.bank, item.row, item.grade, item.changed_by))
-            handle.write(safe_text(block) + "\n")
-        self.started.add(student)
+        name = feedback_name(student)
+        head = "" if self.builder.started(name) else f"# Feedback for {md_learner(student)}\n\n"
+        block = "\n".join(_feedback_block(self.bank, item.row, item.grade, item.changed_by))
+        self.builder.append(name, head + keep_isolates(block) + "\n")
+
+    def finish(self) -> None:
+        self.builder.finish()
 
 
 class Report:
@@ -249,12 +271,12 @@ class Report:
                 "bands": [(b.value, self.bands[b.value]) for b in Band], "count": sum(self.bands.values()),
                 "ungraded": self.ungraded, "questions": {r.id: r.question for r in self.bank.rubrics}}
 
-    def write(self, path: Path) -> None:
-        env = Environment(loader=PackageLoader("tutor.teacher.batch", "templates"),
-                          autoescape=select_autoescape(["html", "j2"]))
+    def write(self, folder: MarksFolder) -> None:
+        env = register(Environment(loader=PackageLoader("tutor.teacher.batch", "templates"),
+                                   autoescape=select_autoescape(["html", "j2"])))
         page = safe_text(env.get_template("report.html.j2").render(**self.data()))
-        with _replacing(path) as handle:
-            handle.write(page)
+        with folder.replacing(REPORT) as temporary:
+            temporary.write_text(page, encoding="utf-8")
 
 
 LOWEST, TO_REVIEW = 10, 200  # rows the report lists; the gradebook names every row to review
@@ -263,7 +285,9 @@ LISTED = 500  # changed answers and stale overrides the report lists (all are co
 
 def _mark(grade: Grade) -> str:
     """"0.62 partial", or "ungraded"."""
-    return f"{grade.score:.2f} {grade.band.value}" if grade.score is not None and grade.band else "ungraded"
+    if grade.score is None or grade.band is None:
+        return "ungraded"
+    return f"{score_text(grade.score)} {grade.band.value}"
 
 
 def _keep_smallest(heap: list[Ranked], size: int, item: Ranked) -> None:
@@ -291,10 +315,11 @@ class Marks:
 
 def write_all(out: Path, bank: Bank, rows: Iterable[dict[str, Any]], rejected: list[Rejected]) -> Marks:
     """Every output from one pass over the results; each row's grade is parsed once."""
-    with outputs_locked(out):
-        problems = Problems(out / "problems.csv", rejected)
+    folder = MarksFolder(out)
+    with folder.outputs_locked(), folder.replacing(PROBLEMS) as problems_file:
+        problems = Problems(problems_file, rejected)
         try:
-            return _write_marks(out, bank, rows, problems)
+            return _write_marks(folder, bank, rows, problems)
         finally:
             problems.close()
 
@@ -302,16 +327,35 @@ def write_all(out: Path, bank: Bank, rows: Iterable[dict[str, Any]], rejected: l
 def write_marks(out: Path, bank: Bank) -> Marks:
     """gradebook.csv, feedback/ and report.html made again from the folder alone (results.jsonl
     and overrides.jsonl), as after a review; problems.csv stays the batch's."""
-    with outputs_locked(out):
-        return _write_marks(out, bank, results(out))
+    folder = MarksFolder(out)
+    with folder.outputs_locked():
+        return _write_marks(folder, bank, results(out))
 
 
-def _write_marks(out: Path, bank: Bank, rows: Iterable[dict[str, Any]],
+def opened(out: Path, bank: Bank) -> None:
+    """A marks folder as `review`, `eval --from` and `calibrate --from` open it: outputs that
+    are out of date are made again first, with a warning (nothing is ever lost silently)."""
+    if bring_up_to_date(out, bank) is not None:
+        log.warning(f"{out}: gradebook.csv, feedback/ and report.html did not show every change in "
+                    f"{RESULTS} and {OVERRIDES} (a rebuild was cut short); made them again")
+
+
+def bring_up_to_date(out: Path, bank: Bank) -> Marks | None:
+    """The outputs made again when they are not made from results.jsonl and overrides.jsonl as
+    they are now (a rebuild cut short, an override whose rebuild never ran); None when current."""
+    rows = results(out)  # a folder without results: one line, before anything is written
+    folder = MarksFolder(out)
+    with folder.outputs_locked():
+        return None if folder.outputs_current() else _write_marks(folder, bank, rows)
+
+
+def _write_marks(folder: MarksFolder, bank: Bank, rows: Iterable[dict[str, Any]],
                  problems: Problems | None = None) -> Marks:
-    overrides, damaged = load(out)
+    made_from = folder.signature()  # before reading: a change made meanwhile leaves them out of date
+    overrides, damaged = load(folder.path)
     review = Review(bank, overrides)
-    book = Gradebook(bank, reviewed_columns=(out / OVERRIDES).exists())
-    feedback, report = Feedback(out / "feedback", bank), Report(bank)
+    book = Gradebook(bank, reviewed_columns=(folder / OVERRIDES).exists())
+    feedback, report = Feedback(folder.feedback_builder(), bank), Report(bank)
     for item in review.answers(rows):
         if problems:
             problems.add(item.row, item.machine)
@@ -320,23 +364,8 @@ def _write_marks(out: Path, bank: Bank, rows: Iterable[dict[str, Any]],
     book.add_orphans(review.orphans)
     for override in review.orphans:
         report.add_stale(override, NOT_IN_RESULTS)
-    book.write(out / "gradebook.csv")
-    report.write(out / "report.html")
+    feedback.finish()
+    book.write(folder)
+    report.write(folder)
+    folder.stamp(made_from)
     return Marks(report.changed_count, report.stale_count, damaged)
-
-
-@contextmanager
-def outputs_locked(out: Path) -> Iterator[None]:
-    """One writer of the outputs at a time (`tutor grade`, review page tabs): they never mix."""
-    with (out / OUTPUTS_LOCK).open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        yield
-
-
-@contextmanager
-def _replacing(path: Path) -> Iterator[TextIO]:
-    """Write a file whole or not at all: a reader never sees half a gradebook."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    with temporary.open("w", newline="", encoding="utf-8") as handle:
-        yield handle
-    os.replace(temporary, path)

@@ -13,7 +13,7 @@ import json
 import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -21,6 +21,7 @@ from typing import Any, BinaryIO
 from rich.progress import Progress
 
 from tutor.core.bank import Bank
+from tutor.core.decide import Head
 from tutor.core.errors import ExitCode, TutorError
 from tutor.core.grader import grade
 from tutor.core.judges.registry import ReliableJudge
@@ -31,11 +32,11 @@ RESULTS = "results.jsonl"
 WINDOW = 512  # answers read ahead and reordered at a time
 
 
-def cache_key(sub: Submission, rubric_version: str, judge: ReliableJudge) -> str:
+def cache_key(sub: Submission, rubric_version: str, judge: ReliableJudge, head: Head) -> str:
     """Same answer, rubric, model and decision rule → the same grade: grade it once."""
-    t = judge.head.thresholds
+    t = head.thresholds
     raw = json.dumps([sub.student, sub.question_id, sub.answer, rubric_version, judge.name,
-                      judge.head.name, t.key_point, t.misconception])
+                      head.name, t.key_point, t.misconception])
     return hashlib.sha256(raw.encode()).hexdigest()[:24]
 
 
@@ -94,9 +95,10 @@ class BatchRun:
     out: Path
     parallel_answers: int = 1  # answers graded at once (threads)
     done: set[str] | None = None  # keys already in results.jsonl, read once
+    head: Head = field(kw_only=True)  # chosen for the judge by whoever built it
 
     def key(self, sub: Submission) -> str:
-        return cache_key(sub, self.bank.get(sub.question_id).version, self.judge)
+        return cache_key(sub, self.bank.get(sub.question_id).version, self.judge, self.head)
 
     def pending(self, subs: Iterable[Submission], retry_errors: bool = False) -> Iterator[Submission]:
         """The submissions not graded yet, lazily; `retry_errors` first drops failed results."""
@@ -145,7 +147,7 @@ class BatchRun:
         """One answer's grade; an unexpected failure costs that answer only (ungraded, with why)."""
         rubric = self.bank.get(sub.question_id)
         try:
-            return grade(rubric, sub.answer, self.judge)
+            return grade(rubric, sub.answer, self.judge, self.head)
         except TutorError as exc:
             if exc.exit_code == ExitCode.MODEL:
                 raise  # a damaged model is no bad row: every row would fail; stop with its line
