@@ -11,13 +11,12 @@ import pytest
 
 from tests.edge.test_cli import tutor
 from tests.teacher import test_reviewed_labels
-from tests.teacher.test_reviewed_labels import QUESTION, identity_head
+from tests.teacher.test_reviewed_labels import QUESTION, identity_head, review_key_points
 from tutor.core.bank import Bank
 from tutor.core.course import open_course
 from tutor.core.decide import ProbeHead, Thresholds
 from tutor.core.judges.fake import FakeJudge
-from tutor.core.result import Band, Outcome
-from tutor.teacher import overrides
+from tutor.core.result import Band
 from tutor.teacher.batch.command import grade_submissions
 from tutor.teacher.overrides import results
 
@@ -136,14 +135,7 @@ def lenient_class(tmp_path: Path) -> tuple[Path, Path]:
     (tmp_path / "class.csv").write_text("student,question,answer\n" + rows + attack)
     marks = tmp_path / "marks"
     grade_submissions(open_course(course).bank, FakeJudge, [tmp_path / "class.csv"], marks)
-    for row in results(marks):
-        if row["student"] == "attacker":
-            continue
-        for verdict in row["grade"]["verdicts"]:
-            if verdict["kind"] == "key_point":
-                stated = Outcome.HIT if verdict["p_yes"] >= 0.15 else Outcome.MISS
-                overrides.append(marks, overrides.made_now(row, "ms-k", "point", point_id=verdict["point_id"],
-                                                           old=verdict["outcome"], new=stated.value))
+    review_key_points(marks, stated_from=0.15, skip="attacker")
     return course, marks
 
 

@@ -48,13 +48,21 @@ def reviewed_class(tmp_path: Path) -> tuple[Path, Path]:
     (tmp_path / "class.csv").write_text("student,question,answer\n" + rows)
     marks = tmp_path / "marks"
     grade_submissions(open_course(course).bank, FakeJudge, [tmp_path / "class.csv"], marks)
+    review_key_points(marks, stated_from=0.8)
+    return course, marks
+
+
+def review_key_points(marks: Path, stated_from: float, skip: str = "") -> None:
+    """A teacher's review: every key point stated when the judge's P(yes) is at least `stated_from`
+    (the answers of student `skip` left unreviewed)."""
     for row in results(marks):
+        if row["student"] == skip:
+            continue
         for verdict in row["grade"]["verdicts"]:
             if verdict["kind"] == "key_point":
-                stated = Outcome.HIT if verdict["p_yes"] >= 0.8 else Outcome.MISS
+                stated = Outcome.HIT if verdict["p_yes"] >= stated_from else Outcome.MISS
                 overrides.append(marks, overrides.made_now(row, "ms-k", "point", point_id=verdict["point_id"],
                                                            old=verdict["outcome"], new=stated.value))
-    return course, marks
 
 
 def test_reviewed_answers_carry_the_teachers_verdicts(reviewed_class):
