@@ -32,6 +32,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from tutor.core.answer import prepare  # noqa: E402
 from tutor.core.bank import Bank, load_bank  # noqa: E402
 from tutor.core.decide import ProbeHead, Thresholds, compute_score, judged_outcome  # noqa: E402
 from tutor.core.result import Grade  # noqa: E402
@@ -73,10 +74,6 @@ def expected_score(rubric: Rubric, grade: Grade, capped: bool) -> float:
     return total
 
 
-def keyword_capped(grade: Grade) -> bool:
-    return any("list of terms" in n for n in grade.notices)
-
-
 def with_scores(bank: Bank, run: EvalRun, scores: list[float]) -> EvalRun:
     """The run with each graded answer's score replaced (its band from the rubric's cut-offs)."""
     grades = []
@@ -89,8 +86,8 @@ def with_scores(bank: Bank, run: EvalRun, scores: list[float]) -> EvalRun:
 
 
 def expected_scores(bank: Bank, run: EvalRun) -> list[float]:
-    return [expected_score(bank.get(g.question_id), r, keyword_capped(r)) if r.status == "graded" else 0.0
-            for g, r in zip(run.gold, run.grades, strict=True)]
+    return [expected_score(bank.get(g.question_id), r, prepare(g.answer).keyword_list)
+            if r.status == "graded" else 0.0 for g, r in zip(run.gold, run.grades, strict=True)]
 
 
 Mapping = Callable[[list[float]], list[float]]
