@@ -65,8 +65,8 @@ def test_a_held_out_source_is_judged_by_what_the_other_sources_taught(sources):
     """The fake state carries each point's label and P(yes) is noise: a head fitted on the other
     sources reads the held-out source's points; plain P(yes) cannot."""
     [examiner] = [r for r in sources[0] if r.group == "examiner"]
-    assert metrics(examiner.head)["key_point"]["auc"] > 0.9
-    assert metrics(examiner.plain)["key_point"]["auc"] < 0.7
+    assert metrics(examiner.head).key_point.auc > 0.9
+    assert metrics(examiner.plain).key_point.auc < 0.7
 
 
 def test_families_are_held_out_one_at_a_time_and_plain_answers_never_are(families):

@@ -78,7 +78,7 @@ class StderrWarnings(logging.Handler):
     longer called) reach the terminal: one line each on stderr, whoever runs the app."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        typer.echo(f"tutor: warning: {safe_line(record.getMessage())}", err=True)
+        Console().warn(f"warning: {record.getMessage()}")
 
 
 def warnings_to_stderr() -> None:

@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 
 from tutor.core.bank import Bank
-from tutor.core.console import Console, progress_bar, safe_line
+from tutor.core.console import Console, safe_line
 from tutor.core.decide import load_head
 from tutor.core.errors import ExitCode, TutorError
 from tutor.core.feedback import render
@@ -61,7 +61,7 @@ def _exit_interrupted(message: str) -> NoReturn:
     hanging server ends only at its timeout, and Python waits for worker threads at exit; so
     with such threads alive (every saved line is already flushed and synced) the process ends
     without waiting for them."""
-    print(message, file=sys.stderr, flush=True)
+    Console().note(message)
     sys.stdout.flush()
     if threading.active_count() > 1:
         os._exit(ExitCode.INTERRUPTED)
@@ -116,7 +116,8 @@ def grade_batch(
     try:
         summary = grade_submissions(state.bank(), state.ready_judge, submissions, out, parallel_answers,
                                     retry_errors, state.course.info.speech_terms, state.head_for,
-                                    lambda rubrics: state.check_reviewed(rubrics, allow_drafts))
+                                    lambda rubrics: state.check_reviewed(rubrics, allow_drafts),
+                                    console=state.console)
     except KeyboardInterrupt:
         _exit_interrupted(f"Interrupted: the answers graded so far are saved in {safe_line(str(out))}; "
                           "run the same command again to grade the rest.")
@@ -175,8 +176,8 @@ def eval_command(
         gold = ev.load_labelled(labelled) if labelled else ev.load_gold(split)
         judge = state.judge()
         head = state.head_for(judge).with_thresholds(kp_threshold, misc_threshold)
-        run = _run_eval(bank, [g for g in gold if not ids or g.id in ids.split(",")][:limit], judge,
-                        head, rerun, split)
+        run = _run_eval(state.console, bank, [g for g in gold if not ids or g.id in ids.split(",")][:limit],
+                        judge, head, rerun, split)
         runs = {f"{state.backend}:{state.settings.model or 'default'}": run}
         what = f"split {split}"
         if out:
@@ -186,13 +187,13 @@ def eval_command(
     if invariance and saved:
         text += _invariance(next(iter(runs.values())), _saved_variant(bank, saved[0], head))
     elif invariance:
-        text += _invariance(run, _graded_variant(bank, judge, head, out))
+        text += _invariance(run, _graded_variant(state.console, bank, judge, head, out))
     if out:
         (out / "report.md").write_text(text)
-    print(text)
+    state.console.say(text)
     failures = ev.guard_failures(ev.metrics(next(iter(runs.values()))), min_spearman, min_band_accuracy)
     if failures:
-        print("eval guard failed: " + "; ".join(failures), file=sys.stderr)
+        state.console.note("eval guard failed: " + "; ".join(failures))
         raise typer.Exit(ExitCode.PROBLEMS)
 
 
@@ -204,14 +205,10 @@ def _held_out(state: State, bank: Bank, saved: list[Path] | None, labelled: Path
 
     if not saved:
         raise TutorError("--held-out re-decides saved runs: give them with --from RESULTS.jsonl")
-    text = held_out_report(bank, joined(_saved_runs(bank, saved, labelled)), say=_to_stderr)
+    text = held_out_report(bank, joined(_saved_runs(bank, saved, labelled)), say=state.console.note)
     if out:
         (out / "held-out.md").write_text(text)
-    print(text)
-
-
-def _to_stderr(line: str) -> None:
-    print(line, file=sys.stderr)
+    state.console.say(text)
 
 
 VariantRun = Callable[[str, "list[GoldAnswer]"], "EvalRun"]  # (variant, its answers) → their grades
@@ -229,11 +226,12 @@ def _invariance(typed: "EvalRun", variant_run: VariantRun) -> str:
                       *invariance.table(found), ""])
 
 
-def _graded_variant(bank: Bank, judge: "ReliableJudge", head: "Head", out: Path | None) -> VariantRun:
+def _graded_variant(console: Console, bank: Bank, judge: "ReliableJudge", head: "Head",
+                    out: Path | None) -> VariantRun:
     from tutor.teacher.invariance import slug
 
     def graded(name: str, gold: "list[GoldAnswer]") -> "EvalRun":
-        run = _run_eval(bank, gold, judge, head, 0, name)
+        run = _run_eval(console, bank, gold, judge, head, 0, name)
         if out:
             run.dump(out / f"results-{slug(name)}.jsonl")
         return run
@@ -261,13 +259,12 @@ def _saved_runs(bank: Bank, saved: list[Path], labelled: Path | None) -> "list[E
     return [reviewed_run(bank, p) if p.is_dir() else next(files) for p in saved]
 
 
-def _run_eval(bank: Bank, gold: "list[GoldAnswer]", judge: "ReliableJudge", head: "Head", rerun: int,
-              split: str) -> "EvalRun":
+def _run_eval(console: Console, bank: Bank, gold: "list[GoldAnswer]", judge: "ReliableJudge", head: "Head",
+              rerun: int, split: str) -> "EvalRun":
     from tutor.teacher.evaluation import run_eval
 
-    with progress_bar() as progress:
-        task = progress.add_task(f"eval {split}", total=len(gold))
-        return run_eval(bank, gold, judge, head, rerun=rerun, progress=lambda: progress.advance(task))
+    with console.progress(f"eval {split}", len(gold)) as advance:
+        return run_eval(bank, gold, judge, head, rerun=rerun, progress=advance)
 
 
 @app.command()

@@ -42,8 +42,8 @@ def labelled(item: Reviewed) -> GoldAnswer | None:
     verdicts = item.points.verdicts if points_seen else []
     reviewers = sorted({o.reviewer for o in item.applied})
     return GoldAnswer(
-        id=f"{item.row['student']}::{item.row['question_id']}", question_id=item.row["question_id"],
-        category="reviewed", answer=item.row["answer"], mark=score, band=band,
+        id=f"{item.row.student}::{item.row.question_id}", question_id=item.row.question_id,
+        category="reviewed", answer=item.row.answer, mark=score, band=band,
         key_points=_stated(verdicts, "key_point", Outcome.HIT),
         misconceptions=_stated(verdicts, "misconception", Outcome.WRONG),
         numeric=_stated(verdicts, "numeric", Outcome.HIT),

@@ -1,17 +1,15 @@
 """`tutor grade`, end to end: read, grade what is not done yet, write every output."""
 
 import fcntl
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from tutor.core.bank import Bank
-from tutor.core.console import plural, progress_bar, safe_line
+from tutor.core.console import Console, plural
 from tutor.core.decide import Head
 from tutor.core.errors import TutorError
 from tutor.core.grader import default_head
@@ -21,6 +19,7 @@ from tutor.core.rubric import Rubric
 from tutor.teacher.batch.inputs import Inputs, submission_files
 from tutor.teacher.batch.outputs import Marks, write_all
 from tutor.teacher.batch.run import BatchRun, answers_per_minute
+from tutor.teacher.records import GradedAnswer
 
 LOCK = ".tutor-grade.lock"
 
@@ -43,43 +42,44 @@ def grade_submissions(bank: Bank, load_judge: Callable[[], ReliableJudge], targe
                       parallel_answers: int = 1, retry_errors: bool = False,
                       speech_terms: Sequence[str] = (),
                       choose_head: Callable[[ReliableJudge], Head] = default_head,
-                      check_rubrics: Callable[[list[Rubric]], None] | None = None) -> Summary:
+                      check_rubrics: Callable[[list[Rubric]], None] | None = None,
+                      console: Console | None = None) -> Summary:
     """`speech_terms`: the course's vocabulary, for answers given as recordings; `choose_head`:
     the head for the loaded judge (the command's settings); `check_rubrics` may refuse the rubrics
-    the answers would be graded against (skeletons)."""
+    the answers would be graded against (skeletons); `console`: where skipped rows, warnings and
+    progress go."""
+    console = console or Console()
     _check_targets(targets, out)
     ensure_dir(out, "--out")
     with locked(out):
-        inputs = Inputs(bank, targets, skip=out, terms=speech_terms)
+        inputs = Inputs(bank, targets, skip=out, terms=speech_terms, console=console)
         if check_rubrics:
             check_rubrics([bank.get(question) for question in inputs.questions()])
         for item in inputs.rejected:
-            print(f"tutor: skipped {safe_line(item.source)}: {safe_line(item.reason)}", file=sys.stderr)
+            console.warn(f"skipped {item.source}: {item.reason}")
         judge = load_judge()
         run = BatchRun(bank, judge, out, parallel_answers=parallel_answers, head=choose_head(judge))
         todo = sum(1 for _ in run.pending(inputs.submissions(), retry_errors))
         start = time.perf_counter()
-        with progress_bar() as progress:
-            made = Counter(line["status"] for line in
-                           run.grade_all(run.pending(inputs.submissions()), progress, todo))
+        with console.progress("grading", todo) as advance:
+            made = Counter(line.status for line in run.grade_all(run.pending(inputs.submissions()), advance))
         seconds = time.perf_counter() - start
         run.finalize(inputs.submissions())
         final: Counter[str] = Counter()
         marks = write_all(out, bank, _counted(run.results(), final), inputs.rejected)
-    _tell_review(marks, out)
+    _tell_review(console, marks, out)
     failed = final.total() - final["graded"] + len(inputs.rejected)
     return Summary(made["graded"], failed, inputs.count - todo, made.total(), seconds)
 
 
-def _tell_review(marks: Marks, out: Path) -> None:
+def _tell_review(console: Console, marks: Marks, out: Path) -> None:
     """The teacher's overrides are kept as they are; say which no longer apply."""
     for problem in marks.damaged:
-        print(f"tutor: {safe_line(problem)}", file=sys.stderr)
+        console.warn(problem)
     if marks.stale:
         verb = "applies" if marks.stale == 1 else "apply"
-        print(f"tutor: {plural(marks.stale, 'review override')} in {safe_line(str(out))}/overrides.jsonl no "
-              f"longer {verb} (answer or rubric changed, or answer gone): listed in report.html",
-              file=sys.stderr)
+        console.warn(f"{plural(marks.stale, 'review override')} in {out}/overrides.jsonl no longer {verb} "
+                     "(answer or rubric changed, or answer gone): listed in report.html")
 
 
 def _check_targets(targets: list[Path], out: Path) -> None:
@@ -94,9 +94,9 @@ def _check_targets(targets: list[Path], out: Path) -> None:
                          "a folder of recordings per student)")
 
 
-def _counted(rows: Iterable[dict[str, Any]], statuses: Counter[str]) -> Iterator[dict[str, Any]]:
+def _counted(rows: Iterable[GradedAnswer], statuses: Counter[str]) -> Iterator[GradedAnswer]:
     for row in rows:
-        statuses[row["status"]] += 1
+        statuses[row.status] += 1
         yield row
 
 

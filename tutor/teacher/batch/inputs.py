@@ -25,10 +25,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from markdown_it import MarkdownIt
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from tutor.core.bank import Bank
-from tutor.core.console import plural
+from tutor.core.console import Console, plural
 from tutor.core.speech.transcriber import RecordingError
 from tutor.teacher.batch.audio import TRANSCRIPTS, Recording, Transcripts
 
@@ -507,6 +506,7 @@ class Inputs:
     skip: Path | None = None  # the batch's --out: its feedback files are not submissions
     terms: Sequence[str] = ()  # the course's speech terms, for recorded answers
     transcripts: Transcripts | None = None  # default: cached under `skip`/transcripts
+    console: Console = field(default_factory=Console)  # where the transcription's progress shows
     rejected: list[Rejected] = field(default_factory=list, init=False)
     count: int = field(default=0, init=False)  # submissions that count
     _latest: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict, init=False)
@@ -540,9 +540,7 @@ class Inputs:
             return
         if self.transcripts is None:
             self.transcripts = Transcripts(self.skip / TRANSCRIPTS if self.skip else None, self.terms)
-        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-        with Progress(*columns, transient=True) as progress:
-            task = progress.add_task("transcribing", total=len(recordings))
+        with self.console.progress("transcribing", len(recordings), "recordings") as advance:
             for key, recording in recordings.items():
                 row = _heard(self.transcripts, recording)
                 if isinstance(row, Rejected):
@@ -550,7 +548,7 @@ class Inputs:
                     del self._latest[key]
                 else:
                     self._heard[recording.source] = row
-                progress.advance(task)
+                advance()
 
     def questions(self) -> list[str]:
         """The ids of the questions the submissions that count answer, each once."""
