@@ -63,8 +63,15 @@ def gold_line(question_id: str, row: dict[str, Any]) -> dict[str, Any]:
     mark = MARK.get(label, 0.0)
     return {"id": row["id"], "question_id": question_id, "category": row["label_3way"],
             "source": f"semeval-{row['corpus']}-{row['split']}", "answer": row["answer"], "mark": mark,
-            "band": Band.of(mark).value, "key_points": {}, "misconceptions": {},
+            "band": Band.of(mark).value, "key_points": point_labels(row), "misconceptions": {},
             "note": f"2-way {row['label_2way']}; 3-way {row['label_3way']}; 5-way {row['label_5way']}"}
+
+
+def point_labels(row: dict[str, Any]) -> dict[str, bool]:
+    """Whether the answer states its reference, where the question has one reference (SciEntsBank):
+    a 2-way correct answer states it, a partial, contradictory or irrelevant one does not. With
+    several references (Beetle) any one makes an answer correct, so no single point is labelled."""
+    return {"reference-1": row["label_2way"] == "correct"} if len(references(row)) == 1 else {}
 
 
 def build(corpus: str, split: str, limit: int | None, seed: int) -> Path:

@@ -42,6 +42,7 @@ from tutor.teacher.calibration import (  # noqa: E402
     choose_review,
     choose_thresholds,
     fit,
+    fit_and_tune,  # noqa: E402
     labelled_points,
     log_loss,
 )
@@ -54,7 +55,7 @@ from tutor.teacher.evaluation import (  # noqa: E402
     rescore_run,
     subset,
 )
-from tutor.teacher.generalisation import by_source, tunes  # noqa: E402
+from tutor.teacher.generalisation import by_source  # noqa: E402
 
 ENUMERATED = 10  # least certain points whose uncertainty is propagated exactly
 
@@ -176,9 +177,7 @@ def main() -> None:
     lines = ["| held-out source | judge | decision | answers | Spearman | band accuracy | above band | "
              "negated/padded above band |", "|---|---|---|---|---|---|---|---|"]
     for source in sorted({s for g in run.gold if (s := by_source(g))}):
-        rest = subset(run, lambda g: by_source(g) != source)  # noqa: B023 (called at once)
-        fitting = subset(rest, lambda g: not tunes(g.question_id))
-        tuning = subset(rest, lambda g: tunes(g.question_id))
+        fitting, tuning = fit_and_tune(subset(run, lambda g: by_source(g) != source))  # noqa: B023
         held = subset(run, lambda g: by_source(g) == source)  # noqa: B023
         for judge, use_state in (("head", True), ("plain (Platt)", False)):
             for d in decisions(bank, fitting, tuning, held, use_state):

@@ -68,3 +68,30 @@ def test_runs_without_signals_cannot_train_a_head(bank):
     empty = EvalRun(gold, [grade(bank.get(g.question_id), g.answer, None) for g in gold], 1.0)
     with pytest.raises(TutorError, match="both stated and unstated"):
         calibrate(bank, empty, empty, {}, say=lambda _: None)
+
+
+def test_without_a_dev_run_one_question_in_four_tunes_and_never_the_answers_fitted(bank, runs, tmp_path,
+                                                                                    monkeypatch):
+    """`tutor calibrate RUNS --out` with no --dev: the held-out report's procedure on every source."""
+    from tutor.teacher import calibration
+
+    train, _ = runs
+    saved = tmp_path / "results.jsonl"
+    train.dump(saved)
+    seen = []
+    real = calibration.calibrate
+
+    def spy(bank_, fitting, tuning, meta, use_state=True, say=print):
+        seen.append((fitting, tuning, meta))
+        return real(bank_, fitting, tuning, meta, use_state, say=lambda _: None)
+
+    monkeypatch.setattr(calibration, "calibrate", spy)
+    model = tmp_path / "model.gguf"
+    model.write_bytes(b"weights")
+    head = calibration.fit_head(bank, [saved], None, model)
+    [(fitting, tuning, meta)] = seen
+    fitted, tuned = ({g.question_id for g in r.gold} for r in (fitting, tuning))
+    assert fitted and tuned and not fitted & tuned
+    assert all(calibration.tunes(q) for q in tuned) and not any(calibration.tunes(q) for q in fitted)
+    assert len(fitting.gold) + len(tuning.gold) == len(train.gold)
+    assert "one question in four" in meta["dev"] and head.meta["name"].startswith("probe-l_out-")

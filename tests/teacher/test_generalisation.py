@@ -6,7 +6,7 @@ import pytest
 from tests.teacher.test_calibration import run_of
 from tutor.core.judges.fake import FakeJudge
 from tutor.teacher import generalisation
-from tutor.teacher.calibration import calibrate
+from tutor.teacher.calibration import calibrate, tunes
 from tutor.teacher.evaluation import load_gold, metrics, run_eval, subset
 from tutor.teacher.generalisation import (
     by_family,
@@ -15,7 +15,6 @@ from tutor.teacher.generalisation import (
     family_table,
     held_out,
     source_table,
-    tunes,
 )
 from tutor.teacher.invariance import VARIANTS, compare, one_line_lower, run_on, unpunctuated
 

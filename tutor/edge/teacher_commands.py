@@ -273,7 +273,8 @@ def calibrate(
     train: Annotated[list[Path] | None, typer.Argument(
         help="Saved runs (results.jsonl of `tutor eval --out`) on labelled answers to fit on.")] = None,
     dev: Annotated[Path | None, typer.Option(
-        help="A saved run on other answers: choose C, thresholds, review.")] = None,
+        help="A saved run on other answers: choose C, thresholds, review (default: one question in four "
+             "of the runs, as the held-out report does).")] = None,
     out: Annotated[Path | None, typer.Option(
         help="Where to write the head (.npz); with --from, default: the course folder.")] = None,
     reviews: Annotated[Path | None, typer.Option(
@@ -288,8 +289,8 @@ def calibrate(
     if reviews:
         _refit_on_reviews(state, reviews, out)
         return
-    if not (train and dev and out):
-        raise TutorError("calibrate needs saved runs with --dev and --out, or --from MARKS_DIR")
+    if not (train and out):
+        raise TutorError("calibrate needs saved runs and --out, or --from MARKS_DIR")
     from tutor.core.model_store import resolve
     from tutor.teacher.calibration import fit_head
     from tutor.teacher.refit import save_head

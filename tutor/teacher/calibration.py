@@ -19,11 +19,20 @@ from tutor.core.decide import PlainHead, ProbeHead, Thresholds, features
 from tutor.core.errors import TutorError
 from tutor.core.grader import stored_signals
 from tutor.core.signals import Signals
-from tutor.teacher.evaluation import EvalRun, joined, load_runs, metrics, rescore_run, safe_threshold_settings
+from tutor.teacher.evaluation import (
+    EvalRun,
+    joined,
+    load_runs,
+    metrics,
+    rescore_run,
+    safe_threshold_settings,
+    subset,
+)
 
 C_GRID = (0.001, 0.003, 0.01, 0.03, 0.1)
 REVIEW_GRID = tuple(round(0.40 + 0.025 * i, 3) for i in range(23))  # 0.40 … 0.95
 MAX_FLAGGED = 0.20  # at most this share of dev answers sent to review
+TUNE_SHARE = 4  # without a dev run, one question in this many tunes (C, thresholds, review)
 H = TypeVar("H", ProbeHead, PlainHead)  # a head whose thresholds and review cut-off are chosen
 
 
@@ -134,20 +143,35 @@ def calibrate(bank: Bank, train: EvalRun, dev: EvalRun, meta: dict[str, Any], us
     return head
 
 
+def tunes(question_id: str) -> bool:
+    """Whether a question's answers tune rather than fit: fixed by its id, not by chance."""
+    return int(hashlib.sha256(question_id.encode()).hexdigest(), 16) % TUNE_SHARE == 0
+
+
+def fit_and_tune(run: EvalRun) -> tuple[EvalRun, EvalRun]:
+    """The answers a head is fitted on and those its C, thresholds and review cut-off are
+    tuned on: split by question, so tuning sees questions the fit did not."""
+    return subset(run, lambda g: not tunes(g.question_id)), subset(run, lambda g: tunes(g.question_id))
+
+
 def file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
-def fit_head(bank: Bank, train: list[Path], dev: Path, model: Path, labelled: list[Path] | None = None,
-             plain: bool = False) -> ProbeHead:
-    """`tutor calibrate`: a head fitted on saved runs, its provenance in its metadata."""
+def fit_head(bank: Bank, train: list[Path], dev: Path | None, model: Path,
+             labelled: list[Path] | None = None, plain: bool = False) -> ProbeHead:
+    """`tutor calibrate`: a head fitted on saved runs, its provenance in its metadata. Without a
+    dev run, one question in four tunes and the rest fit (`generalisation.fit_and_tune`): the
+    procedure the held-out report measures source by source, applied to every source."""
     from tutor.core.judge_prompts import prompts_hash
     from tutor.core.judges.llama_runtime import STATE_BLOCK
     from tutor.core.model_store import sha256_of
 
-    train_runs, (dev_run,) = load_runs(train, labelled), load_runs([dev], labelled)  # checks the files
+    runs = joined(load_runs(train, labelled))  # checks the files
+    fitting, tuning = (runs, joined(load_runs([dev], labelled))) if dev else fit_and_tune(runs)
     meta = {"model_sha256": sha256_of(model), "prompts": prompts_hash(), "layer": f"l_out-{STATE_BLOCK}",
-            "train": {p.name: file_digest(p) for p in train}, "dev": file_digest(dev)}
-    head = calibrate(bank, joined(train_runs), dev_run, meta, use_state=not plain)
+            "train": {p.name: file_digest(p) for p in train},
+            "dev": file_digest(dev) if dev else "one question in four of the train runs"}
+    head = calibrate(bank, fitting, tuning, meta, use_state=not plain)
     head.meta["name"] = f"probe-{'plain' if plain else head.meta['layer']}-{head.fingerprint()}"
     return head

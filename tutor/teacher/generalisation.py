@@ -10,7 +10,6 @@ questions it was not fitted on); then the held-out group is decided by the same 
 so the two stand side by side. Nothing here calls the model: it re-decides saved runs' signals.
 """
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -19,11 +18,10 @@ from tutor.core.bank import Bank
 from tutor.core.console import plural
 from tutor.core.decide import PlainHead
 from tutor.core.errors import TutorError
-from tutor.teacher.calibration import calibrate, choose_review, choose_thresholds
+from tutor.teacher.calibration import TUNE_SHARE, calibrate, choose_review, choose_thresholds, fit_and_tune
 from tutor.teacher.evaluation import EvalRun, GoldAnswer, above_band, metrics, rescore_run, subset
 
 GroupOf = Callable[[GoldAnswer], str | None]
-TUNE_SHARE = 4  # one question in this many tunes (thresholds, C, review); the rest fit the head
 
 
 def by_source(gold: GoldAnswer) -> str | None:
@@ -44,11 +42,6 @@ class HeldOut:
     problem: str = ""  # why nothing could be fitted without this group
 
 
-def tunes(question_id: str) -> bool:
-    """Whether a question's answers tune rather than fit: fixed by its id, not by chance."""
-    return int(hashlib.sha256(question_id.encode()).hexdigest(), 16) % TUNE_SHARE == 0
-
-
 def held_out(bank: Bank, run: EvalRun, group_of: GroupOf,
              say: Callable[[str], None] = lambda _: None) -> list[HeldOut]:
     """For each group in the run, the group graded without anything tuned on it."""
@@ -58,9 +51,7 @@ def held_out(bank: Bank, run: EvalRun, group_of: GroupOf,
 
 def _hold_out(bank: Bank, run: EvalRun, group_of: GroupOf, group: str,
               say: Callable[[str], None]) -> HeldOut:
-    rest = subset(run, lambda g: group_of(g) != group)
-    fitting = subset(rest, lambda g: not tunes(g.question_id))
-    tuning = subset(rest, lambda g: tunes(g.question_id))
+    fitting, tuning = fit_and_tune(subset(run, lambda g: group_of(g) != group))
     held = subset(run, lambda g: group_of(g) == group)
     say(f"without {group}: fit on {plural(len(fitting.gold), 'answer')}, tune on {len(tuning.gold)}")
     try:
