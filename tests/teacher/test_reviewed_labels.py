@@ -144,3 +144,16 @@ def test_calibrate_from_one_review_counts_it_in_the_singular(reviewed_class):
     bank = open_course(course).bank
     with pytest.raises(TutorError, match="marks: 1 answer with reviewed points; refitting needs at least 20"):
         refit_on_reviews(bank, reviewed_labels.reviewed_run(bank, marks), identity_head(), "marks")
+
+
+def test_a_label_is_the_machine_s_verdicts_with_the_teacher_s_in_place(reviewed_class):
+    """No grade is made again for a label: each point the teacher saw is the machine's verdict, or
+    the one the teacher set; the same labels the reviewed grade's verdicts give."""
+    course, marks = reviewed_class
+    bank = open_course(course).bank
+    for item in overrides.reviewed_answers(bank, marks):
+        label = reviewed_labels.TeacherLabel.of(item)
+        assert label is not None and label.reviewers == ("ms-k",)
+        assert label.stated["key_point"] == {v.point_id: v.outcome == Outcome.HIT
+                                             for v in item.points.by_kind("key_point")}
+        assert (label.mark, label.band) == item.grade.decided

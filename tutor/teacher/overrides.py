@@ -148,6 +148,7 @@ class Reviewed:
     machine: Grade
     grade: Grade
     points: Grade  # after the point overrides, before any mark: what the verdicts give
+    outcomes: dict[str, Outcome] = field(default_factory=dict)  # the person's verdicts, by point id
     applied: list[Override] = field(default_factory=list)
     stale: list[Override] = field(default_factory=list)
     why_stale: list[str] = field(default_factory=list)  # one reason per stale override
@@ -215,8 +216,9 @@ def resolve(rubric: Rubric, row: GradedAnswer, overrides: Iterable[Override]) ->
             item.why_stale.append(why)
         else:
             item.applied.append(override)
-    outcomes = {o.point_id: Outcome(str(o.new)) for o in item.applied if o.change == "point" and o.point_id}
-    item.points = overruled(rubric, row.answer, machine, outcomes) if outcomes else machine
+    item.outcomes = {o.point_id: Outcome(str(o.new)) for o in item.applied
+                     if o.change == "point" and o.point_id}
+    item.points = overruled(rubric, row.answer, machine, item.outcomes) if item.outcomes else machine
     item.grade = _with_mark(rubric, item.points, item.mark)
     if item.applied:
         item.grade = item.grade.model_copy(update={"review": False})
