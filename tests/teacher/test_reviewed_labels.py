@@ -154,6 +154,6 @@ def test_a_label_is_the_machine_s_verdicts_with_the_teacher_s_in_place(reviewed_
     for item in overrides.reviewed_answers(bank, marks):
         label = reviewed_labels.TeacherLabel.of(item)
         assert label is not None and label.reviewers == ("ms-k",)
-        assert label.stated["key_point"] == {v.point_id: v.outcome == Outcome.HIT
+        assert label.key_points == {v.point_id: v.outcome == Outcome.HIT
                                              for v in item.points.by_kind("key_point")}
         assert (label.mark, label.band) == item.grade.decided

@@ -4,9 +4,10 @@ Text a learner or a CSV supplied is untrusted: `safe_text` makes its control cha
 visible instead of letting them drive the terminal, and the console applies it to every
 piece of text it prints.
 
-One voice, four channels: `print` (rich output: panels, tables), `say` (a result as plain text,
-on stdout), `warn` and `note` (one line each on stderr: what was skipped or went wrong, and how
-a long step is going) and `progress` (a bar, with the columns that suit what it counts)."""
+One voice, in channels: `print` (rich output: panels, tables), `say` (a result as plain text,
+on stdout), `warn`, `error` and `note` (one line each on stderr: what was skipped, why the
+command stops, how a long step is going) and `progress` (a bar, with the columns that suit what
+it counts)."""
 
 import sys
 from collections.abc import Callable, Iterator
@@ -94,7 +95,11 @@ class Console:
 
     def warn(self, text: str) -> None:
         """What was skipped or went wrong, without stopping: one line on stderr, "tutor: …"."""
-        print(f"tutor: {safe_line(text)}", file=self.stderr or sys.stderr)
+        print(f"tutor: {safe_line(text)}", file=self.stderr or sys.stderr, flush=True)
+
+    def error(self, text: str) -> None:
+        """Why the command stops: one line on stderr, "tutor: error: …"."""
+        self.warn(f"error: {text}")
 
     def note(self, text: str) -> None:
         """How a long step is going, or why a check failed: one line on stderr, as it is."""

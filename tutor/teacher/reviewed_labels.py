@@ -33,6 +33,7 @@ from tutor.teacher.overrides import NOT_IN_RESULTS, Review, Reviewed, load, resu
 log = logging.getLogger("tutor.marks")
 
 
+# the outcome that says a point is stated, for each kind (in the order of TeacherLabel's fields)
 STATED = {"key_point": Outcome.HIT, "misconception": Outcome.WRONG, "numeric": Outcome.HIT}
 
 
@@ -48,8 +49,11 @@ class TeacherLabel:
     answer: str
     mark: float
     band: Band
-    stated: dict[str, dict[str, bool]]  # kind → point id → stated; empty when only the mark was set
     reviewers: tuple[str, ...]
+    # point id → stated, for each kind of point; all empty when only the mark was set
+    key_points: dict[str, bool]
+    misconceptions: dict[str, bool]
+    numeric: dict[str, bool]
 
     @classmethod
     def of(cls, item: Reviewed) -> "TeacherLabel | None":
@@ -59,19 +63,20 @@ class TeacherLabel:
         if not item.reviewed or item.machine.status != "graded" or score is None or band is None:
             return None
         points_seen = any(o.change in ("point", "accept") for o in item.applied)
-        stated: dict[str, dict[str, bool]] = {kind: {} for kind in STATED}
-        for v in item.machine.verdicts if points_seen else []:
-            stated[v.kind][v.point_id] = item.outcomes.get(v.point_id, v.outcome) == STATED[v.kind]
-        return cls(item.row.student, item.row.question_id, item.row.answer, score, band, stated,
-                   tuple(sorted({o.reviewer for o in item.applied})))
+        seen = item.machine.verdicts if points_seen else []
+        stated = [(v.kind, v.point_id, item.outcomes.get(v.point_id, v.outcome) == STATED[v.kind])
+                  for v in seen]
+        key_points, misconceptions, numeric = ({p: s for k, p, s in stated if k == kind} for kind in STATED)
+        return cls(item.row.student, item.row.question_id, item.row.answer, score, band,
+                   tuple(sorted({o.reviewer for o in item.applied})), key_points, misconceptions, numeric)
 
     def as_gold(self) -> GoldAnswer:
         """The label in the gold format (category "reviewed"), which `tutor eval` and `tutor
         calibrate` read and labelled.jsonl holds."""
         return GoldAnswer(
             id=f"{self.student}::{self.question_id}", question_id=self.question_id, category="reviewed",
-            answer=self.answer, mark=self.mark, band=self.band, key_points=self.stated["key_point"],
-            misconceptions=self.stated["misconception"], numeric=self.stated["numeric"],
+            answer=self.answer, mark=self.mark, band=self.band, key_points=self.key_points,
+            misconceptions=self.misconceptions, numeric=self.numeric,
             note=f"reviewed by {', '.join(self.reviewers)}")
 
 
