@@ -48,9 +48,11 @@ class GradedAnswer(BaseModel):
 
     @classmethod
     def of(cls, key: str, student: str, source: str, answer: str, grade: Grade,
-           audio: str | None = None, audio_seconds: float | None = None) -> "GradedAnswer":
-        """The record of `grade`, its summary fields taken from it."""
-        return cls(key=key, student=student, question_id=grade.question_id, score=grade.score,
+           audio: str | None = None, audio_seconds: float | None = None,
+           question_id: str | None = None) -> "GradedAnswer":
+        """The record of `grade` (of the answer to `question_id`, by default the grade's), its
+        summary fields taken from it."""
+        return cls(key=key, student=student, question_id=question_id or grade.question_id, score=grade.score,
                    band=grade.band, status=grade.status, review=grade.review, source=source,
                    answer=answer, audio=audio, audio_seconds=audio_seconds, transcript=bool(audio),
                    grade=grade)

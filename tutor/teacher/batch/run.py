@@ -42,7 +42,8 @@ def cache_key(sub: Submission, rubric_version: str, judge: ReliableJudge, head: 
 def result_line(key: str, sub: Submission, result: Grade) -> GradedAnswer:
     """One result record; a recorded answer also names its recording and duration, and
     `transcript: true` says the answer is what speech recognition heard."""
-    return GradedAnswer.of(key, sub.student, sub.source, sub.answer, result, sub.audio, sub.audio_seconds)
+    return GradedAnswer.of(key, sub.student, sub.source, sub.answer, result, sub.audio, sub.audio_seconds,
+                           sub.question_id)
 
 
 def _end_cut_line(path: Path) -> None:
