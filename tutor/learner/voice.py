@@ -319,9 +319,11 @@ def _loader(load: Callable[[], Transcriber] | None) -> Loading:
 
 def from_recording(console: Console, audio: Path, terms: Sequence[str],
                    load: Callable[[], Transcriber] | None = None) -> RecordingAnswers:
-    """`--audio FILE`: the answer to one question, from a recording."""
+    """`--audio FILE`: the answer to one question, from a recording, which is checked before
+    any model loads (`check_recording`)."""
     if not audio.is_file():
         raise TutorError(f"--audio {audio}: no such file")
+    speech.check_recording(audio)
     return RecordingAnswers(console, audio, _loader(load), speech.hints(terms))
 
 

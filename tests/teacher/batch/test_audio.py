@@ -8,6 +8,7 @@ import json
 import pytest
 
 from tests.html_page import Page
+from tests.recordings import wav_bytes, write_wav
 from tutor.core.judges.fake import FakeJudge
 from tutor.core.speech.transcriber import FakeTranscriber
 from tutor.teacher.batch import audio
@@ -23,9 +24,13 @@ SAID = {"ann-thu-4.m4a": "In G Q A each group of query heads shares one key valu
         "bob-thu-4.wav": "The KV cash of a seventy B model shrinks with fewer heads."}
 
 
+HEARD = {wav_bytes(tag): text for tag, text in SAID.items()}
+
+
 def said(recording) -> str:
-    """What the fake recogniser hears: chosen by the file's content, as a real one would."""
-    return SAID.get(recording.read_text(), "")
+    """What the fake recogniser hears: chosen by the file's content (`wav_bytes(tag)` for a
+    tag of SAID; any other sound is silence), as a real one would."""
+    return HEARD.get(recording.read_bytes(), "")
 
 
 def recordings(tmp_path):
@@ -34,8 +39,7 @@ def recordings(tmp_path):
     for student, name, content in [("ann", "w06-thu-4.m4a", "ann-thu-4.m4a"),
                                    ("bob", "w06-thu-4.wav", "bob-thu-4.wav"),
                                    ("bob", "w06-mon-2.ogg", "silence")]:
-        (folder / student).mkdir(parents=True, exist_ok=True)
-        (folder / student / name).write_text(content)
+        write_wav(folder / student / name, content)
     return folder
 
 
@@ -61,8 +65,7 @@ def test_a_folder_per_student_of_recordings_named_by_question(bank, tmp_path):
 
 
 def test_a_recording_named_by_no_question_is_reported(bank, tmp_path):
-    (tmp_path / "ann").mkdir()
-    (tmp_path / "ann" / "question-four.wav").write_text("ann-thu-4.m4a")
+    write_wav(tmp_path / "ann" / "question-four.wav", "ann-thu-4.m4a")
     inputs = Inputs(bank, [tmp_path], transcripts=fake_transcripts()[0])
     [row] = inputs.rejected
     assert "unknown question 'question-four'" in row.reason
@@ -70,8 +73,7 @@ def test_a_recording_named_by_no_question_is_reported(bank, tmp_path):
 
 
 def test_csv_and_jsonl_rows_with_an_audio_column(bank, tmp_path):
-    (tmp_path / "audio").mkdir()
-    (tmp_path / "audio" / "a.m4a").write_text("ann-thu-4.m4a")
+    write_wav(tmp_path / "audio" / "a.m4a", "ann-thu-4.m4a")
     with (tmp_path / "class.csv").open("w", newline="") as handle:
         csv.writer(handle).writerows([["student", "question", "audio"], ["ann", "w06-thu-4", "audio/a.m4a"]])
     (tmp_path / "class.jsonl").write_text("\n".join(json.dumps(row) for row in [
@@ -110,16 +112,14 @@ def test_transcripts_are_cached_by_the_recordings_hash(bank, tmp_path):
 
 def test_the_same_recording_twice_is_transcribed_once(bank, tmp_path):
     for student in ("ann", "bob"):
-        (tmp_path / student).mkdir()
-        (tmp_path / student / "w06-thu-4.wav").write_text("ann-thu-4.m4a")
+        write_wav(tmp_path / student / "w06-thu-4.wav", "ann-thu-4.m4a")
     transcripts, recogniser = fake_transcripts()
     assert len(list(Inputs(bank, [tmp_path], transcripts=transcripts).submissions())) == 2
     assert len(recogniser.calls) == 1
 
 
 def test_a_superseded_recording_is_not_transcribed(bank, tmp_path):
-    (tmp_path / "ann").mkdir()
-    (tmp_path / "ann" / "w06-thu-4.wav").write_text("ann-thu-4.m4a")
+    write_wav(tmp_path / "ann" / "w06-thu-4.wav", "ann-thu-4.m4a")
     (tmp_path / "zz.csv").write_text("student,question,answer\nann,w06-thu-4,MQA shares one KV head.\n")
     transcripts, recogniser = fake_transcripts()
     inputs = Inputs(bank, [tmp_path / "ann", tmp_path / "zz.csv"], transcripts=transcripts)

@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 from tutor.core.errors import ExitCode, TutorError
 
 RATE = 16_000  # samples per second, what Whisper listens at
+MIN_SECONDS = 0.1  # a recording shorter than this holds no answer
 Audio = Path | NDArray[np.float32]  # a recording file, or mono float samples at RATE
 INSTALL_HINT = "pip install 'tutor[voice]'"
 
@@ -95,7 +96,7 @@ class WhisperTranscriber:
         sentence, the last 9 s), and a transcript must never lose what was said."""
         samples = decode(audio)
         seconds = len(samples) / RATE
-        if seconds < 0.1:
+        if seconds < MIN_SECONDS:
             raise RecordingError(f"{_label(audio)}: the recording is empty")
         start = time.perf_counter()
         segments, _ = self._model.transcribe(
@@ -117,6 +118,48 @@ def _context(terms: Sequence[str]) -> str | None:
     return f"Terms: {', '.join(terms)}." if terms else None
 
 
+def check_recording(audio: Path) -> None:
+    """`RecordingError`, naming the file, unless `audio` is a file of decodable, non-empty audio.
+    Run before any model loads: a 0-byte or non-audio file waited 7–12 s for the judge to load
+    before it was refused. Only the first tenth of a second is decoded."""
+    require_voice_extra()  # PyAV comes with faster-whisper
+    if not audio.is_file():
+        raise RecordingError(f"{audio}: no such file")
+    try:
+        size = audio.stat().st_size
+    except OSError as exc:
+        raise RecordingError(f"{audio}: cannot read the recording ({exc.strerror or exc})") from None
+    if size == 0:
+        raise RecordingError(f"{audio}: the file is empty (0 bytes), not a recording")
+    try:
+        heard = _first_seconds(audio)
+    except RecordingError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - PyAV raises many kinds; each means "unreadable"
+        raise RecordingError(f"{audio}: not a readable recording ({_reason(exc)})") from None
+    if heard < MIN_SECONDS:
+        raise RecordingError(f"{audio}: the recording is empty (no sound in it)")
+
+
+def _first_seconds(audio: Path) -> float:
+    """Seconds of sound decoded from the start of `audio`, up to `MIN_SECONDS`."""
+    import av
+
+    with av.open(str(audio)) as container:
+        if not container.streams.audio:
+            raise RecordingError(f"{audio}: holds no sound (no audio track)")
+        heard = 0.0
+        for frame in container.decode(container.streams.audio[0]):
+            heard += frame.samples / (frame.sample_rate or RATE)
+            if heard >= MIN_SECONDS:
+                break
+        return heard
+
+
+def _reason(exc: Exception) -> str:
+    return " ".join(str(getattr(exc, "strerror", None) or exc).split())[:120] or type(exc).__name__
+
+
 def decode(audio: Audio) -> NDArray[np.float32]:
     """Mono float32 samples at 16 kHz; PyAV decodes files (wav, mp3, m4a, ogg, webm)."""
     if not isinstance(audio, Path):
@@ -128,8 +171,7 @@ def decode(audio: Audio) -> NDArray[np.float32]:
     try:
         samples: NDArray[np.float32] = decode_audio(str(audio), sampling_rate=RATE)
     except Exception as exc:  # noqa: BLE001 - PyAV raises many kinds; each means "unreadable"
-        reason = " ".join(str(getattr(exc, "strerror", None) or exc).split())[:120] or type(exc).__name__
-        raise RecordingError(f"{audio}: not a readable recording ({reason})") from None
+        raise RecordingError(f"{audio}: not a readable recording ({_reason(exc)})") from None
     return samples
 
 

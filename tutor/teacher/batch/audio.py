@@ -49,6 +49,7 @@ class Transcripts:
         digest = _sha256(audio)
         cached = self._memory.get(digest) or self._cached(digest)
         if cached is None:
+            speech.check_recording(audio)  # before the speech model loads for it
             if self._transcriber is None:
                 self._transcriber = (self.load or speech.local_transcriber)()
             cached = self._transcriber.transcribe(audio, self.terms)

@@ -1,0 +1,60 @@
+"""Issue 28 (11), the learner's side: a recording is checked before any model loads."""
+
+from pathlib import Path
+
+import pytest
+
+from tests.learner.test_voice import run
+from tests.recordings import write_wav
+from tutor.core.judges.fake import FakeJudge
+from tutor.core.judges.registry import ReliableJudge
+from tutor.core.speech.transcriber import FakeTranscriber
+from tutor.edge.app import State
+from tutor.learner import voice
+
+pytestmark = pytest.mark.speech
+
+
+@pytest.fixture
+def loaded(monkeypatch) -> list[str]:
+    """Which models were built (the judge, the speech model), in order."""
+    built: list[str] = []
+
+    def judge(state: State) -> ReliableJudge:
+        built.append("judge")
+        return ReliableJudge(FakeJudge(default=0.9))
+
+    def transcriber() -> FakeTranscriber:
+        built.append("speech")
+        return FakeTranscriber({"answer.wav": "MQA keeps one key value head."})
+
+    monkeypatch.setattr(State, "judge", judge)
+    monkeypatch.setattr(voice, "check_speech", lambda: None)
+    monkeypatch.setattr(voice.speech, "local_transcriber", transcriber)
+    return built
+
+
+BAD = {"empty.wav": ("", "the file is empty (0 bytes), not a recording"),
+       "notes.m4a": ("my answer, typed into a file named .m4a", "not a readable recording (Invalid data"),
+       "header.wav": (None, "the recording is empty (no sound in it)")}
+
+
+@pytest.mark.parametrize("name", sorted(BAD))
+def test_a_bad_recording_is_refused_before_any_model_loads(tmp_path: Path, loaded, name):
+    content, why = BAD[name]
+    path = tmp_path / name
+    if content is None:
+        write_wav(path, seconds=0)  # a WAV header and no sound
+    else:
+        path.write_text(content)
+    result = run("ask", "w06-thu-4", "--audio", str(path))
+    assert result.exit_code == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"tutor: error: {path}: {why}")
+    assert loaded == []  # neither the judge nor the speech model was built
+
+
+def test_a_good_recording_still_loads_both(tmp_path: Path, loaded):
+    result = run("ask", "w06-thu-4", "--audio", str(write_wav(tmp_path / "answer.wav")))
+    assert result.exit_code == 0, result.stderr
+    assert sorted(loaded) == ["judge", "speech"]
