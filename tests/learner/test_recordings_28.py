@@ -58,3 +58,15 @@ def test_a_good_recording_still_loads_both(tmp_path: Path, loaded):
     result = run("ask", "w06-thu-4", "--audio", str(write_wav(tmp_path / "answer.wav")))
     assert result.exit_code == 0, result.stderr
     assert sorted(loaded) == ["judge", "speech"]
+
+
+def test_ask_with_a_long_recording_says_what_was_not_transcribed(tmp_path: Path, monkeypatch):
+    long_answer = " ".join(f"MQA keeps one key value head, point {n}." for n in range(200))  # 1,600 words
+    recogniser = FakeTranscriber(lambda audio: long_answer, seconds=662.0, segment_words=40)
+    monkeypatch.setattr(voice, "check_speech", lambda: None)
+    monkeypatch.setattr(voice.speech, "local_transcriber", lambda: recogniser)
+    result = run("--backend", "fake", "ask", "w06-thu-4", "--audio", str(write_wav(tmp_path / "long.m4a")))
+    assert result.exit_code == 0, result.stderr
+    assert recogniser.segments_read == 9  # of 40
+    assert ("recording long.m4a: graded the first 350 words (2:29 of 11:02); the rest was not transcribed"
+            in " ".join(result.stdout.split()))

@@ -57,3 +57,25 @@ def test_no_speech_model_loads_for_a_class_of_bad_recordings(bank, tmp_path, mod
     (folder / "ann" / "w06-thu-4.wav").write_bytes(b"")
     grade_submissions(bank, models.judge, [folder], tmp_path / "out")
     assert "speech" not in models.built
+
+
+# 2. A long recording is transcribed as far as it is graded, and the batch says what was cut
+
+LONG = " ".join(f"GQA shares one key value head per group, point {n}." for n in range(150))  # 1,500 words
+
+
+def test_a_long_recording_stops_at_the_graded_words_and_says_so(bank, tmp_path, monkeypatch, capsys):
+    recording = write_wav(tmp_path / "subs" / "ann" / "w06-thu-4.m4a")
+    recogniser = FakeTranscriber(lambda audio: LONG, seconds=662.0, segment_words=50)
+    monkeypatch.setattr(audio.speech, "local_transcriber", lambda: recogniser)
+    grade_submissions(bank, lambda: FakeJudge(default=0.9), [tmp_path / "subs"], tmp_path / "out")
+    assert recogniser.segments_read == 8  # of 30: the first 400 words, then no more
+    assert (f"tutor: recording {recording}: graded the first 350 words (2:57 of 11:02); the rest was not "
+            "transcribed") in capsys.readouterr().err.splitlines()
+    feedback = next((tmp_path / "out" / "feedback").glob("ann-*.md")).read_text()
+    assert "cut to its first 350 words for grading" in feedback
+    again = FakeTranscriber(lambda audio: LONG, seconds=662.0, segment_words=50)
+    monkeypatch.setattr(audio.speech, "local_transcriber", lambda: again)
+    grade_submissions(bank, lambda: FakeJudge(default=0.9), [tmp_path / "subs"], tmp_path / "out")
+    assert again.calls == []  # from the transcript cache, which remembers the cut
+    assert "graded the first 350 words (2:57 of 11:02)" in capsys.readouterr().err

@@ -55,6 +55,8 @@ def grade_submissions(bank: Bank, load_judge: Callable[[], ReliableJudge], targe
             check_rubrics([bank.get(question) for question in inputs.questions()])
         for item in inputs.rejected:
             print(f"tutor: skipped {safe_line(item.source)}: {safe_line(item.reason)}", file=sys.stderr)
+        for note in inputs.cut:
+            print(f"tutor: {safe_line(note)}", file=sys.stderr)
         judge = load_judge()
         run = BatchRun(bank, judge, out, parallel_answers=parallel_answers, head=choose_head(judge))
         todo = sum(1 for _ in run.pending(inputs.submissions(), retry_errors))

@@ -27,6 +27,7 @@ from pathlib import Path
 from markdown_it import MarkdownIt
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from tutor.core.answer import MAX_WORDS
 from tutor.core.bank import Bank
 from tutor.core.console import plural
 from tutor.core.speech.transcriber import RecordingError
@@ -508,6 +509,7 @@ class Inputs:
     terms: Sequence[str] = ()  # the course's speech terms, for recorded answers
     transcripts: Transcripts | None = None  # default: cached under `skip`/transcripts
     rejected: list[Rejected] = field(default_factory=list, init=False)
+    cut: list[str] = field(default_factory=list, init=False)  # recordings transcribed in part: why
     count: int = field(default=0, init=False)  # submissions that count
     _latest: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict, init=False)
     _heard: dict[str, Submission] = field(default_factory=dict, init=False)  # recordings, by source
@@ -544,12 +546,13 @@ class Inputs:
         with Progress(*columns, transient=True) as progress:
             task = progress.add_task("transcribing", total=len(recordings))
             for key, recording in recordings.items():
-                row = _heard(self.transcripts, recording)
+                row, cut = _heard(self.transcripts, recording)
                 if isinstance(row, Rejected):
                     self.rejected.append(row)
                     del self._latest[key]
                 else:
                     self._heard[recording.source] = row
+                self.cut += filter(None, [cut])
                 progress.advance(task)
 
     def questions(self) -> list[str]:
@@ -566,11 +569,13 @@ class Inputs:
             yield self._heard[row.source] if isinstance(row, Recording) else row
 
 
-def _heard(transcripts: Transcripts, recording: Recording) -> Submission | Rejected:
+def _heard(transcripts: Transcripts, recording: Recording) -> tuple[Submission | Rejected, str | None]:
+    """The recording's row, and what was not transcribed of it (None: nothing left out)."""
     try:
         answer, heard = transcripts.written(recording.audio)
     except RecordingError as exc:  # the row names the file already
         reason = exc.message.removeprefix(f"{recording.audio}: ")
-        return Rejected(recording.source, recording.student, recording.question_id, reason)
-    return Submission(recording.source, recording.student, recording.question_id, answer,
-                      audio=str(recording.audio), audio_seconds=round(heard.seconds, 2))
+        return Rejected(recording.source, recording.student, recording.question_id, reason), None
+    return (Submission(recording.source, recording.student, recording.question_id, answer,
+                       audio=str(recording.audio), audio_seconds=round(heard.seconds, 2)),
+            heard.cut_note(recording.source, MAX_WORDS))
