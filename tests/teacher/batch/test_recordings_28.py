@@ -1,7 +1,10 @@
 """Issue 28 (11), the batch side: long and broken recordings."""
 
+import json
+
 import pytest
 
+from tests.edge.test_cli import tutor
 from tests.recordings import write_wav
 from tests.teacher.batch.test_audio import said
 from tutor.core.judges.fake import FakeJudge
@@ -79,3 +82,98 @@ def test_a_long_recording_stops_at_the_graded_words_and_says_so(bank, tmp_path, 
     grade_submissions(bank, lambda: FakeJudge(default=0.9), [tmp_path / "subs"], tmp_path / "out")
     assert again.calls == []  # from the transcript cache, which remembers the cut
     assert "graded the first 350 words (2:57 of 11:02)" in capsys.readouterr().err
+
+
+# 5. `audio` paths stay inside the submissions folder unless --allow-outside-audio
+
+HEARD = "ann-thu-4.m4a"  # a recording the fake recogniser hears (test_audio.SAID)
+
+
+def _neighbours(tmp_path):
+    """subs/class.jsonl, whose rows point inside, outside, through links, with \\ and a NUL."""
+    write_wav(tmp_path / "outside.wav", HEARD)
+    subs = tmp_path / "subs"
+    write_wav(subs / "audio" / "ann.wav", HEARD)
+    (subs / "audio" / "link.wav").symlink_to(tmp_path / "outside.wav")
+    (subs / "audio" / "inner.wav").symlink_to(subs / "audio" / "ann.wav")
+    rows = {"ann": "audio/ann.wav", "bob": "../outside.wav", "cat": str(tmp_path / "outside.wav"),
+            "dan": "audio/link.wav", "eve": "audio\\ann.wav", "fay": "audio/ann\u0000.wav",
+            "gus": "audio/../audio/inner.wav"}
+    (subs / "class.jsonl").write_text("".join(
+        json.dumps({"student": s, "question": "w06-thu-4", "audio": a}) + "\n" for s, a in rows.items()))
+    return subs
+
+
+def students(out):
+    """The students in results.jsonl, in order."""
+    return [json.loads(line)["student"] for line in (out / "results.jsonl").read_text().splitlines()]
+
+
+def _grade(bank, tmp_path, targets, monkeypatch, **options):
+    monkeypatch.setattr(audio.speech, "local_transcriber", lambda: FakeTranscriber(said))
+    return grade_submissions(bank, lambda: FakeJudge(default=0.9), targets, tmp_path / "out", **options)
+
+
+def test_audio_paths_leading_outside_the_submissions_folder_are_refused(bank, tmp_path, monkeypatch, capsys):
+    subs = _neighbours(tmp_path)
+    _grade(bank, tmp_path, [subs / "class.jsonl"], monkeypatch)
+    graded = students(tmp_path / "out")
+    assert graded == ["ann", "gus"]  # the batch goes on; a link inside the folder is fine
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("tutor: skipped")]
+    source = f"tutor: skipped {subs / 'class.jsonl'}"
+    assert lines == [
+        f"{source}:2: field 'audio' leads outside the submissions folder {subs} (../outside.wav): keep "
+        "recordings inside it (or pass --allow-outside-audio)",
+        f"{source}:3: field 'audio' is an absolute path ({tmp_path / 'outside.wav'}): give it relative to "
+        f"{subs}, inside the submissions folder (or pass --allow-outside-audio)",
+        f"{source}:4: field 'audio' is a link to a file outside the submissions folder {subs} "
+        "(audio/link.wav): copy the recording in (or pass --allow-outside-audio)",
+        f"{source}:5: field 'audio' holds a backslash (audio\\ann.wav): write the path with / "
+        "(audio/ann.wav)",
+        f"{source}:6: field 'audio' holds a NUL character: not a file path"]
+    problems = (tmp_path / "out" / "problems.csv").read_text()
+    assert problems.count("field 'audio'") == 5
+
+
+def test_allow_outside_audio_reads_them(bank, tmp_path, monkeypatch):
+    subs = _neighbours(tmp_path)
+    _grade(bank, tmp_path, [subs / "class.jsonl"], monkeypatch, outside_audio=True)
+    graded = students(tmp_path / "out")
+    assert graded == ["ann", "bob", "cat", "dan", "gus"]  # a backslash or a NUL is never a path
+
+
+def test_the_submissions_folder_is_the_folder_named_not_the_class_files(bank, tmp_path, monkeypatch):
+    """A CSV in a subfolder of the folder given may reach the recordings beside it (the folder's
+    own recordings are read as a folder per student too: audio/ann.wav names no question)."""
+    write_wav(tmp_path / "subs" / "audio" / "ann.wav", HEARD)
+    (tmp_path / "subs" / "lists").mkdir()
+    (tmp_path / "subs" / "lists" / "class.csv").write_text(
+        "student,question,audio\nann,w06-thu-4,../audio/ann.wav\nbob,w06-thu-4,../../outside.wav\n")
+    _grade(bank, tmp_path, [tmp_path / "subs"], monkeypatch)
+    rows = (tmp_path / "out" / "results.jsonl").read_text().splitlines()
+    assert [json.loads(line)["student"] for line in rows] == ["ann"]
+    assert f"leads outside the submissions folder {tmp_path / 'subs'} (../../outside.wav)" in (
+        tmp_path / "out" / "problems.csv").read_text()
+
+
+def test_a_linked_recording_in_a_student_folder_is_kept_inside_too(bank, tmp_path, monkeypatch, capsys):
+    write_wav(tmp_path / "outside.wav", HEARD)
+    (tmp_path / "subs" / "ann").mkdir(parents=True)
+    (tmp_path / "subs" / "ann" / "w06-thu-4.wav").symlink_to(tmp_path / "outside.wav")
+    _grade(bank, tmp_path, [tmp_path / "subs"], monkeypatch)
+    assert (tmp_path / "out" / "results.jsonl").read_text() == ""
+    assert (f"tutor: skipped {tmp_path / 'subs' / 'ann' / 'w06-thu-4.wav'}: a link to a file outside the "
+            f"submissions folder {tmp_path / 'subs'}") in capsys.readouterr().err
+    _grade(bank, tmp_path, [tmp_path / "subs"], monkeypatch, outside_audio=True)
+    assert json.loads((tmp_path / "out" / "results.jsonl").read_text())["student"] == "ann"
+
+
+def test_the_command_takes_allow_outside_audio(bank, tmp_path, monkeypatch):
+    subs = _neighbours(tmp_path)
+    monkeypatch.setattr(audio.speech, "local_transcriber", lambda: FakeTranscriber(said))
+    refused = tutor("--backend", "fake", "grade", str(subs / "class.jsonl"), "--out", str(tmp_path / "a"))
+    allowed = tutor("--backend", "fake", "grade", str(subs / "class.jsonl"), "--out", str(tmp_path / "b"),
+                    "--allow-outside-audio")
+    assert refused.stderr.count("(or pass --allow-outside-audio)") == 3
+    assert "outside the submissions folder" not in allowed.stderr
+    assert len((tmp_path / "b" / "results.jsonl").read_text().splitlines()) == 5

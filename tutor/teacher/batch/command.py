@@ -43,14 +43,16 @@ def grade_submissions(bank: Bank, load_judge: Callable[[], ReliableJudge], targe
                       parallel_answers: int = 1, retry_errors: bool = False,
                       speech_terms: Sequence[str] = (),
                       choose_head: Callable[[ReliableJudge], Head] = default_head,
-                      check_rubrics: Callable[[list[Rubric]], None] | None = None) -> Summary:
+                      check_rubrics: Callable[[list[Rubric]], None] | None = None,
+                      outside_audio: bool = False) -> Summary:
     """`speech_terms`: the course's vocabulary, for answers given as recordings; `choose_head`:
     the head for the loaded judge (the command's settings); `check_rubrics` may refuse the rubrics
-    the answers would be graded against (skeletons)."""
+    the answers would be graded against (skeletons); `outside_audio`: recordings may lie outside
+    the submissions folder (--allow-outside-audio)."""
     _check_targets(targets, out)
     ensure_dir(out, "--out")
     with locked(out):
-        inputs = Inputs(bank, targets, skip=out, terms=speech_terms)
+        inputs = Inputs(bank, targets, skip=out, terms=speech_terms, outside_audio=outside_audio)
         if check_rubrics:
             check_rubrics([bank.get(question) for question in inputs.questions()])
         for item in inputs.rejected:
