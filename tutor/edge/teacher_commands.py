@@ -125,7 +125,7 @@ def grade_batch(
         _exit_interrupted(f"Interrupted: the answers graded so far are saved in {safe_line(str(out))}; "
                           "run the same command again to grade the rest.")
     state.console.print(escape(summary.line(out)), soft_wrap=True)
-    if summary.failed:
+    if summary.problems():
         raise typer.Exit(ExitCode.PROBLEMS)
 
 

@@ -1,16 +1,19 @@
 """Issue 28 (11), the batch side: long and broken recordings."""
 
+import csv
 import json
 
 import pytest
 
 from tests.edge.test_cli import tutor
+from tests.html_page import Page
 from tests.recordings import write_wav
 from tests.teacher.batch.test_audio import said
 from tutor.core.judges.fake import FakeJudge
 from tutor.core.speech.transcriber import FakeTranscriber
 from tutor.teacher.batch import audio
-from tutor.teacher.batch.command import grade_submissions
+from tutor.teacher.batch.command import Summary, grade_submissions
+from tutor.teacher.batch.outputs import feedback_name, write_marks
 
 pytestmark = pytest.mark.speech
 
@@ -177,3 +180,79 @@ def test_the_command_takes_allow_outside_audio(bank, tmp_path, monkeypatch):
     assert refused.stderr.count("(or pass --allow-outside-audio)") == 3
     assert "outside the submissions folder" not in allowed.stderr
     assert len((tmp_path / "b" / "results.jsonl").read_text().splitlines()) == 5
+
+
+# 3. Students whose recordings were all unreadable are listed ungraded, with the reason
+
+def _class_with_bad_recordings(folder):
+    """ann: two bad recordings; bob: a good one; cat: a good one and a silent one."""
+    (folder / "ann").mkdir(parents=True)
+    (folder / "ann" / "w06-thu-4.wav").write_bytes(b"")
+    (folder / "ann" / "w06-mon-2.m4a").write_text("not audio")
+    write_wav(folder / "bob" / "w06-thu-4.wav", HEARD)
+    write_wav(folder / "cat" / "w06-thu-4.wav", HEARD)
+    write_wav(folder / "cat" / "w06-mon-2.ogg", "silence")
+    return folder
+
+
+def test_a_student_whose_recordings_were_all_unreadable_is_listed_ungraded(bank, tmp_path, models):
+    folder, out = _class_with_bad_recordings(tmp_path / "subs"), tmp_path / "out"
+    summary = grade_submissions(bank, models.judge, [folder], out)
+    assert (summary.graded, summary.unreadable, summary.failed) == (2, 3, 0)
+    for _ in range(2):  # as graded, and as made again from the folder alone (after a review)
+        book = {row["student"]: row for row in csv.DictReader((out / "gradebook.csv").open())}
+        assert sorted(book) == ["ann", "bob", "cat"]
+        assert (book["ann"]["total"], book["ann"]["status"]) == ("", "ungraded")
+        assert (book["cat"]["status"], book["bob"]["status"]) == ("1 ungraded", "graded")
+        feedback = (out / "feedback" / feedback_name("ann")).read_text()
+        assert ("Could not grade: recording w06-thu-4.wav: the file is empty \\(0 bytes\\), not a recording"
+                in feedback)
+        assert "Could not grade: recording w06-mon-2.m4a: not a readable recording" in feedback
+        assert "3 could not be graded" in Page((out / "report.html").read_text()).text
+        write_marks(out, bank)
+    problems = list(csv.DictReader((out / "problems.csv").open()))
+    assert [(p["student"], p["question"]) for p in problems] == [("ann", "w06-mon-2"), ("ann", "w06-thu-4"),
+                                                                 ("cat", "w06-mon-2")]
+    assert f"tutor: ungraded {folder / 'ann' / 'w06-thu-4.wav'}: recording w06-thu-4.wav: the file is empty" \
+        in models.said_before_judge
+    again = grade_submissions(bank, models.judge, [folder], out)  # nothing new: done before
+    assert (again.graded, again.skipped, again.unreadable) == (0, 2, 3)
+
+
+def test_a_class_of_only_unreadable_recordings_loads_no_model_and_lists_every_student(bank, tmp_path, models):
+    folder, out = tmp_path / "subs", tmp_path / "out"
+    (folder / "ann").mkdir(parents=True)
+    (folder / "ann" / "w06-thu-4.wav").write_bytes(b"")
+    (folder / "bob").mkdir()
+    (folder / "bob" / "w06-thu-4.m4a").write_text("not audio")
+    summary = grade_submissions(bank, models.judge, [folder], out)
+    assert models.built == []  # neither the speech model nor the judge
+    assert (summary.graded, summary.unreadable) == (0, 2)
+    book = list(csv.DictReader((out / "gradebook.csv").open()))
+    assert [(row["student"], row["status"]) for row in book] == [("ann", "ungraded"), ("bob", "ungraded")]
+    assert [json.loads(line)["status"] for line in (out / "results.jsonl").read_text().splitlines()] == [
+        "ungraded", "ungraded"]
+
+
+# 4. The summary says what happened
+
+@pytest.mark.parametrize(("counts", "said"), [
+    ((0, 0, 0), "graded 5, skipped 1 (done before), 2 s"),
+    ((1, 1, 1), "graded 5, skipped 1 (done before), 1 recording unreadable or silent, grading failed for 1 "
+                "answer, 1 row set aside (problems.csv), 2 s"),
+    ((8, 2, 3), "graded 5, skipped 1 (done before), 8 recordings unreadable or silent, grading failed for 2 "
+                "answers, 3 rows set aside (problems.csv), 2 s")])
+def test_the_summary_words_each_problem_as_what_happened(tmp_path, counts, said):
+    unreadable, failed, set_aside = counts
+    line = Summary(5, failed, 1, 5, 2.0, unreadable, set_aside).line(tmp_path)
+    assert line.startswith(said + ", 150.0 answers/min → ")
+    assert bool(Summary(5, failed, 1, 5, 2.0, unreadable, set_aside).problems()) == any(counts)
+
+
+def test_tutor_grade_says_recordings_were_unreadable_not_failed(tmp_path, monkeypatch):
+    folder = _class_with_bad_recordings(tmp_path / "subs")
+    monkeypatch.setattr(audio.speech, "local_transcriber", lambda: FakeTranscriber(said))
+    result = tutor("--backend", "fake", "grade", str(folder), "--out", str(tmp_path / "out"))
+    assert result.returncode == 1  # something was reported
+    assert "graded 2, skipped 0 (done before), 3 recordings unreadable or silent, " in result.stdout
+    assert "failed" not in result.stdout

@@ -10,7 +10,8 @@ Answers may be recordings (`audio`): a folder per student holding one recording 
 question, named by its id (`ann/w06-thu-4.m4a`), or CSV/JSONL rows with an `audio` column
 (a path relative to that file) instead of `answer`. Each recording that counts is transcribed
 once (`audio.Transcripts`) and its transcript is the answer; an unreadable or silent one is
-a rejected row.
+a submission with no answer and the reason (`Submission.unheard`), listed `ungraded` in every
+output like an answer whose grading failed, so its student is never missing from them.
 """
 
 import csv
@@ -52,6 +53,7 @@ class Submission:
     answer: str
     audio: str | None = None  # a recorded answer: the recording (`answer` is its transcript)
     audio_seconds: float | None = None
+    unheard: str | None = None  # a recording that gave no answer (unreadable, empty, silent): why
 
 
 @dataclass(frozen=True, slots=True)
@@ -571,7 +573,7 @@ class Inputs:
 
     The first pass keeps only which row counts per (student, question) and the rejected rows;
     then each recording that counts is transcribed (once: see `audio.Transcripts`), and one
-    that gives no answer joins the rejected rows."""
+    that gives no answer is a submission that says why (and is listed in `unheard`)."""
 
     bank: Bank
     targets: list[Path]
@@ -582,6 +584,7 @@ class Inputs:
     rejected: list[Rejected] = field(default_factory=list, init=False)
     cut: list[str] = field(default_factory=list, init=False)  # recordings transcribed in part: why
     count: int = field(default=0, init=False)  # submissions that count
+    unheard: list[Submission] = field(default_factory=list, init=False)  # recordings that gave no answer
     _latest: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict, init=False)
     _heard: dict[str, Submission] = field(default_factory=dict, init=False)  # recordings, by source
 
@@ -607,8 +610,8 @@ class Inputs:
         self.count = len(self._latest)
 
     def _transcribe(self, recordings: dict[tuple[str, str], Recording]) -> None:
-        """Each recording that counts, as a submission (its transcript the answer) or a
-        rejected row."""
+        """Each recording that counts, as a submission: its transcript the answer, or why it
+        gave none."""
         if not recordings:
             return
         if self.transcripts is None:
@@ -616,13 +619,10 @@ class Inputs:
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
         with Progress(*columns, transient=True) as progress:
             task = progress.add_task("transcribing", total=len(recordings))
-            for key, recording in recordings.items():
+            for recording in recordings.values():
                 row, cut = _heard(self.transcripts, recording)
-                if isinstance(row, Rejected):
-                    self.rejected.append(row)
-                    del self._latest[key]
-                else:
-                    self._heard[recording.source] = row
+                self._heard[recording.source] = row
+                self.unheard += [row] if row.unheard else []
                 self.cut += filter(None, [cut])
                 progress.advance(task)
 
@@ -640,13 +640,16 @@ class Inputs:
             yield self._heard[row.source] if isinstance(row, Recording) else row
 
 
-def _heard(transcripts: Transcripts, recording: Recording) -> tuple[Submission | Rejected, str | None]:
-    """The recording's row, and what was not transcribed of it (None: nothing left out)."""
+def _heard(transcripts: Transcripts, recording: Recording) -> tuple[Submission, str | None]:
+    """The recording's submission, and what was not transcribed of it (None: nothing left out).
+    One that gives no answer says why, naming the recording by its file name only: the reason
+    reaches the student's feedback, the folders it came from are the teacher's."""
     try:
         answer, heard = transcripts.written(recording.audio)
-    except RecordingError as exc:  # the row names the file already
-        reason = exc.message.removeprefix(f"{recording.audio}: ")
-        return Rejected(recording.source, recording.student, recording.question_id, reason), None
+    except RecordingError as exc:
+        reason = f"recording {recording.audio.name}: {exc.message.removeprefix(f'{recording.audio}: ')}"
+        return Submission(recording.source, recording.student, recording.question_id, "",
+                          audio=str(recording.audio), unheard=reason), None
     return (Submission(recording.source, recording.student, recording.question_id, answer,
                        audio=str(recording.audio), audio_seconds=round(heard.seconds, 2)),
             heard.cut_note(recording.source, MAX_WORDS))
