@@ -44,6 +44,6 @@ def test_the_fake_recogniser_stops_too_and_the_note_says_what_was_cut():
     recogniser = FakeTranscriber(lambda audio: long_answer, seconds=662.0, segment_words=50)
     heard = recogniser.transcribe(np.zeros(RATE, np.float32), max_words=350)
     assert recogniser.segments_read == 8 and len(heard.text.split()) == 400
-    assert heard.cut_note("long.m4a", 350) == ("recording long.m4a: graded the first 350 words (4:25 of "
-                                               "11:02); the rest was not transcribed")
-    assert Transcript("all of it", 30.0).cut_note("short.m4a", 350) is None
+    assert heard.cut_note("recording long.m4a", 350) == (
+        "recording long.m4a: graded the first 350 words (4:25 of 11:02); the rest was not transcribed")
+    assert Transcript("all of it", 30.0).cut_note("recording short.m4a", 350) is None

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.learner.test_voice import run
+from tests.learner.test_voice import drill_by_voice, run
 from tests.recordings import write_wav
 from tutor.core.judges.fake import FakeJudge
 from tutor.core.judges.registry import ReliableJudge
@@ -70,3 +70,13 @@ def test_ask_with_a_long_recording_says_what_was_not_transcribed(tmp_path: Path,
     assert recogniser.segments_read == 9  # of 40
     assert ("recording long.m4a: graded the first 350 words (2:29 of 11:02); the rest was not transcribed"
             in " ".join(result.stdout.split()))
+
+
+def test_a_long_spoken_answer_says_what_was_not_transcribed(bank):
+    """--voice: a turn may run 3 minutes; past the graded words it is not transcribed either."""
+    long_answer = " ".join(f"GQA shares one key value head per group, point {n}." for n in range(60))  # 600
+    drill, out, _ = drill_by_voice("\n", long_answer)
+    drill.run([bank.get("w06-thu-4")])
+    assert "your answer: graded the first 350 words (" in " ".join(out.getvalue().split())
+    [row] = drill.session.history.attempts()
+    assert 350 < len(row["answer"].split()) < 600

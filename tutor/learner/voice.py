@@ -300,13 +300,13 @@ class RecordingAnswers:
         text = speech.written(heard.text, self.terms)
         self.console.print(f"[bold]Transcript of {escape(audio.name)}[/bold] ({heard.seconds:.1f} s): "
                            f"{escape(text)}", soft_wrap=True)
-        _say_cut(self.console, heard, audio.name)
+        _say_cut(self.console, heard, f"recording {audio.name}")
         return spoken_command(text) or text
 
 
-def _say_cut(console: Console, heard: Transcript, name: str) -> None:
+def _say_cut(console: Console, heard: Transcript, what: str) -> None:
     """One line when transcription stopped at the words that are graded."""
-    note = heard.cut_note(name, MAX_WORDS)
+    note = heard.cut_note(what, MAX_WORDS)
     if note:
         console.print(f"[yellow]{escape(note)}[/yellow]", soft_wrap=True)
 

@@ -38,11 +38,12 @@ class Transcript:
     transcribe_seconds: float = 0.0  # how long recognition took
     cut_at: float | None = None  # where transcription stopped (s); None: the whole recording
 
-    def cut_note(self, name: str, max_words: int) -> str | None:
-        """What was left out, in one line, when transcription stopped at the words graded."""
+    def cut_note(self, what: str, max_words: int) -> str | None:
+        """What was left out of `what` ("recording ann.m4a"), in one line, when transcription
+        stopped at the words graded; None when nothing was."""
         if self.cut_at is None:
             return None
-        return (f"recording {name}: graded the first {max_words} words ({clock(self.cut_at)} of "
+        return (f"{what}: graded the first {max_words} words ({clock(self.cut_at)} of "
                 f"{clock(self.seconds)}); the rest was not transcribed")
 
 

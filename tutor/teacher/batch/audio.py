@@ -5,8 +5,8 @@ Transcription stops at the words that are graded (`answer.MAX_WORDS`: see
 for `tutor grade`, under MARKS_DIR/transcripts/<sha256>.json, so a re-run (or a resumed run)
 transcribes nothing again. The cache holds what the recogniser wrote; the written form
 (`speech.written`: "seventy B" → "70B") is made on each read, so a better normaliser needs no
-new transcription. A recording that cannot be read or holds no speech becomes a `Rejected` row
-with the reason.
+new transcription. A recording that cannot be read or holds no speech raises `RecordingError`
+(checked before the speech model loads); the batch lists it ungraded with the reason.
 """
 
 import hashlib

@@ -652,4 +652,4 @@ def _heard(transcripts: Transcripts, recording: Recording) -> tuple[Submission, 
                           audio=str(recording.audio), unheard=reason), None
     return (Submission(recording.source, recording.student, recording.question_id, answer,
                        audio=str(recording.audio), audio_seconds=round(heard.seconds, 2)),
-            heard.cut_note(recording.source, MAX_WORDS))
+            heard.cut_note(f"recording {recording.source}", MAX_WORDS))
