@@ -61,7 +61,7 @@ def test_a_folder_per_student_of_recordings_named_by_question(bank, tmp_path):
     assert inputs.count == 3 and inputs.rejected == []
     [silent] = inputs.unheard  # no answer, and why: listed ungraded, never dropped
     assert silent == subs[1] and silent.source == str(folder / "bob" / "w06-mon-2.ogg")
-    assert silent.unheard == "recording w06-mon-2.ogg: no speech heard"
+    assert silent.unheard == "no speech heard"
 
 
 def test_a_recording_named_by_no_question_is_reported(bank, tmp_path):
@@ -90,7 +90,7 @@ def test_csv_and_jsonl_rows_with_an_audio_column(bank, tmp_path):
         Submission(f"{tmp_path}/class.jsonl:3", "eve", "w06-thu-4", "MQA shares one KV head."),
         Submission(f"{tmp_path}/class.jsonl:4", "fay", "w06-thu-4", "",
                    audio=str(tmp_path / "audio" / "missing.wav"),
-                   unheard="recording missing.wav: no such file")]
+                   unheard="no such file")]
     reasons = {row.student: row.reason for row in inputs.rejected}
     assert reasons == {"cat": "give either 'answer' or 'audio', not both",
                        "dan": "field 'audio' must be a file path, not a number"}

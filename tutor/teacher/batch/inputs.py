@@ -642,12 +642,11 @@ class Inputs:
 
 def _heard(transcripts: Transcripts, recording: Recording) -> tuple[Submission, str | None]:
     """The recording's submission, and what was not transcribed of it (None: nothing left out).
-    One that gives no answer says why, naming the recording by its file name only: the reason
-    reaches the student's feedback, the folders it came from are the teacher's."""
+    One that gives no answer says why."""
     try:
         answer, heard = transcripts.written(recording.audio)
-    except RecordingError as exc:
-        reason = f"recording {recording.audio.name}: {exc.message.removeprefix(f'{recording.audio}: ')}"
+    except RecordingError as exc:  # the submission names the file already
+        reason = exc.message.removeprefix(f"{recording.audio}: ")
         return Submission(recording.source, recording.student, recording.question_id, "",
                           audio=str(recording.audio), unheard=reason), None
     return (Submission(recording.source, recording.student, recording.question_id, answer,

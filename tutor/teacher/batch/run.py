@@ -49,8 +49,11 @@ def unheard_key(sub: Submission, rubric_version: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:24]
 
 
-def unheard_grade(rubric: Rubric, reason: str) -> Grade:
-    """An `ungraded` grade for a recording that gave no answer; no model was called."""
+def unheard_grade(rubric: Rubric, sub: Submission) -> Grade:
+    """An `ungraded` grade for a recording that gave no answer; no model was called. The reason
+    names the recording by its file name only: it reaches the student's feedback, the folders
+    it came from are the teacher's."""
+    reason = f"recording {Path(sub.audio or '').name}: {sub.unheard}"
     return Grade.ungraded(rubric.id, reason, rubric_version=rubric.version, pointer=rubric.pointer)
 
 
@@ -62,7 +65,7 @@ def unheard_only(out: Path, bank: Bank, subs: Iterable[Submission]) -> int:
     for sub in subs:
         rubric = bank.get(sub.question_id)
         lines.append(json_line(result_line(unheard_key(sub, rubric.version), sub,
-                                           unheard_grade(rubric, sub.unheard or ""))).encode())
+                                           unheard_grade(rubric, sub))).encode())
     replace_lines(out / RESULTS, lines)
     return len(lines)
 
@@ -175,7 +178,7 @@ class BatchRun:
         """One answer's grade; an unexpected failure costs that answer only (ungraded, with why)."""
         rubric = self.bank.get(sub.question_id)
         if sub.unheard:
-            return unheard_grade(rubric, sub.unheard)
+            return unheard_grade(rubric, sub)
         try:
             return grade(rubric, sub.answer, self.judge, self.head)
         except TutorError as exc:
