@@ -20,55 +20,102 @@ from tutor.core.paths import ensure_dir
 from tutor.core.rubric import Rubric
 from tutor.teacher.batch.inputs import Inputs, submission_files
 from tutor.teacher.batch.outputs import Marks, write_all
-from tutor.teacher.batch.run import BatchRun, answers_per_minute
+from tutor.teacher.batch.run import RESULTS, BatchRun, answers_per_minute, unheard_only, valid_lines
 
 LOCK = ".tutor-grade.lock"
 
 
 @dataclass(frozen=True)
 class Summary:
-    graded: int
-    failed: int
-    skipped: int
-    made: int
+    """What a run did, in the words of what happened: answers graded, done before, recordings
+    that gave no answer, answers whose grading failed, rows set aside (not "failed" for all)."""
+
+    graded: int  # answers graded in this run
+    failed: int  # answers whose grading failed (ungraded with the reason)
+    skipped: int  # answers graded in an earlier run
+    made: int  # answers the judge was asked about in this run
     seconds: float
+    unreadable: int = 0  # recordings that gave no answer (unreadable, empty, silent)
+    set_aside: int = 0  # rows not graded: unreadable, unknown question, superseded, …
 
     def line(self, out: Path) -> str:
         rate = answers_per_minute(self.made, self.seconds)
-        return (f"graded {self.graded}, failed {self.failed}, skipped {self.skipped} (done before), "
-                f"{self.seconds:.0f} s, {rate:.1f} answers/min → {out}")
+        return ", ".join([f"graded {self.graded}", f"skipped {self.skipped} (done before)", *self.problems(),
+                          f"{self.seconds:.0f} s", f"{rate:.1f} answers/min → {out}"])
+
+    def problems(self) -> list[str]:
+        """Each kind of problem the run met, counted; none when there was none."""
+        told = [(self.unreadable, f"{plural(self.unreadable, 'recording')} unreadable or silent"),
+                (self.failed, f"grading failed for {plural(self.failed, 'answer')}"),
+                (self.set_aside, f"{plural(self.set_aside, 'row')} set aside (problems.csv)")]
+        return [text for count, text in told if count]
+
+
+@dataclass(frozen=True)
+class Made:
+    """What grading did in this run."""
+
+    statuses: Counter[str]  # of the lines made
+    judged: int  # answers the judge was asked about
+    skipped: int  # answers done before
+    seconds: float
 
 
 def grade_submissions(bank: Bank, load_judge: Callable[[], ReliableJudge], targets: list[Path], out: Path,
                       parallel_answers: int = 1, retry_errors: bool = False,
                       speech_terms: Sequence[str] = (),
                       choose_head: Callable[[ReliableJudge], Head] = default_head,
-                      check_rubrics: Callable[[list[Rubric]], None] | None = None) -> Summary:
+                      check_rubrics: Callable[[list[Rubric]], None] | None = None,
+                      outside_audio: bool = False) -> Summary:
     """`speech_terms`: the course's vocabulary, for answers given as recordings; `choose_head`:
     the head for the loaded judge (the command's settings); `check_rubrics` may refuse the rubrics
-    the answers would be graded against (skeletons)."""
+    the answers would be graded against (skeletons); `outside_audio`: recordings may lie outside
+    the submissions folder (--allow-outside-audio). The judge is loaded only when an answer
+    needs it: a class whose every recording is unreadable is listed without one."""
     _check_targets(targets, out)
     ensure_dir(out, "--out")
     with locked(out):
-        inputs = Inputs(bank, targets, skip=out, terms=speech_terms)
+        inputs = Inputs(bank, targets, skip=out, terms=speech_terms, outside_audio=outside_audio)
         if check_rubrics:
             check_rubrics([bank.get(question) for question in inputs.questions()])
-        for item in inputs.rejected:
-            print(f"tutor: skipped {safe_line(item.source)}: {safe_line(item.reason)}", file=sys.stderr)
-        judge = load_judge()
-        run = BatchRun(bank, judge, out, parallel_answers=parallel_answers, head=choose_head(judge))
-        todo = sum(1 for _ in run.pending(inputs.submissions(), retry_errors))
-        start = time.perf_counter()
-        with progress_bar() as progress:
-            made = Counter(line["status"] for line in
-                           run.grade_all(run.pending(inputs.submissions()), progress, todo))
-        seconds = time.perf_counter() - start
-        run.finalize(inputs.submissions())
+        _tell_inputs(inputs)
+        if inputs.count > len(inputs.unheard):
+            judge = load_judge()
+            run = BatchRun(bank, judge, out, parallel_answers=parallel_answers, head=choose_head(judge))
+            made = _grade(run, inputs, retry_errors)
+        else:
+            made = Made(Counter({"ungraded": unheard_only(out, bank, inputs.submissions())}), 0, 0, 0.0)
         final: Counter[str] = Counter()
-        marks = write_all(out, bank, _counted(run.results(), final), inputs.rejected)
+        marks = write_all(out, bank, _counted(results(out), final), inputs.rejected)
     _tell_review(marks, out)
-    failed = final.total() - final["graded"] + len(inputs.rejected)
-    return Summary(made["graded"], failed, inputs.count - todo, made.total(), seconds)
+    failed = final.total() - final["graded"] - len(inputs.unheard)
+    return Summary(made.statuses["graded"], failed, made.skipped, made.judged, made.seconds,
+                   len(inputs.unheard), len(inputs.rejected))
+
+
+def _tell_inputs(inputs: Inputs) -> None:
+    """One line for each row set aside, each recording that gave no answer (it is listed
+    ungraded) and each recording transcribed in part."""
+    for item in inputs.rejected:
+        print(f"tutor: skipped {safe_line(item.source)}: {safe_line(item.reason)}", file=sys.stderr)
+    for sub in inputs.unheard:
+        print(f"tutor: ungraded {safe_line(sub.source)}: {safe_line(sub.unheard or '')}", file=sys.stderr)
+    for note in inputs.cut:
+        print(f"tutor: {safe_line(note)}", file=sys.stderr)
+
+
+def _grade(run: BatchRun, inputs: Inputs, retry_errors: bool) -> Made:
+    """Grade what is not done yet, then leave one result line per submission, in input order."""
+    todo = judged = 0
+    for sub in run.pending(inputs.submissions(), retry_errors):
+        todo, judged = todo + 1, judged + (sub.unheard is None)
+    start = time.perf_counter()
+    with progress_bar() as progress:
+        statuses = Counter(line["status"] for line in run.grade_all(run.pending(inputs.submissions()),
+                                                                    progress, todo))
+    seconds = time.perf_counter() - start
+    run.finalize(inputs.submissions())
+    return Made(statuses, judged, inputs.count - len(inputs.unheard) - judged, seconds)
 
 
 def _tell_review(marks: Marks, out: Path) -> None:
@@ -92,6 +139,11 @@ def _check_targets(targets: list[Path], out: Path) -> None:
     if empty:
         raise TutorError(f"{empty[0]}: no submissions in this folder (.csv, .jsonl, .md files or "
                          "a folder of recordings per student)")
+
+
+def results(out: Path) -> Iterator[dict[str, Any]]:
+    """The result rows in out's results.jsonl, streamed."""
+    return (row for _, _, row in valid_lines(out / RESULTS))
 
 
 def _counted(rows: Iterable[dict[str, Any]], statuses: Counter[str]) -> Iterator[dict[str, Any]]:
