@@ -27,7 +27,14 @@ from tutor.core.judges.llama_runtime import STATE_BLOCK  # noqa: E402
 from tutor.core.model_store import resolve, sha256_of  # noqa: E402
 from tutor.teacher.calibration import calibrate, file_digest, fit_and_tune  # noqa: E402
 from tutor.teacher.evaluation import EvalRun, joined, load_labelled, load_run, load_runs  # noqa: E402
-from tutor.teacher.generalisation import by_source, held_out, source_table  # noqa: E402
+from tutor.teacher.generalisation import (  # noqa: E402
+    HeldOut,
+    by_source,
+    held_out,
+    source_table,
+    subset_by_index,
+)
+from tutor.teacher.invariance import unpunctuated  # noqa: E402
 from tutor.teacher.refit import save_head  # noqa: E402
 
 
@@ -35,6 +42,31 @@ def semeval_run(folder: Path) -> tuple[Bank, EvalRun]:
     """A SemEval folder made by `evals/semeval.py build` and graded by `tutor eval --out run`."""
     bank = open_course(folder / "course").bank
     return bank, load_run(folder / "run" / "results.jsonl", load_labelled(folder / "labelled.jsonl"))
+
+
+TRANSCRIBED = "~transcript"  # the id suffix of an answer's unpunctuated copy
+
+
+def transcribed_run(path: Path) -> EvalRun:
+    """A run saved by grading a split's answers as unpunctuated transcripts: each answer gets the
+    text it was graded as (which the patterns and numeric checks read) and an id of its own; its
+    source stays, so leaving a source out leaves out both of its forms."""
+    run = load_run(path)
+    gold = [g.model_copy(update={"id": g.id + TRANSCRIBED, "answer": unpunctuated(g.answer)})
+            for g in run.gold]
+    return EvalRun(gold, run.grades, run.seconds)
+
+
+def by_form(results: list[HeldOut]) -> list[HeldOut]:
+    """Each held-out source's typed and transcribed answers as rows of their own."""
+    rows = []
+    for r in results:
+        for form, transcribed in (("", False), (" (transcript)", True)):
+            pick = [n for n, g in enumerate(r.head.gold) if g.id.endswith(TRANSCRIBED) == transcribed]
+            if pick:
+                rows.append(HeldOut(r.group + form, subset_by_index(r.head, pick),
+                                    subset_by_index(r.plain, pick), r.problem))
+    return rows
 
 
 def joined_bank(banks: list[Bank]) -> Bank:
@@ -47,16 +79,18 @@ def joined_bank(banks: list[Bank]) -> Bank:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--run", type=Path, action="append", default=[], help="a Week 6 saved run")
+    parser.add_argument("--transcript", type=Path, action="append", default=[],
+                        help="a Week 6 run graded as unpunctuated transcripts (trained on as a second form)")
     parser.add_argument("--semeval", type=Path, action="append", default=[], help="a graded SemEval folder")
     parser.add_argument("--out", type=Path, required=True, help="where to write the head (.npz)")
     parser.add_argument("--held-out", type=Path, help="also write the leave-one-source-out table here")
     args = parser.parse_args()
     others = [semeval_run(folder) for folder in args.semeval]
     bank = joined_bank([load_bank(), *(b for b, _ in others)])
-    run = joined(load_runs(args.run) + [r for _, r in others])
+    run = joined(load_runs(args.run) + [transcribed_run(p) for p in args.transcript] + [r for _, r in others])
     model = resolve(None)
     meta = {"model_sha256": sha256_of(model), "prompts": prompts_hash(), "layer": f"l_out-{STATE_BLOCK}",
-            "train": {str(p): file_digest(p) for p in args.run}
+            "train": {str(p): file_digest(p) for p in args.run + args.transcript}
             | {str(f): file_digest(f / "run" / "results.jsonl") for f in args.semeval},
             "dev": "one question in four of the train runs"}
     head = calibrate(bank, *fit_and_tune(run), meta)
@@ -64,7 +98,7 @@ def main() -> None:
     save_head(head, args.out)
     print(f"head {head.meta['name']} written to {args.out}")
     if args.held_out:
-        table = source_table(held_out(bank, run, by_source, say=print))
+        table = source_table(by_form(held_out(bank, run, by_source, say=print)))
         args.held_out.write_text("\n".join(table) + "\n")
         print("\n".join(table))
 

@@ -120,3 +120,15 @@ def test_a_spoken_answer_is_transcribed_whole_and_sentence_by_sentence(transcrib
     heard = transcriber.transcribe(espeak.to_wav(said, tmp_path / "w06-thu-4.wav"), TERMS).text
     assert len(split_sentences(speech.written(heard, TERMS))) >= 2
     assert "full multi-head attention" in heard
+
+
+def test_a_long_answer_is_transcribed_only_as_far_as_it_is_graded(transcriber, tmp_path):
+    """Issue 28 (11): an 11-minute answer took 551 s to transcribe, and only its first 350 words
+    were graded. Whisper hands its 30 s windows over one by one; past the cap none is decoded."""
+    said = " ".join(["GQA splits the query heads into groups; each group shares one key value head."] * 12)
+    recording = espeak.to_wav(said, tmp_path / "long.wav")
+    whole = transcriber.transcribe(recording, TERMS)
+    cut = transcriber.transcribe(recording, TERMS, max_words=20)
+    assert whole.cut_at is None and cut.cut_at is not None and cut.cut_at < whole.seconds - 10
+    assert 20 < len(speech.written(cut.text, TERMS).split()) < len(speech.written(whole.text, TERMS).split())
+    assert cut.transcribe_seconds < whole.transcribe_seconds

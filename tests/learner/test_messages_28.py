@@ -6,6 +6,7 @@ from pathlib import Path
 
 from tests.learner.test_drill import InterruptingInput, drill_with
 from tests.learner.test_voice import fake_speech, run  # noqa: F401 (a fixture)
+from tests.recordings import write_wav
 from tutor.core.console import Console
 from tutor.core.judges.fake import FakeJudge
 from tutor.learner.drill import Drill
@@ -16,7 +17,7 @@ TYPING = "Finish an answer with a line holding only"
 
 
 def test_ask_audio_shows_no_typing_instructions_and_says_you_said(tmp_path: Path, fake_speech):  # noqa: F811
-    (tmp_path / "answer.wav").write_bytes(b"RIFF")
+    write_wav(tmp_path / "answer.wav")
     result = run("--backend", "fake", "ask", "w06-thu-4", "--audio", str(tmp_path / "answer.wav"))
     assert result.exit_code == 0, result.stderr
     assert "Transcript of answer.wav" in result.stdout

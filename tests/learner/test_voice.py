@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from tests.recordings import write_wav
 from tutor.core.console import Console
 from tutor.core.errors import TutorError
 from tutor.core.judges.fake import FakeJudge
@@ -215,7 +216,7 @@ def fake_speech(monkeypatch):
 
 
 def test_ask_with_audio_grades_the_recording(tmp_path: Path, fake_speech):
-    (tmp_path / "answer.wav").write_bytes(b"RIFF")
+    write_wav(tmp_path / "answer.wav")
     result = run("--backend", "fake", "ask", "w06-thu-4", "--audio", str(tmp_path / "answer.wav"), "--json")
     assert result.exit_code == 0, result.stderr
     assert ("Transcript of answer.wav (3.0 s): MQA keeps one key value head; in GQA each group shares one, "
@@ -232,7 +233,7 @@ def test_ask_with_a_missing_recording_is_one_line(tmp_path: Path, fake_speech):
 
 
 def test_a_silent_recording_is_one_line_and_nothing_is_graded(tmp_path: Path, fake_speech):
-    (tmp_path / "quiet.wav").write_bytes(b"RIFF")
+    write_wav(tmp_path / "quiet.wav")
     result = run("--backend", "fake", "ask", "w06-thu-4", "--audio", str(tmp_path / "quiet.wav"))
     assert result.exit_code == 2
     assert result.stderr.strip().splitlines() == [f"tutor: error: {tmp_path / 'quiet.wav'}: no speech heard"]

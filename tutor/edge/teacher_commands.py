@@ -108,6 +108,9 @@ def grade_batch(
     retry_errors: Annotated[bool, typer.Option(help="Re-grade only rows that failed.")] = False,
     course: CourseOption = None,
     allow_drafts: AllowDraftsOption = False,
+    allow_outside_audio: Annotated[bool, typer.Option(
+        "--allow-outside-audio", help="Read `audio` paths that lead outside the submissions folder "
+                                      "(../x.wav, an absolute path, a link); refused otherwise.")] = False,
 ) -> None:
     """Grade a class's written or recorded answers: results.jsonl, gradebook.csv, feedback/, report.html."""
     from tutor.teacher.batch.command import grade_submissions
@@ -117,12 +120,12 @@ def grade_batch(
         summary = grade_submissions(state.bank(), state.ready_judge, submissions, out, parallel_answers,
                                     retry_errors, state.course.info.speech_terms, state.head_for,
                                     lambda rubrics: state.check_reviewed(rubrics, allow_drafts),
-                                    console=state.console)
+                                    outside_audio=allow_outside_audio, console=state.console)
     except KeyboardInterrupt:
         _exit_interrupted(f"Interrupted: the answers graded so far are saved in {safe_line(str(out))}; "
                           "run the same command again to grade the rest.")
     state.console.print(escape(summary.line(out)), soft_wrap=True)
-    if summary.failed:
+    if summary.problems():
         raise typer.Exit(ExitCode.PROBLEMS)
 
 

@@ -27,10 +27,11 @@ from numpy.typing import NDArray
 from rich.markup import escape
 
 from tutor.core import model_store, speech
+from tutor.core.answer import MAX_WORDS
 from tutor.core.console import Console
 from tutor.core.errors import TutorError
 from tutor.core.speech import espeak
-from tutor.core.speech.transcriber import INSTALL_HINT, RATE, RecordingError, Transcriber
+from tutor.core.speech.transcriber import INSTALL_HINT, RATE, RecordingError, Transcriber, Transcript
 from tutor.learner.session import SPELLINGS
 
 NO_MIC = "answer from a recording instead: tutor ask QUESTION_ID --audio FILE"
@@ -243,9 +244,10 @@ class VoiceAnswers:
         transcriber = self.transcriber.get(self.console)
         try:
             with self.console.out.status("Transcribing…"):
-                heard = transcriber.transcribe(samples, self.terms)
+                heard = transcriber.transcribe(samples, self.terms, MAX_WORDS)
         except RecordingError:
             return ""
+        _say_cut(self.console, heard, "your answer")
         return speech.written(heard.text, self.terms)
 
     def _review(self, text: str, on_line: Callable[[str], None] | None) -> str | None | Again:
@@ -294,11 +296,19 @@ class RecordingAnswers:
         audio, self.audio = self.audio, None
         transcriber = self.transcriber.get(self.console)
         with self.console.out.status(f"Transcribing {escape(audio.name)}…"):
-            heard = transcriber.transcribe(audio, self.terms)
+            heard = transcriber.transcribe(audio, self.terms, MAX_WORDS)
         text = speech.written(heard.text, self.terms)
         self.console.print(f"[bold]Transcript of {escape(audio.name)}[/bold] ({heard.seconds:.1f} s): "
                            f"{escape(text)}", soft_wrap=True)
+        _say_cut(self.console, heard, f"recording {audio.name}")
         return spoken_command(text) or text
+
+
+def _say_cut(console: Console, heard: Transcript, what: str) -> None:
+    """One line when transcription stopped at the words that are graded."""
+    note = heard.cut_note(what, MAX_WORDS)
+    if note:
+        console.print(f"[yellow]{escape(note)}[/yellow]", soft_wrap=True)
 
 
 def check_speech() -> None:
@@ -319,9 +329,11 @@ def _loader(load: Callable[[], Transcriber] | None) -> Loading:
 
 def from_recording(console: Console, audio: Path, terms: Sequence[str],
                    load: Callable[[], Transcriber] | None = None) -> RecordingAnswers:
-    """`--audio FILE`: the answer to one question, from a recording."""
+    """`--audio FILE`: the answer to one question, from a recording, which is checked before
+    any model loads (`check_recording`)."""
     if not audio.is_file():
         raise TutorError(f"--audio {audio}: no such file")
+    speech.check_recording(audio)
     return RecordingAnswers(console, audio, _loader(load), speech.hints(terms))
 
 

@@ -5,7 +5,7 @@ import pytest
 from tutor.core.errors import ExitCode, TransientJudgeError, TutorError
 from tutor.core.judges.base import JudgeRequest
 from tutor.core.judges.fake import FakeJudge
-from tutor.core.judges.registry import ReliableJudge
+from tutor.core.judges.registry import CACHE_SIZE, ReliableJudge
 
 
 class Flaky(FakeJudge):
@@ -53,6 +53,29 @@ def test_identical_requests_are_judged_once():
     judge.judge(REQUEST)
     judge.judge(REQUEST)
     assert len(inner.requests) == 1
+
+
+def test_the_cache_keeps_at_most_its_size_and_drops_the_least_recently_used():
+    inner = FakeJudge(default=0.3)
+    judge = ReliableJudge(inner, cache_size=3)
+    requests = [JudgeRequest("q", f"answer {n}", ("c1",)) for n in range(10)]
+    for request in requests:
+        judge.judge(request)
+        assert len(judge.cache) <= 3
+    assert len(judge.cache) == 3 and len(inner.requests) == 10
+    judge.judge(requests[7])  # still kept: served from the cache, and now the most recent
+    assert len(inner.requests) == 10
+    judge.judge(requests[0])  # dropped long ago: judged again, which drops answer 8
+    judge.judge(requests[7])
+    judge.judge(requests[8])
+    assert [r.answer for r in inner.requests[10:]] == ["answer 0", "answer 8"]
+
+
+def test_a_class_of_any_size_keeps_the_default_bound():
+    judge = ReliableJudge(FakeJudge(default=0.3, record=False))
+    for n in range(CACHE_SIZE + 50):
+        judge.judge(JudgeRequest("q", f"answer {n}", ("c1",)))
+    assert len(judge.cache) == CACHE_SIZE
 
 
 def test_non_transient_errors_are_not_retried():

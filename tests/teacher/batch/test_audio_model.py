@@ -26,8 +26,10 @@ def test_a_class_of_recordings_is_transcribed_graded_and_the_silent_one_reported
         quiet.setframerate(16_000)
         quiet.writeframes(b"\0\0" * 32_000)
     summary = grade_submissions(bank, lambda: FakeJudge(default=0.9), [folder], out)
-    assert (summary.graded, summary.failed) == (1, 1)
-    [row] = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert (summary.graded, summary.failed, summary.unreadable) == (1, 0, 1)
+    row, silent = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert silent["status"] == "ungraded"
+    assert silent["grade"]["reason"].startswith("recording w06-thu-5.wav: no speech heard")
     assert row["transcript"] is True and row["audio"].endswith("w06-thu-4.wav") and row["audio_seconds"] > 2
     assert "cache" in row["answer"].lower()
     assert "no speech heard" in (out / "problems.csv").read_text()

@@ -60,5 +60,5 @@ def test_rejected_rows_are_reported_and_exit_1(tmp_path):
     result = tutor_grade(class_csv, tmp_path / "out")
     assert result.returncode == 1
     assert f"tutor: skipped {class_csv}:3: unknown question 'nope'" in result.stderr
-    assert "graded 1, failed 1" in result.stdout
+    assert "graded 1, skipped 0 (done before), 1 row set aside (problems.csv), " in result.stdout
     assert "unknown question" in (tmp_path / "out" / "problems.csv").read_text()

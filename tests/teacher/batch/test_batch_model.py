@@ -28,7 +28,8 @@ def graded_class(tmp_path_factory):
 def test_every_answer_has_one_result_line(graded_class):
     out, plan, result = graded_class
     assert result.returncode == 0, result.stderr
-    assert "graded 150, failed 0" in result.stdout and "answers/min" in result.stdout
+    assert "graded 150, skipped 0 (done before), " in result.stdout and "answers/min" in result.stdout
+    assert "failed" not in result.stdout and "set aside" not in result.stdout
     rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
     assert [(r["student"], r["question_id"]) for r in rows] == [(s, q) for s, q, _ in plan]
     assert all(r["band"] in {"fail", "partial", "full"} and 0 <= r["score"] <= 1 for r in rows)

@@ -74,7 +74,7 @@ def test_the_unbalanced_row_counts_as_a_problem_in_the_batch(bank, tmp_path):
     path = tmp_path / "class.csv"
     path.write_text(HEADER + 'alice,w06-mon-2,"140 GB\nbob,w06-mon-2,140 GB\ncarol,w06-mon-2,70 GB\n')
     summary = grade_submissions(bank, FakeJudge, [path], tmp_path / "out")
-    assert (summary.graded, summary.failed) == (2, 1)
+    assert (summary.graded, summary.failed, summary.set_aside) == (2, 0, 1)
     problems = (tmp_path / "out" / "problems.csv").read_text()
     assert f"{path}:2" in problems and UNBALANCED in problems
 

@@ -2,6 +2,7 @@
 
 import pytest
 
+from tests.recordings import write_wav
 from tests.teacher.batch.test_audio import fake_transcripts
 from tutor.teacher.batch.inputs import Inputs
 
@@ -12,9 +13,7 @@ SAID = "In G Q A each group of query heads shares one key value head."
 
 def _recordings(root, paths):
     for relative in paths:
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("ann-thu-4.m4a")  # what the fake recogniser hears as SAID
+        write_wav(root / relative, "ann-thu-4.m4a")  # what the fake recogniser hears as SAID
     return root
 
 

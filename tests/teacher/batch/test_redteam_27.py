@@ -52,7 +52,7 @@ def test_a_batch_with_lone_surrogates_grades_the_others_and_writes_every_output(
     out = tmp_path / "out"
     for _ in range(2):  # a rerun reads back what the first run wrote
         summary = grade_submissions(bank, FakeJudge, [subs], out)
-    assert (summary.graded + summary.skipped, summary.failed) == (3, 3)
+    assert (summary.graded + summary.skipped, summary.failed, summary.set_aside) == (3, 0, 3)
     results = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
     assert sorted(r["student"] for r in results) == ["ivy", "jo", "lee"]
     problems = (out / "problems.csv").read_text(encoding="utf-8")

@@ -4,6 +4,7 @@ construction from the settings, caching, retries, logging."""
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from importlib import import_module
 from typing import TYPE_CHECKING, Any, TypeVar, TypeVarTuple, cast
@@ -48,16 +49,59 @@ class _GaveUp(TutorError):
     """A transient failure that outlived every retry: what the circuit breaker counts."""
 
 
+# Answers whose signals are kept in memory. A local signal carries the probe's hidden state
+# (1,536 floats, 12 KiB a claim, about 90 KiB an answer), so 256 answers hold at most about
+# 23 MiB, whatever the size of the class.
+CACHE_SIZE = 256
+
+
+class RecentSignals:
+    """The signals of the last `size` requests judged, least recently used dropped first.
+
+    Why bounded: `tutor grade` has its own cache on disk (results.jsonl, keyed by answer, rubric,
+    model and head), so a class graded again never reaches this one. What this one saves is a
+    request repeated close by: two students' identical answers to a question (a batch judges
+    them side by side, `by_question`), a session's answer judged again. Kept whole, it held the
+    class's every hidden state (3,000 answers: about 260 MiB) to serve almost none of them.
+    Several batch workers use it at once, hence the lock."""
+
+    def __init__(self, size: int = CACHE_SIZE):
+        self.size = size
+        self._kept: OrderedDict[JudgeRequest, list[Signals]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+    def get(self, request: JudgeRequest) -> list[Signals] | None:
+        with self._lock:
+            signals = self._kept.get(request)
+            if signals is not None:
+                self._kept.move_to_end(request)
+            return signals
+
+    def put(self, request: JudgeRequest, signals: list[Signals]) -> None:
+        with self._lock:
+            self._kept[request] = signals
+            self._kept.move_to_end(request)
+            while len(self._kept) > self.size:
+                self._kept.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._kept.clear()
+
+
 class ReliableJudge:
-    """Wraps a backend: an in-memory cache, retries with backoff, a circuit breaker, and
-    timing logs."""
+    """Wraps a backend: a bounded in-memory cache (`RecentSignals`), retries with backoff, a
+    circuit breaker, and timing logs."""
 
     def __init__(self, inner: Judge, retries: int = 3, backoff: float = 1.0,
-                 breaker_after: int = BREAKER_AFTER):
+                 breaker_after: int = BREAKER_AFTER, cache_size: int = CACHE_SIZE):
         self.inner = inner
         self.retries = retries
         self.backoff = backoff
-        self.cache: dict[JudgeRequest, list[Signals]] = {}
+        self.cache = RecentSignals(cache_size)
         self.breaker_after = breaker_after
         self.failures_in_a_row = 0
         self.broken: str | None = None  # why the backend is no longer called
@@ -93,14 +137,16 @@ class ReliableJudge:
         self.cache.clear()
 
     def judge(self, request: JudgeRequest, on_signals: OnSignals | None = None) -> list[Signals]:
-        if request not in self.cache:
+        signals = self.cache.get(request)
+        if signals is None:
             start = time.perf_counter()
-            self.cache[request] = self._guarded(request, on_signals)
+            signals = self._guarded(request, on_signals)
+            self.cache.put(request, signals)
             log.info("judged %d claims in %.2fs", len(request.claims), time.perf_counter() - start)
         elif on_signals:
-            for index, signals in enumerate(self.cache[request]):
-                on_signals(index, signals)
-        return self.cache[request]
+            for index, kept in enumerate(signals):
+                on_signals(index, kept)
+        return signals
 
     def _guarded(self, request: JudgeRequest, on_signals: OnSignals | None) -> list[Signals]:
         """The backend's signals, unless it already failed `breaker_after` answers in a row:

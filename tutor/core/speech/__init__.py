@@ -11,13 +11,14 @@ from tutor.core.speech.transcriber import (
     RecordingError,
     Transcriber,
     Transcript,
+    check_recording,
     load_transcriber,
     require_voice_extra,
     voice_extra_missing,
 )
 
-__all__ = ["RecordingError", "Transcriber", "Transcript", "hints", "local_transcriber", "voice_extra_missing",
-           "written"]
+__all__ = ["RecordingError", "Transcriber", "Transcript", "check_recording", "hints", "local_transcriber",
+           "voice_extra_missing", "written"]
 
 
 def local_transcriber() -> Transcriber:

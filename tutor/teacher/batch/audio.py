@@ -1,10 +1,12 @@
 """Recorded answers in a batch: each recording transcribed once, its transcript the answer.
 
-Transcripts are cached by the recording's SHA-256, in memory and, for `tutor grade`, under
-MARKS_DIR/transcripts/<sha256>.json, so a re-run (or a resumed run) transcribes nothing again.
-The cache holds what the recogniser wrote; the written form (`speech.written`: "seventy B" →
-"70B") is made on each read, so a better normaliser needs no new transcription. A recording
-that cannot be read or holds no speech becomes a `Rejected` row with the reason.
+Transcription stops at the words that are graded (`answer.MAX_WORDS`: see
+`transcriber.heard_until`). Transcripts are cached by the recording's SHA-256, in memory and,
+for `tutor grade`, under MARKS_DIR/transcripts/<sha256>.json, so a re-run (or a resumed run)
+transcribes nothing again. The cache holds what the recogniser wrote; the written form
+(`speech.written`: "seventy B" → "70B") is made on each read, so a better normaliser needs no
+new transcription. A recording that cannot be read or holds no speech raises `RecordingError`
+(checked before the speech model loads); the batch lists it ungraded with the reason.
 """
 
 import hashlib
@@ -15,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tutor.core import speech
+from tutor.core.answer import MAX_WORDS
 from tutor.core.speech.transcriber import RecordingError, Transcriber, Transcript
 
 TRANSCRIPTS = "transcripts"
@@ -49,9 +52,10 @@ class Transcripts:
         digest = _sha256(audio)
         cached = self._memory.get(digest) or self._cached(digest)
         if cached is None:
+            speech.check_recording(audio)  # before the speech model loads for it
             if self._transcriber is None:
                 self._transcriber = (self.load or speech.local_transcriber)()
-            cached = self._transcriber.transcribe(audio, self.terms)
+            cached = self._transcriber.transcribe(audio, self.terms, MAX_WORDS)
             self._store(digest, cached)
         self._memory[digest] = cached
         return cached
@@ -68,10 +72,11 @@ class Transcripts:
             return None
         if not isinstance(data, dict) or data.get("terms") != list(self.terms):
             return None
-        text, seconds = data.get("text"), data.get("seconds")
+        text, seconds, cut_at = data.get("text"), data.get("seconds"), data.get("cut_at")
         if not isinstance(text, str) or not isinstance(seconds, int | float):
             return None
-        return Transcript(text, float(seconds))
+        stopped = float(cut_at) if isinstance(cut_at, int | float) else None
+        return Transcript(text, float(seconds), cut_at=stopped)
 
     def _store(self, digest: str, heard: Transcript) -> None:
         path = self._path(digest)
@@ -80,7 +85,7 @@ class Transcripts:
         path.parent.mkdir(parents=True, exist_ok=True)
         model = self._transcriber.name if self._transcriber else ""
         record = {"sha256": digest, "model": model, "terms": list(self.terms), "text": heard.text,
-                  "seconds": round(heard.seconds, 3)}
+                  "seconds": round(heard.seconds, 3), "cut_at": heard.cut_at}
         temporary = path.with_suffix(".tmp")
         temporary.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
         os.replace(temporary, path)

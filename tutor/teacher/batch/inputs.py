@@ -10,13 +10,15 @@ Answers may be recordings (`audio`): a folder per student holding one recording 
 question, named by its id (`ann/w06-thu-4.m4a`), or CSV/JSONL rows with an `audio` column
 (a path relative to that file) instead of `answer`. Each recording that counts is transcribed
 once (`audio.Transcripts`) and its transcript is the answer; an unreadable or silent one is
-a rejected row.
+a submission with no answer and the reason (`Submission.unheard`), listed `ungraded` in every
+output like an answer whose grading failed, so its student is never missing from them.
 """
 
 import csv
 import io
 import itertools
 import json
+import os
 import re
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -26,6 +28,7 @@ from pathlib import Path
 
 from markdown_it import MarkdownIt
 
+from tutor.core.answer import MAX_WORDS
 from tutor.core.bank import Bank
 from tutor.core.console import Console, plural
 from tutor.core.speech.transcriber import RecordingError
@@ -49,6 +52,7 @@ class Submission:
     answer: str
     audio: str | None = None  # a recorded answer: the recording (`answer` is its transcript)
     audio_seconds: float | None = None
+    unheard: str | None = None  # a recording that gave no answer (unreadable, empty, silent): why
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,10 +82,10 @@ def resolve_question(bank: Bank, ref: str) -> tuple[str | None, str | None]:
 
 
 def _row(bank: Bank, source: str, student: object, question: object, answer: object,
-         audio: object = None, base: Path | None = None) -> Row:
+         audio: object = None, place: "AudioFolder | None" = None) -> Row:
     """A row's fields as read (any JSON type): text where text is needed, else the reason.
     A student id may be a whole number (a class exported with numeric ids). A non-empty
-    `audio` (a path relative to `base`) makes it a recorded answer."""
+    `audio` (a path relative to its file's folder, `place`) makes it a recorded answer."""
     not_text = _not_text(student=student, question=question, answer=answer, audio=audio)
     if not_text:
         return Rejected(source, "", "", not_text)
@@ -95,7 +99,7 @@ def _row(bank: Bank, source: str, student: object, question: object, answer: obj
     if problem or question_id is None:
         return Rejected(source, shown_student, shown_question, problem or "unknown question")
     if audio not in (None, ""):
-        return _recording(source, shown_student.strip(), shown_question, question_id, answer, audio, base)
+        return _recording(source, shown_student.strip(), shown_question, question_id, answer, audio, place)
     if answer is None:
         return Rejected(source, shown_student, shown_question, "missing answer field")
     if not isinstance(answer, str):
@@ -127,12 +131,55 @@ def _student_id(source: str, value: object, question: str) -> str | Rejected:
 
 
 def _recording(source: str, student: str, question: str, question_id: str, answer: object,
-               audio: object, base: Path | None) -> Row:
+               audio: object, place: "AudioFolder | None") -> Row:
     if not isinstance(audio, str):
         return Rejected(source, student, question, f"field 'audio' must be a file path, not {_kind(audio)}")
     if answer not in (None, ""):
         return Rejected(source, student, question, "give either 'answer' or 'audio', not both")
-    return Recording(source, student, question_id, (base or Path()) / audio.strip())
+    found = (place or AudioFolder(Path(), Path())).locate(audio.strip())
+    if isinstance(found, str):
+        return Rejected(source, student, question, found)
+    return Recording(source, student, question_id, found)
+
+
+OUTSIDE_OPTION = "--allow-outside-audio"
+
+
+@dataclass(frozen=True)
+class AudioFolder:
+    """Where a CSV or JSONL row's `audio` path may lead: it is relative to its file's folder
+    (`base`) and stays inside the submissions folder (`root`: the folder given to `tutor grade`,
+    else the file's own folder), links followed, unless `outside` (--allow-outside-audio) lets
+    it go anywhere. A class file from elsewhere must not make the batch read `../../x.wav`, an
+    absolute path or a link to one, and copy what it hears into the marks folder."""
+
+    base: Path
+    root: Path
+    outside: bool = False
+
+    def locate(self, value: str) -> Path | str:
+        """The recording's path, or why the field is refused (one line naming the field)."""
+        if "\0" in value:
+            return "field 'audio' holds a NUL character: not a file path"
+        if "\\" in value:
+            return f"field 'audio' holds a backslash ({value[:80]}): write the path with / (audio/ann.wav)"
+        path = Path(value)
+        if self.outside:
+            return self.base / path
+        if path.is_absolute():
+            return (f"field 'audio' is an absolute path ({value[:80]}): give it relative to {self.base}, "
+                    f"inside the submissions folder (or pass {OUTSIDE_OPTION})")
+        return self._inside(self.base / path, value)
+
+    def _inside(self, path: Path, value: str) -> Path | str:
+        root = Path(os.path.abspath(self.root))
+        if not Path(os.path.abspath(path)).is_relative_to(root):
+            return (f"field 'audio' leads outside the submissions folder {self.root} ({value[:80]}): keep "
+                    f"recordings inside it (or pass {OUTSIDE_OPTION})")
+        if not path.resolve().is_relative_to(root.resolve()):
+            return (f"field 'audio' is a link to a file outside the submissions folder {self.root} "
+                    f"({value[:80]}): copy the recording in (or pass {OUTSIDE_OPTION})")
+        return path
 
 
 def _kind(value: object) -> str:
@@ -231,7 +278,9 @@ def _open_at_end(text: str) -> bool:
     return False
 
 
-def read_csv(bank: Bank, path: Path) -> Iterator[Row]:
+def read_csv(bank: Bank, path: Path, place: AudioFolder | None = None) -> Iterator[Row]:
+    """`place`: where `audio` paths may lead (default: inside the file's own folder)."""
+    place = place or AudioFolder(path.parent, path.parent)
     # utf-8-sig: Excel's "CSV UTF-8" starts with a BOM; surrogateescape: one bad byte costs one row
     with path.open(newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
         header: list[str] = []
@@ -243,7 +292,7 @@ def read_csv(bank: Bank, path: Path) -> Iterator[Row]:
             yield Rejected(f"{path}:1", "", "", problem)
             return
         for line, record, problem in records:
-            yield _csv_row(bank, f"{path}:{line}", header, record, problem, path.parent)
+            yield _csv_row(bank, f"{path}:{line}", header, record, problem, place)
 
 
 def _row_shaped(bank: Bank, header: list[str], line: str) -> bool:
@@ -264,7 +313,7 @@ def _header_problem(header: list[str]) -> str | None:
 
 
 def _csv_row(bank: Bank, source: str, header: list[str], record: list[str] | None,
-             problem: str | None, base: Path) -> Row:
+             problem: str | None, place: AudioFolder) -> Row:
     if record is None:
         return Rejected(source, "", "", problem or "unreadable CSV row")
     if any(UNDECODABLE.search(v) for v in record):
@@ -275,17 +324,19 @@ def _csv_row(bank: Bank, source: str, header: list[str], record: list[str] | Non
                                         'field that holds a comma ("2 bytes, so 140 GB")')
     values = dict(zip(header, record, strict=False))
     return _row(bank, source, values.get("student", ""), values.get("question", ""), values.get("answer"),
-                values.get(AUDIO), base)
+                values.get(AUDIO), place)
 
 
-def read_jsonl(bank: Bank, path: Path) -> Iterator[Row]:
+def read_jsonl(bank: Bank, path: Path, place: AudioFolder | None = None) -> Iterator[Row]:
+    """`place`: where `audio` paths may lead (default: inside the file's own folder)."""
+    place = place or AudioFolder(path.parent, path.parent)
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, 1):
             if raw.strip():
-                yield _jsonl_row(bank, f"{path}:{number}", raw, path.parent)
+                yield _jsonl_row(bank, f"{path}:{number}", raw, place)
 
 
-def _jsonl_row(bank: Bank, source: str, raw: bytes, base: Path) -> Row:
+def _jsonl_row(bank: Bank, source: str, raw: bytes, place: AudioFolder) -> Row:
     try:
         data = json.loads(raw.decode("utf-8-sig"), object_pairs_hook=_unique_keys)
     except UnicodeDecodeError:
@@ -297,7 +348,7 @@ def _jsonl_row(bank: Bank, source: str, raw: bytes, base: Path) -> Row:
     if not isinstance(data, dict):
         return Rejected(source, "", "", f"a line must be a JSON object, not {_kind(data)}")
     return _row(bank, source, data.get("student"), data.get("question"), data.get("answer"),
-                data.get(AUDIO), base)
+                data.get(AUDIO), place)
 
 
 class DuplicateField(ValueError):
@@ -435,8 +486,8 @@ def _ambiguous(root: Path, paths: list[Path]) -> dict[Path, str]:
     return found
 
 
-READERS = {".csv": read_csv, ".jsonl": read_jsonl, ".md": read_markdown} | dict.fromkeys(
-    AUDIO_SUFFIXES, read_recording)
+TABLES = {".csv": read_csv, ".jsonl": read_jsonl}  # rows whose `audio` paths lead to recordings
+READERS = {".md": read_markdown} | dict.fromkeys(AUDIO_SUFFIXES, read_recording)
 
 
 def submission_files(target: Path, skip: Path | None = None) -> list[Path]:
@@ -451,9 +502,11 @@ def submission_files(target: Path, skip: Path | None = None) -> list[Path]:
                   and (outside is None or outside not in p.resolve().parents))
 
 
-def iter_rows(bank: Bank, targets: list[Path], skip: Path | None = None) -> Iterator[Row]:
+def iter_rows(bank: Bank, targets: list[Path], skip: Path | None = None,
+              outside_audio: bool = False) -> Iterator[Row]:
     """Every row of every file, in input order; a file named twice is read once. A recording
-    in a folder named as a target belongs to the first folder under it (`_student_folder`)."""
+    in a folder named as a target belongs to the first folder under it (`_student_folder`).
+    Recordings stay inside the submissions folder (`AudioFolder`) unless `outside_audio`."""
     roots: dict[Path, Path] = {}
     for target in targets:
         for path in submission_files(target, skip):
@@ -463,27 +516,47 @@ def iter_rows(bank: Bank, targets: list[Path], skip: Path | None = None) -> Iter
     for root in dict.fromkeys(roots[p] for p in recordings):
         refused |= _ambiguous(root, [p for p in recordings if roots[p] == root])
     for path, root in roots.items():
-        if path in refused:
-            yield Rejected(str(path), _student_folder(root, path), path.stem, refused[path])
+        folder = AudioFolder(path.parent, root if root != path else path.parent, outside_audio)
+        why = refused.get(path) or (_linked_outside(folder, path) if path in recordings else None)
+        if why:
+            yield Rejected(str(path), _student_folder(root, path), path.stem, why)
         elif path in recordings:
             yield from read_recording(bank, path, _student_folder(root, path))
         else:
-            yield from _read_one(bank, path)
+            yield from _read_one(bank, path, folder)
+
+
+def _linked_outside(folder: AudioFolder, recording: Path) -> str | None:
+    """Why a recording found in a student's folder is refused: a link to a file outside the
+    submissions folder (unless allowed); else None."""
+    if folder.outside or recording.resolve().is_relative_to(folder.root.resolve()):
+        return None
+    return (f"a link to a file outside the submissions folder {folder.root}: copy the recording in "
+            f"(or pass {OUTSIDE_OPTION})")
 
 
 def read_submissions(bank: Bank, targets: list[Path]) -> list[Row]:
     return list(iter_rows(bank, targets))
 
 
-def _read_one(bank: Bank, path: Path) -> Iterator[Row]:
-    reader = READERS.get(path.suffix.lower())
+def _rows_of(bank: Bank, path: Path, folder: AudioFolder) -> Iterator[Row] | None:
+    """The file's rows, read lazily by the reader its suffix names; None: no reader."""
+    suffix = path.suffix.lower()
+    if suffix in TABLES:
+        return TABLES[suffix](bank, path, folder)
+    reader = READERS.get(suffix)
+    return reader(bank, path) if reader else None
+
+
+def _read_one(bank: Bank, path: Path, folder: AudioFolder) -> Iterator[Row]:
+    reader = _rows_of(bank, path, folder)
     if reader is None:
         yield Rejected(str(path), "", "", "unsupported file type (use .csv, .jsonl, .md or a recording: "
                                           f"{', '.join(AUDIO_SUFFIXES)})")
         return
     rows = 0
     try:
-        for row in reader(bank, path):
+        for row in reader:
             rows += 1
             yield row
     except (OSError, UnicodeDecodeError) as exc:
@@ -499,23 +572,26 @@ class Inputs:
 
     The first pass keeps only which row counts per (student, question) and the rejected rows;
     then each recording that counts is transcribed (once: see `audio.Transcripts`), and one
-    that gives no answer joins the rejected rows."""
+    that gives no answer is a submission that says why (and is listed in `unheard`)."""
 
     bank: Bank
     targets: list[Path]
     skip: Path | None = None  # the batch's --out: its feedback files are not submissions
     terms: Sequence[str] = ()  # the course's speech terms, for recorded answers
     transcripts: Transcripts | None = None  # default: cached under `skip`/transcripts
+    outside_audio: bool = False  # recordings may lie outside the submissions folder
     console: Console = field(default_factory=Console)  # where the transcription's progress shows
     rejected: list[Rejected] = field(default_factory=list, init=False)
+    cut: list[str] = field(default_factory=list, init=False)  # recordings transcribed in part: why
     count: int = field(default=0, init=False)  # submissions that count
+    unheard: list[Submission] = field(default_factory=list, init=False)  # recordings that gave no answer
     _latest: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict, init=False)
     _heard: dict[str, Submission] = field(default_factory=dict, init=False)  # recordings, by source
 
     def __post_init__(self) -> None:
         earlier: list[tuple[str, tuple[str, str]]] = []  # (source, key) of rows a later one replaces
         recordings: dict[tuple[str, str], Recording] = {}
-        for number, row in enumerate(iter_rows(self.bank, self.targets, self.skip)):
+        for number, row in enumerate(iter_rows(self.bank, self.targets, self.skip, self.outside_audio)):
             if isinstance(row, Rejected):
                 self.rejected.append(row)
                 continue
@@ -534,20 +610,18 @@ class Inputs:
         self.count = len(self._latest)
 
     def _transcribe(self, recordings: dict[tuple[str, str], Recording]) -> None:
-        """Each recording that counts, as a submission (its transcript the answer) or a
-        rejected row."""
+        """Each recording that counts, as a submission: its transcript the answer, or why it
+        gave none."""
         if not recordings:
             return
         if self.transcripts is None:
             self.transcripts = Transcripts(self.skip / TRANSCRIPTS if self.skip else None, self.terms)
         with self.console.progress("transcribing", len(recordings), "recordings") as advance:
-            for key, recording in recordings.items():
-                row = _heard(self.transcripts, recording)
-                if isinstance(row, Rejected):
-                    self.rejected.append(row)
-                    del self._latest[key]
-                else:
-                    self._heard[recording.source] = row
+            for recording in recordings.values():
+                row, cut = _heard(self.transcripts, recording)
+                self._heard[recording.source] = row
+                self.unheard += [row] if row.unheard else []
+                self.cut += filter(None, [cut])
                 advance()
 
     def questions(self) -> list[str]:
@@ -557,18 +631,22 @@ class Inputs:
     def submissions(self) -> Iterator[Submission]:
         """The submissions that count, in input order (a row added to a file since the first
         pass is not among them)."""
-        for number, row in enumerate(iter_rows(self.bank, self.targets, self.skip)):
+        for number, row in enumerate(iter_rows(self.bank, self.targets, self.skip, self.outside_audio)):
             if isinstance(row, Rejected) or self._latest.get((row.student, row.question_id),
                                                              (None,))[0] != number:
                 continue
             yield self._heard[row.source] if isinstance(row, Recording) else row
 
 
-def _heard(transcripts: Transcripts, recording: Recording) -> Submission | Rejected:
+def _heard(transcripts: Transcripts, recording: Recording) -> tuple[Submission, str | None]:
+    """The recording's submission, and what was not transcribed of it (None: nothing left out).
+    One that gives no answer says why."""
     try:
         answer, heard = transcripts.written(recording.audio)
-    except RecordingError as exc:  # the row names the file already
+    except RecordingError as exc:  # the submission names the file already
         reason = exc.message.removeprefix(f"{recording.audio}: ")
-        return Rejected(recording.source, recording.student, recording.question_id, reason)
-    return Submission(recording.source, recording.student, recording.question_id, answer,
-                      audio=str(recording.audio), audio_seconds=round(heard.seconds, 2))
+        return Submission(recording.source, recording.student, recording.question_id, "",
+                          audio=str(recording.audio), unheard=reason), None
+    return (Submission(recording.source, recording.student, recording.question_id, answer,
+                       audio=str(recording.audio), audio_seconds=round(heard.seconds, 2)),
+            heard.cut_note(f"recording {recording.source}", MAX_WORDS))

@@ -24,6 +24,7 @@ from tutor.core.errors import ExitCode, TutorError
 from tutor.core.grader import grade
 from tutor.core.judges.registry import ReliableJudge
 from tutor.core.result import Grade
+from tutor.core.rubric import Rubric
 from tutor.teacher.batch.inputs import Submission
 from tutor.teacher.records import GradedAnswer, read_results, results_lines
 
@@ -37,6 +38,35 @@ def cache_key(sub: Submission, rubric_version: str, judge: ReliableJudge, head: 
     raw = json.dumps([sub.student, sub.question_id, sub.answer, rubric_version, judge.name,
                       head.name, t.key_point, t.misconception])
     return hashlib.sha256(raw.encode()).hexdigest()[:24]
+
+
+def unheard_key(sub: Submission, rubric_version: str) -> str:
+    """The key of a recording that gave no answer: no model reads it, so none is in the key
+    (the batch need not load one to know it is done); a new reason (the file replaced, still
+    bad) is a new row."""
+    raw = json.dumps(["unheard", sub.student, sub.question_id, sub.audio, sub.unheard, rubric_version])
+    return hashlib.sha256(raw.encode()).hexdigest()[:24]
+
+
+def unheard_grade(rubric: Rubric, sub: Submission) -> Grade:
+    """An `ungraded` grade for a recording that gave no answer; no model was called. The reason
+    names the recording by its file name only: it reaches the student's feedback, the folders
+    it came from are the teacher's."""
+    reason = f"recording {Path(sub.audio or '').name}: {sub.unheard}"
+    return Grade.ungraded(rubric.id, reason, rubric_version=rubric.version, pointer=rubric.pointer)
+
+
+def unheard_only(out: Path, bank: Bank, subs: Iterable[Submission]) -> int:
+    """results.jsonl when every answer that counts is a recording that gave none: their
+    ungraded lines in input order, as `BatchRun.finalize` leaves them, with no model loaded.
+    The number of lines."""
+    lines = []
+    for sub in subs:
+        rubric = bank.get(sub.question_id)
+        record = result_line(unheard_key(sub, rubric.version), sub, unheard_grade(rubric, sub))
+        lines.append(record.line().encode())
+    replace_lines(out / RESULTS, lines)
+    return len(lines)
 
 
 def result_line(key: str, sub: Submission, result: Grade) -> GradedAnswer:
@@ -77,7 +107,8 @@ class BatchRun:
     head: Head = field(kw_only=True)  # chosen for the judge by whoever built it
 
     def key(self, sub: Submission) -> str:
-        return cache_key(sub, self.bank.get(sub.question_id).version, self.judge, self.head)
+        version = self.bank.get(sub.question_id).version
+        return unheard_key(sub, version) if sub.unheard else cache_key(sub, version, self.judge, self.head)
 
     def pending(self, subs: Iterable[Submission], retry_errors: bool = False) -> Iterator[Submission]:
         """The submissions not graded yet, lazily; `retry_errors` first drops failed results."""
@@ -124,6 +155,8 @@ class BatchRun:
     def _grade_one(self, sub: Submission) -> Grade:
         """One answer's grade; an unexpected failure costs that answer only (ungraded, with why)."""
         rubric = self.bank.get(sub.question_id)
+        if sub.unheard:
+            return unheard_grade(rubric, sub)
         try:
             return grade(rubric, sub.answer, self.judge, self.head)
         except TutorError as exc:
@@ -148,10 +181,15 @@ class BatchRun:
         return read_results(self.path)
 
     def _rewrite(self, lines: Iterable[bytes | None]) -> None:
-        temporary = self.path.with_suffix(".tmp")
-        with temporary.open("wb") as sink:
-            sink.writelines(line for line in lines if line)
-        os.replace(temporary, self.path)
+        replace_lines(self.path, lines)
+
+
+def replace_lines(path: Path, lines: Iterable[bytes | None]) -> None:
+    """`path` replaced whole by `lines` (None lines left out)."""
+    temporary = path.with_suffix(".tmp")
+    with temporary.open("wb") as sink:
+        sink.writelines(line for line in lines if line)
+    os.replace(temporary, path)
 
 
 def _graded_lines(path: Path) -> Iterator[bytes]:
