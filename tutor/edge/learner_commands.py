@@ -1,4 +1,4 @@
-"""The learner's commands: `ask`, `drill`, `explain` (one session loop) and `stats`."""
+"""The learner's commands: `ask`, `drill`, `explain`, `exam` (one session loop) and `stats`."""
 
 import random
 import sys
@@ -12,6 +12,7 @@ from tutor.core.errors import ExitCode, TutorError
 from tutor.edge.app import AllowDraftsOption, CourseOption, State, app, check_filters
 
 if TYPE_CHECKING:
+    from tutor.learner.history import History
     from tutor.learner.session import Answers, Session
 
 VoiceOption = Annotated[bool, typer.Option(
@@ -148,3 +149,68 @@ def stats(ctx: typer.Context, course: CourseOption = None) -> None:
     state: State = ctx.obj.use_course(course)
     for block in render_stats(state.history(), state.bank()):
         state.console.print(block)
+
+
+ReportOption = Annotated[str | None, typer.Option(
+    "--report", metavar="LAST|ID", help="Show an earlier exam's report (LAST or its number) "
+                                        "instead of sitting one.")]
+
+
+@app.command()
+def exam(
+    ctx: typer.Context,
+    questions: Annotated[int, typer.Option(min=1, max=50, help="How many questions.")] = 5,
+    minutes: Annotated[float | None, typer.Option(
+        min=0.5, max=600, help="The exam's time (default: 3 minutes a question).")] = None,
+    report: ReportOption = None,
+    html: Annotated[Path | None, typer.Option(
+        "--html", help="Where to write the HTML report (default: exams/ in the data folder).")] = None,
+    course: CourseOption = None,
+    voice: VoiceOption = False,
+    speak: SpeakOption = False,
+    allow_drafts: AllowDraftsOption = False,
+) -> None:
+    """A mock oral exam: questions across the module, follow-ups, a clock, then a report."""
+    from tutor.learner.exam import Exam, pick_questions
+
+    state: State = ctx.obj.use_course(course)
+    history = state.history()
+    if report is not None:
+        _show_report(state, history, _exam_id(history, report), html)
+        return
+    rubrics = [r for r in state.bank().rubrics if r.reviewed or allow_drafts]
+    if not rubrics:
+        raise TutorError("no reviewed questions in this course (pass --allow-drafts to use drafts)")
+    answers = _answers(state, voice, speak)
+    queue = pick_questions(rubrics, history, questions, random.Random())
+    session = _spoken(state.session("exam", history), answers)
+    record = Exam(session, queue, minutes or 3.0 * len(queue), state.explainer()).run()
+    if record.items:
+        _show_report(state, history, record.session_id, html)
+    _finish(session)
+
+
+def _exam_id(history: "History", wanted: str) -> int:
+    """LAST or an exam's number, checked against the exams kept (exit 2 otherwise)."""
+    ids = [row["id"] for row in history.exams()]
+    if not ids:
+        raise TutorError("--report: no exam is kept yet (sit one with `tutor exam`)")
+    if wanted.strip().upper() == "LAST":
+        return int(ids[-1])
+    if not wanted.strip().isdigit() or int(wanted) not in ids:
+        raise TutorError(f"--report: no exam '{wanted}' (LAST, or one of: {', '.join(map(str, ids))})")
+    return int(wanted)
+
+
+def _show_report(state: State, history: "History", exam_id: int, html: Path | None) -> None:
+    from tutor.core import paths
+    from tutor.learner.exam import ExamRecord
+    from tutor.learner.exam_report import build, terminal, write_html
+
+    records = [ExamRecord.model_validate_json(row["transcript_json"]) for row in history.exams()]
+    record = next(r for r in records if r.session_id == exam_id)
+    built = build(record, state.bank(), records)
+    for block in terminal(built):
+        state.console.print(block)
+    target = html or paths.data_dir() / "exams" / f"exam-{exam_id}.html"
+    state.console.print(f"Report: {write_html(built, target)}")
