@@ -263,7 +263,7 @@ def _cells(item: ExamItem) -> tuple[str, str, str, str]:
         score, band = item.grade.decided
         unsure = " (unsure)" if item.grade.review else ""
         return band.value + unsure, score_text(score), spent, follow_ups
-    return item.outcome, "—", spent, follow_ups
+    return item.outcome.replace("unfinished", "not answered"), "—", spent, follow_ups
 
 
 def _transcript_panel(number: int, item: ExamItem, rubric: Rubric, said: bool) -> Panel:
