@@ -222,3 +222,11 @@ def test_the_cli_keeps_exams_shows_the_change_and_reports_last_or_an_id(tmp_path
     missing = run("exam", "--report", "7")
     assert missing.exit_code == 2 and "no exam '7'" in missing.stderr
 
+
+
+def test_named_questions_are_asked_in_order(tmp_path):
+    ran = run("exam", "--question", "W06-THU-5", "--question", "w06-thu-4",
+              "--html", str(tmp_path / "q.html"), stdin="/skip\n/skip\n")
+    assert ran.exit_code == 0
+    assert ran.stdout.index("1/2 · w06-thu-5") < ran.stdout.index("2/2 · w06-thu-4")
+    assert run("exam", "--question", "nope").exit_code == 2

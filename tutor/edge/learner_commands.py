@@ -12,6 +12,7 @@ from tutor.core.errors import ExitCode, TutorError
 from tutor.edge.app import AllowDraftsOption, CourseOption, State, app, check_filters
 
 if TYPE_CHECKING:
+    from tutor.core.rubric import Rubric
     from tutor.learner.history import History
     from tutor.learner.session import Answers, Session
 
@@ -162,6 +163,8 @@ def exam(
     questions: Annotated[int, typer.Option(min=1, max=50, help="How many questions.")] = 5,
     minutes: Annotated[float | None, typer.Option(
         min=0.5, max=600, help="The exam's time (default: 3 minutes a question).")] = None,
+    question: Annotated[list[str] | None, typer.Option(
+        "--question", help="Ask this question (repeat the option); default: drawn from history.")] = None,
     report: ReportOption = None,
     html: Annotated[Path | None, typer.Option(
         "--html", help="Where to write the HTML report (default: exams/ in the data folder).")] = None,
@@ -171,23 +174,36 @@ def exam(
     allow_drafts: AllowDraftsOption = False,
 ) -> None:
     """A mock oral exam: questions across the module, follow-ups, a clock, then a report."""
-    from tutor.learner.exam import Exam, pick_questions
+    from tutor.learner.exam import Exam
 
     state: State = ctx.obj.use_course(course)
     history = state.history()
     if report is not None:
         _show_report(state, history, _exam_id(history, report), html)
         return
-    rubrics = [r for r in state.bank().rubrics if r.reviewed or allow_drafts]
-    if not rubrics:
-        raise TutorError("no reviewed questions in this course (pass --allow-drafts to use drafts)")
+    queue = _exam_questions(state, history, question, questions, allow_drafts)
     answers = _answers(state, voice, speak)
-    queue = pick_questions(rubrics, history, questions, random.Random())
     session = _spoken(state.session("exam", history), answers)
     record = Exam(session, queue, minutes or 3.0 * len(queue), state.explainer()).run()
     if record.items:
         _show_report(state, history, record.session_id, html)
     _finish(session)
+
+
+def _exam_questions(state: State, history: "History", asked: list[str] | None, count: int,
+                    allow_drafts: bool) -> "list[Rubric]":
+    """The questions named, else `count` drawn from the course, weighted by the history."""
+    from tutor.learner.exam import pick_questions
+
+    bank = state.bank()
+    if asked:
+        queue = [bank.get(q) for q in asked]
+        state.check_reviewed(queue, allow_drafts)
+        return queue
+    rubrics = [r for r in bank.rubrics if r.reviewed or allow_drafts]
+    if not rubrics:
+        raise TutorError("no reviewed questions in this course (pass --allow-drafts to use drafts)")
+    return pick_questions(rubrics, history, count, random.Random())
 
 
 def _exam_id(history: "History", wanted: str) -> int:
