@@ -230,3 +230,22 @@ def test_named_questions_are_asked_in_order(tmp_path):
     assert ran.exit_code == 0
     assert ran.stdout.index("1/2 · w06-thu-5") < ran.stdout.index("2/2 · w06-thu-4")
     assert run("exam", "--question", "nope").exit_code == 2
+
+
+def test_ctrl_c_in_the_cli_shows_the_report_of_what_was_answered_and_exits_130(monkeypatch, tmp_path):
+    from tutor.core import console
+
+    lines = iter(["/idk\n"])
+
+    def typed_then_ctrl_c(self, how):
+        line = next(lines, None)
+        if line is None:
+            raise KeyboardInterrupt
+        return line
+
+    monkeypatch.setattr(console.Console, "_read", typed_then_ctrl_c)
+    ran = run("exam", "--question", "w06-thu-4", "--question", "w06-thu-5",
+              "--html", str(tmp_path / "c.html"))
+    assert ran.exit_code == 130
+    assert "Interrupted." in ran.stdout and "interrupted" in ran.stdout.split("Interrupted.")[1]
+    assert "Mark: 0.00" in ran.stdout  # the /idk counts; the question Ctrl-C cut short does not
