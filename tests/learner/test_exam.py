@@ -230,6 +230,10 @@ def test_named_questions_are_asked_in_order(tmp_path):
     assert ran.exit_code == 0
     assert ran.stdout.index("1/2 · w06-thu-5") < ran.stdout.index("2/2 · w06-thu-4")
     assert run("exam", "--question", "nope").exit_code == 2
+    one = run("exam", "--question", "w06-thu-4", "--follow-ups", "1", "--html", str(tmp_path / "o.html"),
+              stdin="Not much.\n.\nStill not much.\n.\n")
+    assert one.stdout.count("Examiner:") == 1 + 2  # one follow-up; the report shows it and the question
+    assert run("exam", "--follow-ups", "3").exit_code == 2
 
 
 def test_ctrl_c_in_the_cli_shows_the_report_of_what_was_answered_and_exits_130(monkeypatch, tmp_path):

@@ -165,6 +165,8 @@ def exam(
         min=0.5, max=600, help="The exam's time (default: 3 minutes a question).")] = None,
     question: Annotated[list[str] | None, typer.Option(
         "--question", help="Ask this question (repeat the option); default: drawn from history.")] = None,
+    follow_ups: Annotated[int, typer.Option(
+        "--follow-ups", min=0, max=2, help="At most N follow-up questions per answer.")] = 2,
     report: ReportOption = None,
     html: Annotated[Path | None, typer.Option(
         "--html", help="Where to write the HTML report (default: exams/ in the data folder).")] = None,
@@ -184,7 +186,8 @@ def exam(
     queue = _exam_questions(state, history, question, questions, allow_drafts)
     answers = _answers(state, voice, speak)
     session = _spoken(state.session("exam", history), answers)
-    record = Exam(session, queue, minutes or 3.0 * len(queue), state.explainer()).run()
+    record = Exam(session, queue, minutes or 3.0 * len(queue), state.explainer(),
+                  follow_ups=follow_ups).run()
     if record.items:
         _show_report(state, history, record.session_id, html)
     _finish(session)

@@ -105,8 +105,13 @@ def choose_follow_up(rubric: Rubric, grade: Grade, answer: str, asked: set[str],
 def _challenge(verdict: Verdict, answer: str, wrote: str) -> str:
     """Quote the wrong claim back without giving the correction away."""
     quote = verdict.evidence or best_quote(verdict.claim, split_sentences(answer))
-    said = f"You {wrote} “{quote}”." if quote else f"Your answer suggests: {verdict.claim}"
+    said = f"You {wrote} {_quoted(quote)}" if quote else f"Your answer suggests: {verdict.claim}"
     return f"{said} Is that so? Think again, and say what actually happens."
+
+
+def _quoted(quote: str) -> str:
+    """“the learner's sentence.” with one full stop, theirs or ours."""
+    return f"“{quote}”" if quote.rstrip()[-1:] in ".!?" else f"“{quote}”."
 
 
 def _missing_essentials(rubric: Rubric, grade: Grade) -> list[tuple[str, str]]:
@@ -136,7 +141,7 @@ def _clarify(rubric: Rubric, grade: Grade, point_id: str, answer: str, wrote: st
     verdict = next((v for v in grade.verdicts if v.point_id == point_id), None)
     quote = verdict and (verdict.evidence or best_quote(verdict.claim, split_sentences(answer)))
     if quote:
-        return f"You {wrote} “{quote}”. Say precisely what you mean there, in a sentence or two."
+        return f"You {wrote} {_quoted(quote)} Say precisely what you mean there, in a sentence or two."
     return _generic(rubric)
 
 
@@ -254,6 +259,7 @@ class Exam:
     minutes: float
     explainer: Explainer | None = None
     clock: Callable[[], float] = time.monotonic
+    follow_ups: int = MAX_FOLLOW_UPS  # at most this many per question
     record: ExamRecord = field(init=False)
     timer: Clocked = field(init=False)
 
@@ -349,7 +355,7 @@ class Exam:
         grade = self.session.grade(rubric, text)
         asked: set[str] = set()
         go_on = True
-        while len(asked) < MAX_FOLLOW_UPS:
+        while len(asked) < min(self.follow_ups, MAX_FOLLOW_UPS):
             follow_up = choose_follow_up(rubric, grade, text, asked, self.session.spoken)
             if follow_up is None:
                 break
