@@ -243,6 +243,8 @@ def terminal(report: Report) -> list[RenderableType]:
         blocks.append("[dim]Expected over the grader's doubt; the range holds 90% of it.[/dim]")
     if change := report.change_text():
         blocks.append(f"[bold]Change:[/bold] {escape(change)}")
+    if report.sections:
+        blocks.append("[bold]Re-read, most marks first:[/bold]")
     for section in report.sections:
         blocks.append(f"  +{section.gain:.2f} · re-read explainer {escape(section.label)}")
     return blocks
