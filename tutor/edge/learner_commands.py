@@ -1,4 +1,4 @@
-"""The learner's commands: `ask`, `drill`, `explain` (one session loop) and `stats`."""
+"""The learner's commands: `ask`, `drill`, `explain`, `exam` (one session loop) and `stats`."""
 
 import random
 import sys
@@ -12,6 +12,8 @@ from tutor.core.errors import ExitCode, TutorError
 from tutor.edge.app import AllowDraftsOption, CourseOption, State, app, check_filters
 
 if TYPE_CHECKING:
+    from tutor.core.rubric import Rubric
+    from tutor.learner.history import History
     from tutor.learner.session import Answers, Session
 
 VoiceOption = Annotated[bool, typer.Option(
@@ -148,3 +150,86 @@ def stats(ctx: typer.Context, course: CourseOption = None) -> None:
     state: State = ctx.obj.use_course(course)
     for block in render_stats(state.history(), state.bank()):
         state.console.print(block)
+
+
+ReportOption = Annotated[str | None, typer.Option(
+    "--report", metavar="LAST|ID", help="Show an earlier exam's report (LAST or its number) "
+                                        "instead of sitting one.")]
+
+
+@app.command()
+def exam(
+    ctx: typer.Context,
+    questions: Annotated[int, typer.Option(min=1, max=50, help="How many questions.")] = 5,
+    minutes: Annotated[float | None, typer.Option(
+        min=0.5, max=600, help="The exam's time (default: 3 minutes a question).")] = None,
+    question: Annotated[list[str] | None, typer.Option(
+        "--question", help="Ask this question (repeat the option); default: drawn from history.")] = None,
+    follow_ups: Annotated[int, typer.Option(
+        "--follow-ups", min=0, max=2, help="At most N follow-up questions per answer.")] = 2,
+    report: ReportOption = None,
+    html: Annotated[Path | None, typer.Option(
+        "--html", help="Where to write the HTML report (default: exams/ in the data folder).")] = None,
+    course: CourseOption = None,
+    voice: VoiceOption = False,
+    speak: SpeakOption = False,
+    allow_drafts: AllowDraftsOption = False,
+) -> None:
+    """A mock oral exam: questions across the module, follow-ups, a clock, then a report."""
+    from tutor.learner.exam import Exam
+
+    state: State = ctx.obj.use_course(course)
+    history = state.history()
+    if report is not None:
+        _show_report(state, history, _exam_id(history, report), html)
+        return
+    queue = _exam_questions(state, history, question, questions, allow_drafts)
+    answers = _answers(state, voice, speak)
+    session = _spoken(state.session("exam", history), answers)
+    record = Exam(session, queue, minutes or 3.0 * len(queue), state.explainer(),
+                  follow_ups=follow_ups).run()
+    if record.items:
+        _show_report(state, history, record.session_id, html)
+    _finish(session)
+
+
+def _exam_questions(state: State, history: "History", asked: list[str] | None, count: int,
+                    allow_drafts: bool) -> "list[Rubric]":
+    """The questions named, else `count` drawn from the course, weighted by the history."""
+    from tutor.learner.exam import pick_questions
+
+    bank = state.bank()
+    if asked:
+        queue = [bank.get(q) for q in asked]
+        state.check_reviewed(queue, allow_drafts)
+        return queue
+    rubrics = [r for r in bank.rubrics if r.reviewed or allow_drafts]
+    if not rubrics:
+        raise TutorError("no reviewed questions in this course (pass --allow-drafts to use drafts)")
+    return pick_questions(rubrics, history, count, random.Random())
+
+
+def _exam_id(history: "History", wanted: str) -> int:
+    """LAST or an exam's number, checked against the exams kept (exit 2 otherwise)."""
+    ids = [row["id"] for row in history.exams()]
+    if not ids:
+        raise TutorError("--report: no exam is kept yet (sit one with `tutor exam`)")
+    if wanted.strip().upper() == "LAST":
+        return int(ids[-1])
+    if not wanted.strip().isdigit() or int(wanted) not in ids:
+        raise TutorError(f"--report: no exam '{wanted}' (LAST, or one of: {', '.join(map(str, ids))})")
+    return int(wanted)
+
+
+def _show_report(state: State, history: "History", exam_id: int, html: Path | None) -> None:
+    from tutor.core import paths
+    from tutor.learner.exam import ExamRecord
+    from tutor.learner.exam_report import build, terminal, write_html
+
+    records = [ExamRecord.model_validate_json(row["transcript_json"]) for row in history.exams()]
+    record = next(r for r in records if r.session_id == exam_id)
+    built = build(record, state.bank(), records)
+    for block in terminal(built):
+        state.console.print(block)
+    target = html or paths.data_dir() / "exams" / f"exam-{exam_id}.html"
+    state.console.print(f"Report: {write_html(built, target)}")

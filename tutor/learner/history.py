@@ -142,6 +142,16 @@ class History:
         self.db.execute("UPDATE sessions SET topic = ?, transcript_json = ? WHERE id = ?",
                         (topic, json.dumps(transcript, ensure_ascii=False), session_id))
 
+    def save_exam(self, session_id: int, record_json: str) -> None:
+        """An exam's record (`tutor.learner.exam.ExamRecord`), rewritten after every turn."""
+        self.db.execute("UPDATE sessions SET topic = 'exam', transcript_json = ? WHERE id = ?",
+                        (record_json, session_id))
+
+    def exams(self) -> list[sqlite3.Row]:
+        """Every exam kept, oldest first: (id, started_at, transcript_json)."""
+        return self.db.execute("SELECT id, started_at, transcript_json FROM sessions WHERE kind = 'exam'"
+                               " AND transcript_json IS NOT NULL ORDER BY id").fetchall()
+
     def record(self, session_id: int | None, kind: str, answer: str, grade: Grade) -> int:
         cursor = self.db.execute(
             "INSERT INTO attempts (session_id, question_id, kind, answer, score, band, status, model,"
