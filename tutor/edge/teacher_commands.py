@@ -203,12 +203,15 @@ def eval_command(
 def _held_out(state: State, bank: Bank, saved: list[Path] | None, labelled: Path | None,
               out: Path | None) -> None:
     """`eval --from RUNS --held-out`: each source and attack family graded by a head fitted without it."""
+    from tutor.teacher.calibration import check_states
     from tutor.teacher.evaluation import joined
     from tutor.teacher.generalisation import held_out_report
 
     if not saved:
         raise TutorError("--held-out re-decides saved runs: give them with --from RESULTS.jsonl")
-    text = held_out_report(bank, joined(_saved_runs(bank, saved, labelled)), say=state.console.note)
+    run = joined(_saved_runs(bank, saved, labelled))
+    check_states(run, ", ".join(str(p) for p in saved))
+    text = held_out_report(bank, run, say=state.console.note)
     if out:
         (out / "held-out.md").write_text(text)
     state.console.say(text)

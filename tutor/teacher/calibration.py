@@ -119,11 +119,29 @@ def _sure(band_probability: float | None) -> float:
     return 1.0 if band_probability is None else band_probability  # None: nothing was judged
 
 
+def stateless_backends(run: EvalRun) -> list[str]:
+    """The backends (an API server, the fake judge) whose verdicts in the run carry P(yes) but no
+    hidden state: a head on hidden states can be neither fitted on them nor decide them."""
+    return sorted({g.model for g in run.grades
+                   if any(v.p_yes is not None and v.state is None for v in g.verdicts)})
+
+
+def check_states(run: EvalRun, where: str) -> None:
+    """One line, before any fit, where a head on hidden states is asked of runs without them."""
+    if bare := stateless_backends(run):
+        raise TutorError(
+            f"{where}: graded by the {', '.join(bare)} backend, which gives P(yes) but no hidden states, so "
+            "no head on hidden states can be fitted on them: `--head plain` decides them on P(yes) alone, "
+            "`tutor calibrate --plain` fits on P(yes); grade with the local backend to fit a full head")
+
+
 def calibrate(bank: Bank, train: EvalRun, dev: EvalRun, meta: dict[str, Any], use_state: bool = True,
               say: Callable[[str], None] | None = None) -> ProbeHead:
     """Fit on train; choose C, thresholds and the review cut-off on dev (`say`: where the
     figures go; by default, stdout)."""
     say = say or Console().say
+    if use_state:
+        check_states(joined([train, dev]), "the runs to fit on")
     train_points, dev_points = labelled_points(train), labelled_points(dev)
     if len(set(train_points.labels.tolist())) < 2:
         raise TutorError("the training answers need both stated and unstated points, with the "

@@ -34,7 +34,7 @@ from tutor.core.errors import TutorError
 from tutor.core.paths import replacing
 from tutor.teacher import reviewed_labels
 from tutor.teacher.batch.run import RESULTS
-from tutor.teacher.calibration import choose_review, choose_thresholds
+from tutor.teacher.calibration import choose_review, choose_thresholds, stateless_backends
 from tutor.teacher.evaluation import EvalRun, metrics, rescore_run
 
 MIN_REVIEWED = 20  # reviewed answers with point labels before thresholds are refitted on them
@@ -64,9 +64,7 @@ def check_signals(run: EvalRun, head: ProbeHead, marks_dir: Path) -> None:
     backend that graded the class and what it allows."""
     if not head.use_state:
         return
-    bare = {g.model for g in run.grades
-            if any(v.p_yes is not None and v.state is None for v in g.verdicts)}
-    if bare:
+    if bare := stateless_backends(run):
         raise TutorError(
             f"{marks_dir / RESULTS}: graded by the {', '.join(sorted(bare))} backend, which gives P(yes) "
             f"but no hidden states; head {head.name} decides on hidden states, so nothing can be refitted "
