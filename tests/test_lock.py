@@ -15,7 +15,7 @@ from packaging.version import Version
 ROOT = Path(__file__).resolve().parent.parent
 LOCK = ROOT / "requirements.lock"
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
-EXTRAS = ("dev", "server", "voice")  # what scripts/install.sh installs
+EXTRAS = ("dev", "server", "voice", "cluster")  # what scripts/install.sh installs
 BUILT_HERE = {"llama-cpp-python"}  # built from its sdist by scripts/install.sh, pinned there
 ENTRY = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>[^\s;\\]+)"
                    r"\s*(?:;\s*(?P<marker>[^\\]+?))?\s*\\?$")

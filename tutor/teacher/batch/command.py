@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tutor.core.bank import Bank
 from tutor.core.console import plural, progress_bar, safe_line
@@ -21,6 +21,9 @@ from tutor.core.rubric import Rubric
 from tutor.teacher.batch.inputs import Inputs, submission_files
 from tutor.teacher.batch.outputs import Marks, write_all
 from tutor.teacher.batch.run import RESULTS, BatchRun, answers_per_minute, unheard_only, valid_lines
+
+if TYPE_CHECKING:
+    from tutor.teacher.batch.cluster import Cluster
 
 LOCK = ".tutor-grade.lock"
 
@@ -66,11 +69,12 @@ def grade_submissions(bank: Bank, load_judge: Callable[[], ReliableJudge], targe
                       speech_terms: Sequence[str] = (),
                       choose_head: Callable[[ReliableJudge], Head] = default_head,
                       check_rubrics: Callable[[list[Rubric]], None] | None = None,
-                      outside_audio: bool = False) -> Summary:
+                      outside_audio: bool = False, cluster: "Cluster | None" = None) -> Summary:
     """`speech_terms`: the course's vocabulary, for answers given as recordings; `choose_head`:
     the head for the loaded judge (the command's settings); `check_rubrics` may refuse the rubrics
     the answers would be graded against (skeletons); `outside_audio`: recordings may lie outside
-    the submissions folder (--allow-outside-audio). The judge is loaded only when an answer
+    the submissions folder (--allow-outside-audio); `cluster`: the answers are graded by its
+    workers, this process still the one writer. The judge is loaded only when an answer
     needs it: a class whose every recording is unreadable is listed without one."""
     _check_targets(targets, out)
     ensure_dir(out, "--out")
@@ -80,8 +84,9 @@ def grade_submissions(bank: Bank, load_judge: Callable[[], ReliableJudge], targe
             check_rubrics([bank.get(question) for question in inputs.questions()])
         _tell_inputs(inputs)
         if inputs.count > len(inputs.unheard):
-            judge = load_judge()
+            judge = cluster.judge() if cluster else load_judge()
             run = BatchRun(bank, judge, out, parallel_answers=parallel_answers, head=choose_head(judge))
+            run.grader = cluster.grader(bank, run.head) if cluster else None
             made = _grade(run, inputs, retry_errors)
         else:
             made = Made(Counter({"ungraded": unheard_only(out, bank, inputs.submissions())}), 0, 0, 0.0)

@@ -11,9 +11,10 @@ Inputs and results are streamed: memory stays flat as a class grows.
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import islice
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -31,6 +32,8 @@ from tutor.teacher.batch.inputs import Submission
 
 RESULTS = "results.jsonl"
 WINDOW = 512  # answers read ahead and reordered at a time
+Graded = Iterable[tuple[Submission, Grade]]  # answers with their grades, handed back together
+Grader = Callable[[Iterable[Submission]], Iterator[Graded]]  # grades made elsewhere: `cluster.Dispatch`
 
 
 def cache_key(sub: Submission, rubric_version: str, judge: ReliableJudge, head: Head) -> str:
@@ -126,6 +129,7 @@ class BatchRun:
     parallel_answers: int = 1  # answers graded at once (threads)
     done: set[str] | None = None  # keys already in results.jsonl, read once
     head: Head = field(kw_only=True)  # chosen for the judge by whoever built it
+    grader: Grader | None = field(default=None, kw_only=True)  # None: graded in this process
 
     def key(self, sub: Submission) -> str:
         version = self.bank.get(sub.question_id).version
@@ -152,8 +156,8 @@ class BatchRun:
         try:
             with self.path.open("a", encoding="utf-8") as sink:
                 task = progress.add_task("grading", total=total) if progress else None
-                for window in by_question(todo):
-                    for sub, result in zip(window, pool.map(self._grade_one, window), strict=True):
+                for graded in (self.grader or partial(self._graded_here, pool=pool))(todo):
+                    for sub, result in graded:
                         line = result_line(self.key(sub), sub, result)
                         sink.write(json_line(line))
                         sink.flush()
@@ -165,6 +169,12 @@ class BatchRun:
             self._stop(pool)
             raise
         pool.shutdown()
+
+    def _graded_here(self, todo: Iterable[Submission], pool: ThreadPoolExecutor) -> Iterator[Graded]:
+        """The answers with their grades, made in this process, a window at a time (a cluster's
+        workers make them instead when `grader` is set: the one seam between the two)."""
+        for window in by_question(todo):
+            yield zip(window, pool.map(self._grade_one, window), strict=True)
 
     def _stop(self, pool: ThreadPoolExecutor) -> None:
         """Ctrl-C: the answers not started are dropped and the judge abandons those in flight
