@@ -130,6 +130,8 @@ def grade_batch(
                                     lambda rubrics: state.check_reviewed(rubrics, allow_drafts),
                                     outside_audio=allow_outside_audio, cluster=workers)
     except KeyboardInterrupt:
+        if workers:  # before the exit, which may not wait for Ray's threads
+            workers.close()
         _exit_interrupted(f"Interrupted: the answers graded so far are saved in {safe_line(str(out))}; "
                           "run the same command again to grade the rest.")
     finally:

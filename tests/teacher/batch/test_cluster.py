@@ -147,3 +147,15 @@ def test_a_cluster_that_cannot_be_used_is_one_line(class_csv, tmp_path, address,
                    "--cluster", address)
     assert_one_line_error(result, ExitCode.BAD_INPUT, fragment)
     assert not (tmp_path / "out" / "results.jsonl").exists()
+
+
+def test_workers_that_cannot_load_their_judge_stop_the_run_in_one_line(class_csv, tmp_path):
+    missing = tmp_path / "no-such-model.gguf"
+    result = tutor("--model", str(missing), "grade", str(class_csv), "--out", str(tmp_path / "out"),
+                   "--cluster", "local:2")
+    assert result.stderr.count("left out: model file") == 2  # each worker says why, then the run stops
+    assert result.returncode == ExitCode.MODEL
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"tutor: error: no worker could load its judge: model file {missing}: No such file or directory")
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out" / "results.jsonl").exists()

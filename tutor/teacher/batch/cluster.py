@@ -117,7 +117,8 @@ class JudgeWorker:
 
     def grade(self, bank: Bank, head: Head, subs: list[Submission]) -> list[Grade] | Stop:
         """The grades of `subs`, in order, made by the one-machine run's own step."""
-        assert self.judge is not None  # a worker without one is never sent answers
+        if self.judge is None:  # restarted after a loss, and its judge no longer loads
+            return self.problem or Stop("no judge", ExitCode.MODEL)
         run = BatchRun(bank, self.judge, Path(), head=head)
         try:
             return [run._grade_one(sub) for sub in subs]
@@ -227,7 +228,7 @@ class Cluster:
 
     def _describe(self) -> Described:
         """Every worker's judge, checked to agree; those that could not load one are left out."""
-        told = self.ray.get([worker.describe.remote() for worker in self.workers])
+        told = [self._told(ref) for ref in [worker.describe.remote() for worker in self.workers]]
         ready = [(worker, about) for worker, about in zip(self.workers, told, strict=True)
                  if not isinstance(about, Stop)]
         for number, about in enumerate(told, 1):
@@ -241,20 +242,32 @@ class Cluster:
             differ = "; ".join(f"{name} {prov} prompts {hashed}" for name, _, prov, hashed in kinds)
             raise TutorError(f"the workers' judges differ (model, provenance or prompts): {differ}")
         self.workers = [worker for worker, _ in ready]
-        name, mode, provenance, _ = kinds.pop()
+        name, mode, provenance, hashed = kinds.pop()
+        if hashed != prompts_hash():  # the head is chosen here, for this machine's prompts
+            raise TutorError(f"the workers' judge prompts ({hashed}) are not this machine's "
+                             f"({prompts_hash()}): install the same tutor (and TUTOR_PROMPTS) on every node")
         return Described(name, mode, provenance)
+
+    def _told(self, ref: Any) -> tuple[str, str, Provenance | None, str, int] | Stop:
+        """A worker's description, or why it has none (lost while loading: out of memory, killed)."""
+        try:
+            told: tuple[str, str, Provenance | None, str, int] | Stop = self.ray.get(ref)
+        except self.ray.exceptions.RayError as exc:
+            return Stop(f"lost while loading its judge ({type(exc).__name__})", ExitCode.BACKEND)
+        return told
 
     def grader(self, bank: Bank, head: Head) -> "Dispatch":
         return Dispatch(self.ray, self.workers, self.ray.put(bank), self.ray.put(head))
 
     def close(self) -> None:
-        """End the workers, and the local Ray instance if this run started it."""
-        if self.ray is None:
+        """End the workers, and the local Ray instance if this run started it (once)."""
+        ray, self.ray = self.ray, None
+        if ray is None:
             return
         for worker in self.workers:
-            self.ray.kill(worker)
+            ray.kill(worker)
         if self.started_ray:
-            self.ray.shutdown()
+            ray.shutdown()
 
 
 def ray_module() -> Any:
