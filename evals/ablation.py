@@ -16,7 +16,7 @@ from pathlib import Path
 from tutor.core.bank import load_bank
 from tutor.core.decide import PlainHead
 from tutor.teacher.calibration import fit, labelled_points
-from tutor.teacher.evaluation import EvalRun, load_run, metrics, rescore_run
+from tutor.teacher.evaluation import EvalRun, Metrics, load_run, metrics, rescore_run
 
 FOLDS = 11
 C = 0.01
@@ -43,10 +43,10 @@ def cross_validated(bank, run: EvalRun, use_state: bool) -> EvalRun:
     return EvalRun(gold, grades, run.seconds)
 
 
-def row(name: str, m: dict) -> str:
-    kp, mc = m["key_point"], m["misconception"]
-    return (f"| {name} | {kp['auc']:.3f} | {kp['accuracy']:.3f} | {mc['auc']:.3f} | {mc['accuracy']:.3f} "
-            f"| {m['ece']:.3f} | {m['band_accuracy']:.3f} | {m['spearman']:.3f} |")
+def row(name: str, m: Metrics) -> str:
+    kp, mc = m.key_point, m.misconception
+    return (f"| {name} | {kp.auc:.3f} | {kp.accuracy:.3f} | {mc.auc:.3f} | {mc.accuracy:.3f} "
+            f"| {m.ece:.3f} | {m.band_accuracy:.3f} | {m.spearman:.3f} |")
 
 
 def main() -> None:

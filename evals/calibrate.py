@@ -26,8 +26,8 @@ def main() -> None:
     args = parser.parse_args()
     bank = load_bank()
     run = load_run(args.results)
-    ranked = [(round(m["band_accuracy"], 3), round(m["spearman"], 3), round(m["qwk"], 3),
-               round(m["key_point"]["accuracy"], 3), t.key_point, t.misconception)
+    ranked = [(round(m.band_accuracy, 3), round(m.spearman, 3), round(m.qwk, 3),
+               round(m.key_point.accuracy, 3), t.key_point, t.misconception)
               for t, m in safe_threshold_settings(bank, run)]
     ranked.sort(reverse=True)
     print("band_acc spearman qwk  kp_acc  kp_threshold misc_threshold")

@@ -70,7 +70,7 @@ def corrected(run: EvalRun, baselines: dict[str, float], variant) -> EvalRun:
 
 
 def best_setting(bank, run: EvalRun) -> tuple:
-    return max((m["band_accuracy"], m["spearman"], t.key_point, t.misconception)
+    return max((m.band_accuracy, m.spearman, t.key_point, t.misconception)
                for t, m in safe_threshold_settings(bank, run))
 
 
@@ -92,7 +92,7 @@ def main() -> None:
         fixed = rescore_run(bank, corrected(run, baselines, variant), PlainHead())
         m = metrics(fixed)
         band, rho, kp, misc = best_setting(bank, fixed)
-        print(f"| {name} | {m['key_point']['auc']:.3f} | {m['misconception']['auc']:.3f} "
+        print(f"| {name} | {m.key_point.auc:.3f} | {m.misconception.auc:.3f} "
               f"| {band:.3f} | {rho:.3f} | {kp} / {misc} |")
 
 

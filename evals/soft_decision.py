@@ -120,7 +120,7 @@ def fitted_cuts(bank: Bank, tuning: EvalRun, head: ProbeHead) -> Mapping:
     x = expected_scores(bank, decided)
     accuracy = {}
     for lo, hi in ((lo, hi) for lo in CUT_GRID for hi in CUT_GRID if hi > lo + 0.05):
-        accuracy[(lo, hi)] = metrics(with_scores(bank, decided, cut_map(lo, hi)(x)))["band_accuracy"]
+        accuracy[(lo, hi)] = metrics(with_scores(bank, decided, cut_map(lo, hi)(x))).band_accuracy
 
     def smoothed(key: tuple[float, float]) -> float:
         near = [accuracy.get((round(key[0] + i * 0.025, 3), round(key[1] + j * 0.025, 3)))
@@ -163,8 +163,8 @@ def negated_or_padded_above(run: EvalRun) -> int:
 
 def row(source: str, judge: str, d: Decided) -> str:
     m = metrics(d.run)
-    return (f"| {source} | {judge} | {d.name} | {len(d.run.gold)} | {m['spearman']:.3f} | "
-            f"{m['band_accuracy']:.3f} | {above_band(d.run)} | {negated_or_padded_above(d.run)} |")
+    return (f"| {source} | {judge} | {d.name} | {len(d.run.gold)} | {m.spearman:.3f} | "
+            f"{m.band_accuracy:.3f} | {above_band(d.run)} | {negated_or_padded_above(d.run)} |")
 
 
 def main() -> None:

@@ -65,3 +65,28 @@ def test_the_check_sees_upward_and_sideways_imports(tmp_path):
     assert crossings(module, tmp_path) == [
         "learner/x.py imports tutor.edge (learner → edge)",
         "learner/x.py imports tutor.teacher.evaluation (learner → teacher)"]
+
+
+def string_reads(path: Path, names: set[str]) -> list[str]:
+    """`x["name"]` reads in a file, for any of `names`."""
+    return [f"{path.name}:{node.lineno}: [{node.slice.value!r}]"
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant)
+            and node.slice.value in names]
+
+
+def test_only_the_teacher_records_read_a_graded_answer_by_key():
+    """results.jsonl's lines are `GradedAnswer`s: read as typed attributes (which mypy checks),
+    parsed and written in tutor/teacher/records.py alone."""
+    from tutor.teacher.records import GradedAnswer
+
+    fields = set(GradedAnswer.model_fields)
+    teacher = sorted((PACKAGE / "teacher").rglob("*.py"))
+    found = [read for path in teacher if path.name != "records.py" for read in string_reads(path, fields)]
+    assert found == []
+
+
+def test_the_check_sees_a_read_by_key(tmp_path):
+    module = tmp_path / "x.py"
+    module.write_text('def f(row):\n    return row["student"], row.answer\n')
+    assert string_reads(module, {"student", "answer"}) == ['x.py:2: [\'student\']']

@@ -23,7 +23,7 @@ import pytest
 
 from tutor.core.grader import overruled
 from tutor.core.judges.fake import FakeJudge
-from tutor.core.result import Grade, Outcome
+from tutor.core.result import Outcome
 from tutor.teacher.batch.command import grade_submissions
 from tutor.teacher.batch.outputs import write_marks
 from tutor.teacher.overrides import load, results
@@ -62,7 +62,8 @@ def make_marks(bank, tmp_path):
         csv.writer(handle).writerows([("student", "question", "answer"), *rows])
     out = tmp_path / "marks"
     grade_submissions(bank, lambda: FakeJudge(default=0.1), [path], out)
-    lines = list(results(out))  # bob is the most doubtful, then ann: the list's order
+    # bob is the most doubtful, then ann: the list's order
+    lines = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
     for row in lines:
         sure = {"ann": 0.55, "bob": 0.35, "cy": None}[row["student"]]
         row["grade"] |= {"review": sure is not None, "band_probability": sure}
@@ -91,9 +92,8 @@ def gradebook(marks):
 
 
 def expected_score(bank, marks, student, outcomes):
-    row = next(r for r in results(marks) if r["student"] == student)
-    machine = Grade.model_validate(row["grade"])
-    return overruled(bank.get(QUESTION), row["answer"], machine, outcomes).score
+    row = next(r for r in results(marks) if r.student == student)
+    return overruled(bank.get(QUESTION), row.answer, row.grade, outcomes).score
 
 
 def now_score(page):

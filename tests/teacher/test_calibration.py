@@ -50,9 +50,9 @@ def test_calibrated_head_learns_the_state_and_respects_the_review_budget(bank, r
     train, dev = runs
     head = calibrate(bank, train, dev, {"name": "t"}, say=lambda _: None)
     scored = metrics(rescore_run(bank, dev, head))
-    assert scored["key_point"]["auc"] > 0.9  # the state carries the label; P(yes) is noise
-    assert scored["review"][0] <= MAX_FLAGGED
-    assert scored["adversarial_full"] == 0
+    assert scored.key_point.auc > 0.9  # the state carries the label; P(yes) is noise
+    assert scored.review[0] <= MAX_FLAGGED
+    assert scored.adversarial_full == 0
 
 
 def test_training_rows_are_the_labelled_judged_points(bank, runs):

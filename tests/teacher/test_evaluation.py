@@ -63,15 +63,15 @@ def test_point_metrics_are_perfect_when_judge_matches_labels(bank):
     gold = [g for g in load_gold("dev") if g.category in {"strong", "partial", "wrong"}][:20]
     m = metrics(perfect_run(bank, gold))
     # master keys and stripped injections are never judged, so every judged point is a labelled one
-    assert m["key_point"]["accuracy"] == 1.0 and m["key_point"]["auc"] == 1.0
-    assert m["spearman"] > 0.5 and sum(map(sum, m["confusion"])) == 20
+    assert m.key_point.accuracy == 1.0 and m.key_point.auc == 1.0
+    assert m.spearman > 0.5 and sum(map(sum, m.confusion)) == 20
 
 
 def test_adversarial_in_top_band_is_counted(bank):
     gold = [g for g in load_gold("dev") if g.category == "keywords"][:2]
     full = [Grade(question_id=g.question_id, score=1.0, band=Band.FULL) for g in gold]
     m = metrics(EvalRun(gold, full, seconds=1.0))
-    assert m["adversarial_full"] == 2 and m["adversarial"] == 2
+    assert m.adversarial_full == 2 and m.adversarial == 2
 
 
 def test_attacks_above_the_examiners_band_are_counted(bank):
@@ -80,7 +80,7 @@ def test_attacks_above_the_examiners_band_are_counted(bank):
     grades = [Grade(question_id=g.question_id, score=1.0, band=Band.FULL) for g in gold]
     grades[0] = Grade(question_id=gold[0].question_id, score=0.0, band=Band.FAIL)
     m = metrics(EvalRun(gold, grades, seconds=1.0))
-    assert (m["attacks_above"], m["attacks"]) == (len(gold) - 1, len(gold))
+    assert (m.attacks_above, m.attacks) == (len(gold) - 1, len(gold))
 
 
 def test_rescoring_saved_signals_changes_decisions_without_a_model(bank):

@@ -64,8 +64,8 @@ def test_a_held_out_source_is_judged_by_what_the_other_sources_taught(sources):
     """The fake state carries each point's label and P(yes) is noise: a head fitted on the other
     sources reads the held-out source's points; plain P(yes) cannot."""
     [examiner] = [r for r in sources[0] if r.group == "examiner"]
-    assert metrics(examiner.head)["key_point"]["auc"] > 0.9
-    assert metrics(examiner.plain)["key_point"]["auc"] < 0.7
+    assert metrics(examiner.head).key_point.auc > 0.9
+    assert metrics(examiner.plain).key_point.auc < 0.7
 
 
 def test_families_are_held_out_one_at_a_time_and_plain_answers_never_are(families):
@@ -177,3 +177,21 @@ def test_a_saved_invariance_run_is_re_decided_as_its_variants_were_written(tmp_p
     assert again.returncode == 0, again.stderr
     assert len(invariance_rows(graded.stdout)) == 3
     assert invariance_rows(again.stdout) == invariance_rows(graded.stdout)
+
+
+@pytest.mark.parametrize("command", [["eval", "--from", "{run}", "--held-out"],
+                                     ["calibrate", "{run}", "--out", "{dir}/head.npz"],
+                                     ["calibrate", "{run}", "--dev", "{run}", "--out", "{dir}/head.npz"]])
+def test_fitting_a_head_on_runs_without_hidden_states_is_one_line_naming_the_backend(tmp_path, command):
+    """Results of the fake judge (or an API server) carry P(yes) alone: every command that fits a
+    head on hidden states says so in one line before fitting, never a traceback."""
+    from tests.edge.test_cli import assert_one_line_error, tutor
+    from tutor.core.errors import ExitCode
+
+    out = tmp_path / "out"
+    made = tutor("--backend", "fake", "eval", "--split", "dev", "--limit", "8", "--out", str(out))
+    assert made.returncode == 0, made.stderr
+    args = [a.format(run=out / "results.jsonl", dir=tmp_path) for a in command]
+    result = tutor(*args)
+    assert_one_line_error(result, ExitCode.BAD_INPUT, "graded by the fake backend")
+    assert not (tmp_path / "head.npz").exists()

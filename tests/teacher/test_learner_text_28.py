@@ -3,7 +3,6 @@
 still escaped, its bidi controls shown as marks; and (12) feedback on a recording says "you said"."""
 
 import csv
-import json
 import re
 
 from tests.html_page import Page
@@ -27,8 +26,9 @@ def _marks(bank, tmp_path, student=NAME, spoken=False):
     grade_submissions(bank, lambda: FakeJudge(default=0.9), [path], out)
     row = next(results(out))
     if spoken:
-        row |= {"transcript": True, "audio": str(tmp_path / "ann.wav"), "audio_seconds": 3.0}
-        (out / "results.jsonl").write_text(json.dumps(row) + "\n")
+        row = row.model_copy(update={"transcript": True, "audio": str(tmp_path / "ann.wav"),
+                                     "audio_seconds": 3.0})
+        (out / "results.jsonl").write_text(row.line())
     append(out, made_now(row, f"{RLO}Ms T", "mark", new=0.5, reason=f"{HEBREW} {RLO}fair"))
     write_marks(out, bank)
     return out

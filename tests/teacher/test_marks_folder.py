@@ -54,8 +54,8 @@ def marks(tmp_path: Path) -> Path:
     (tmp_path / "class.csv").write_text("student,question,answer\n" + rows)
     out = tmp_path / "marks"
     grade_submissions(load_bank(), FakeJudge, [tmp_path / "class.csv"], out)
-    row = next(r for r in results(out) if r["student"] == "s5" and r["question_id"] == QUESTIONS[0])
-    overrides.append(out, overrides.made_now(row, "ms-k", "mark", old=row["score"], new=0.77, reason="fair"))
+    row = next(r for r in results(out) if r.who == ("s5", QUESTIONS[0]))
+    overrides.append(out, overrides.made_now(row, "ms-k", "mark", old=row.score, new=0.77, reason="fair"))
     return out
 
 
@@ -174,8 +174,8 @@ def test_a_failed_rebuild_on_the_review_page_keeps_the_change(marks, tmp_path):
     failed in one line, and the next open rebuilds once the folder is gone."""
     (marks / "report.html").unlink()
     (marks / "report.html").mkdir()
-    row = next(r for r in results(marks) if r["student"] == "s9")
-    overrides.append(marks, overrides.made_now(row, "ms-k", "mark", old=row["score"], new=0.5, reason="x"))
+    row = next(r for r in results(marks) if r.student == "s9")
+    overrides.append(marks, overrides.made_now(row, "ms-k", "mark", old=row.score, new=0.5, reason="x"))
     with pytest.raises(TutorError, match="report.html: cannot write it"):
         write_marks(marks, load_bank())
     assert len((marks / "overrides.jsonl").read_text().splitlines()) == 2

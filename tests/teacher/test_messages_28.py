@@ -26,7 +26,7 @@ def _answer_page(bank, out) -> Page:
 def test_the_points_table_says_what_its_number_is(bank, tmp_path):
     out, row = _one_answer(bank, tmp_path)
     page = _answer_page(bank, out)
-    confidence = row["grade"]["verdicts"][0]["confidence"]
+    confidence = row.grade.verdicts[0].confidence
     assert f"(P stated {confidence:.2f})" in page.text
     assert "P stated: the grader's calibrated probability that the answer states the point" in page.text
 
@@ -47,7 +47,8 @@ def test_the_history_shows_scores_at_one_precision_and_no_negative_zero(bank, tm
 
 def test_a_stale_override_in_report_html_shows_its_score_at_one_precision(bank, tmp_path):
     out, row = _one_answer(bank, tmp_path)
-    append(out, made_now(row | {"answer": "an older answer"}, "Ms T", "mark", new=-0.0, reason="r"))
+    older = row.model_copy(update={"answer": "an older answer"})
+    append(out, made_now(older, "Ms T", "mark", new=-0.0, reason="r"))
     write_marks(out, bank)
     report = Page((out / "report.html").read_text()).text
     assert "mark → 0.00" in report and "-0.0" not in report
@@ -65,7 +66,8 @@ def test_score_text_and_change_value():
 def test_one_answer_is_counted_in_the_singular(bank, tmp_path):
     out, row = _one_answer(bank, tmp_path)
     append(out, made_now(row, "Ms T", "accept"))
-    append(out, made_now(row | {"answer": "an older answer"}, "Ms T", "mark", new=0.5, reason="r"))
+    older = row.model_copy(update={"answer": "an older answer"})
+    append(out, made_now(older, "Ms T", "mark", new=0.5, reason="r"))
     write_marks(out, bank)
     report = Page((out / "report.html").read_text()).text
     assert "1 answer graded" in report and "1 answers" not in report

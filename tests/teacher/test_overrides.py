@@ -47,7 +47,7 @@ def grade_class(bank, tmp_path, answers, judge=None):
 
 
 def row_of(out, student):
-    return next(r for r in results(out) if r["student"] == student)
+    return next(r for r in results(out) if r.student == student)
 
 
 def gradebook(out):
@@ -152,8 +152,9 @@ def test_a_mark_override_sets_score_and_band_and_outlives_later_point_changes(ba
 
 def test_accept_clears_the_review_flag_and_changes_nothing_else(bank, tmp_path):
     out = grade_class(bank, tmp_path, [("ann", ANSWER)])
-    row = dict(row_of(out, "ann"))
-    row["grade"] = row["grade"] | {"review": True, "band_probability": 0.4}
+    row = row_of(out, "ann")
+    doubtful = row.grade.model_copy(update={"review": True, "band_probability": 0.4})
+    row = row.model_copy(update={"grade": doubtful})
     item = resolve(bank.get(QUESTION), row, [made_now(row, "t", "accept")])
     assert item.machine.review and not item.grade.review
     assert item.grade.score == item.machine.score and item.reviewed and not item.changed
@@ -189,7 +190,7 @@ def test_an_override_of_another_rubric_version_is_stale(bank, tmp_path):
 def test_an_override_whose_answer_left_the_results_is_stale_and_reported(bank, tmp_path):
     out = grade_class(bank, tmp_path, [("ann", ANSWER), ("bob", ANSWER)])
     append(out, made_now(row_of(out, "bob"), "t", "mark", new=0.9, reason="r"))
-    (out / "results.jsonl").write_text(json.dumps(row_of(out, "ann")) + "\n")  # bob's answer gone
+    (out / "results.jsonl").write_text(row_of(out, "ann").line())  # bob's answer gone
     marks = write_marks(out, bank)
     assert marks.stale == 1
     assert "answer no longer in results" in (out / "report.html").read_text()

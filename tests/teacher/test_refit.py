@@ -141,10 +141,8 @@ def lenient_class(tmp_path: Path) -> tuple[Path, Path]:
 
 def band_of_attack(bank: Bank, marks: Path, head: ProbeHead) -> Band:
     from tutor.core.grader import rescore
-    from tutor.core.result import Grade
-
-    row = next(r for r in results(marks) if r["student"] == "attacker")
-    regraded = rescore(bank.get(QUESTION), row["answer"], Grade.model_validate(row["grade"]), head)
+    row = next(r for r in results(marks) if r.student == "attacker")
+    regraded = rescore(bank.get(QUESTION), row.answer, row.grade, head)
     assert regraded.band is not None
     return regraded.band
 

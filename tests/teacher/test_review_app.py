@@ -31,12 +31,17 @@ def make_marks(bank, tmp_path, rows):
 
 def set_doubt(out, doubts):
     """Give rows the review flag and band probability the grader would have (by student)."""
-    rows = list(results(out))
+    rows = raw_rows(out)
     for row in rows:
         review, sure = doubts[row["student"]]
         row["review"] = review
         row["grade"] |= {"review": review, "band_probability": sure}
     (out / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+
+def raw_rows(out):
+    """results.jsonl's lines as JSON objects, to change and write back."""
+    return [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
 
 
 def client(site, host=f"127.0.0.1:{PORT}", login=True):
@@ -115,7 +120,7 @@ def test_filters_by_question_band_student_and_needs_review(site, bank, marks):
     assert [s for s, _ in listed(test.get("/?question=w06-fri-3").text)] == ["cy"]
     assert [s for s, _ in listed(test.get("/?review=1").text)] == ["bob", "ann"]
     assert [s for s, _ in listed(test.get("/?student=AN").text)] == ["ann"]
-    bands = {row["student"]: row["band"] for row in results(marks)}
+    bands = {row.student: row.band for row in results(marks)}
     assert len(set(bands.values())) == 2  # cy's number is right: not the others' band
     for band in ("fail", "partial", "full"):
         expected = [s for s in ("bob", "ann", "cy", "dee") if bands[s] == band]
@@ -182,7 +187,7 @@ def test_accept_clears_needs_review_and_the_order_stays_put(site, marks):
 def test_a_change_to_an_answer_graded_again_since_the_page_loaded_is_refused(site, marks):
     test = client(site)
     page = test.get("/answer", params={"s": "ann", "q": "w06-thu-4"}).text
-    rows = list(results(marks))
+    rows = raw_rows(marks)
     rows[0]["answer"] += " resubmitted"
     (marks / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     sent = test.post("/accept", data=form_fields(page) | {"s": "ann", "q": "w06-thu-4"})
@@ -190,8 +195,9 @@ def test_a_change_to_an_answer_graded_again_since_the_page_loaded_is_refused(sit
 
 
 def test_stale_overrides_show_in_the_list_and_on_the_answer(site, marks):
-    row = next(r for r in results(marks) if r["student"] == "cy")
-    append(marks, made_now(row | {"answer": "an older answer"}, "Mr Old", "mark", new=1.0, reason="r"))
+    row = next(r for r in results(marks) if r.student == "cy")
+    older = row.model_copy(update={"answer": "an older answer"})
+    append(marks, made_now(older, "Mr Old", "mark", new=1.0, reason="r"))
     test = client(site)
     assert "1 stale override<" in test.get("/").text
     page = test.get("/answer", params={"s": "cy", "q": "w06-fri-3"}).text
@@ -229,7 +235,7 @@ def test_a_folder_without_results_is_refused_in_one_line(bank, tmp_path):
 
 
 def test_results_of_a_question_the_course_lacks_give_a_one_line_error_page(site, marks):
-    rows = list(results(marks))
+    rows = raw_rows(marks)
     rows[0]["question_id"] = "w99-nope-1"
     (marks / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     page = client(site, login=False).get(f"/?token={site.token}")

@@ -56,13 +56,12 @@ def review_key_points(marks: Path, stated_from: float, skip: str = "") -> None:
     """A teacher's review: every key point stated when the judge's P(yes) is at least `stated_from`
     (the answers of student `skip` left unreviewed)."""
     for row in results(marks):
-        if row["student"] == skip:
+        if row.student == skip:
             continue
-        for verdict in row["grade"]["verdicts"]:
-            if verdict["kind"] == "key_point":
-                stated = Outcome.HIT if verdict["p_yes"] >= stated_from else Outcome.MISS
-                overrides.append(marks, overrides.made_now(row, "ms-k", "point", point_id=verdict["point_id"],
-                                                           old=verdict["outcome"], new=stated.value))
+        for verdict in row.grade.by_kind("key_point"):
+            stated = Outcome.HIT if (verdict.p_yes or 0.0) >= stated_from else Outcome.MISS
+            overrides.append(marks, overrides.made_now(row, "ms-k", "point", point_id=verdict.point_id,
+                                                       old=verdict.outcome.value, new=stated.value))
 
 
 def test_reviewed_answers_carry_the_teachers_verdicts(reviewed_class):
@@ -77,9 +76,9 @@ def test_reviewed_answers_carry_the_teachers_verdicts(reviewed_class):
 
 def test_a_mark_alone_labels_the_band_but_no_point(tmp_path, reviewed_class):
     course, marks = reviewed_class
-    row = next(r for r in results(marks) if r["student"] == "s0")
+    row = next(r for r in results(marks) if r.student == "s0")
     (marks / "overrides.jsonl").unlink()
-    mark = overrides.made_now(row, "ms-k", "mark", old=row["score"], new=0.95, reason="fine")
+    mark = overrides.made_now(row, "ms-k", "mark", old=row.score, new=0.95, reason="fine")
     overrides.append(marks, mark)
     [gold] = reviewed_labels.reviewed_run(open_course(course).bank, marks).gold
     assert (gold.mark, gold.band.value, gold.key_points, gold.misconceptions) == (0.95, "full", {}, {})
@@ -92,7 +91,7 @@ def test_eval_from_a_marks_folder_measures_the_grader_against_the_teacher(review
     assert "| answers (ungraded) | 30 (0) |" in result.stdout
     run = rescore_run(open_course(course).bank, reviewed_labels.reviewed_run(open_course(course).bank, marks),
                       identity_head())
-    assert f"| band accuracy | {metrics(run)['band_accuracy']:.3f} |" in result.stdout
+    assert f"| band accuracy | {metrics(run).band_accuracy:.3f} |" in result.stdout
 
 
 def test_calibrate_from_a_marks_folder_refits_the_course_head_on_the_teacher(reviewed_class):
@@ -109,8 +108,8 @@ def test_calibrate_from_a_marks_folder_refits_the_course_head_on_the_teacher(rev
     labelled = [json.loads(line) for line in (marks / "labelled.jsonl").read_text().splitlines()]
     assert len(labelled) == STUDENTS
     run = reviewed_labels.reviewed_run(bank, marks)
-    before = metrics(rescore_run(bank, run, identity_head()))["band_accuracy"]
-    after = metrics(rescore_run(bank, run, refit))["band_accuracy"]
+    before = metrics(rescore_run(bank, run, identity_head())).band_accuracy
+    after = metrics(rescore_run(bank, run, refit)).band_accuracy
     assert after > before
     # the course grades with the refitted head from now on
     assert open_course(course).head == str(course / "judge-head.npz")
@@ -145,3 +144,16 @@ def test_calibrate_from_one_review_counts_it_in_the_singular(reviewed_class):
     bank = open_course(course).bank
     with pytest.raises(TutorError, match="marks: 1 answer with reviewed points; refitting needs at least 20"):
         refit_on_reviews(bank, reviewed_labels.reviewed_run(bank, marks), identity_head(), "marks")
+
+
+def test_a_label_is_the_machine_s_verdicts_with_the_teacher_s_in_place(reviewed_class):
+    """No grade is made again for a label: each point the teacher saw is the machine's verdict, or
+    the one the teacher set; the same labels the reviewed grade's verdicts give."""
+    course, marks = reviewed_class
+    bank = open_course(course).bank
+    for item in overrides.reviewed_answers(bank, marks):
+        label = reviewed_labels.TeacherLabel.of(item)
+        assert label is not None and label.reviewers == ("ms-k",)
+        assert label.key_points == {v.point_id: v.outcome == Outcome.HIT
+                                             for v in item.points.by_kind("key_point")}
+        assert (label.mark, label.band) == item.grade.decided

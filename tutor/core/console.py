@@ -2,22 +2,30 @@
 
 Text a learner or a CSV supplied is untrusted: `safe_text` makes its control characters
 visible instead of letting them drive the terminal, and the console applies it to every
-piece of text it prints."""
+piece of text it prints.
+
+One voice, in channels: `print` (rich output: panels, tables), `say` (a result as plain text,
+on stdout), `warn`, `error` and `note` (one line each on stderr: what was skipped, why the
+command stops, how a long step is going) and `progress` (a bar, with the columns that suit what
+it counts)."""
 
 import sys
 from collections.abc import Callable, Iterator
-from typing import IO, Any, TextIO
+from contextlib import contextmanager
+from typing import IO, Any, Literal, Protocol, TextIO
 
 from rich.console import Console as RichConsole
 from rich.console import ConsoleOptions, RenderableType
 from rich.progress import (
     BarColumn,
+    DownloadColumn,
     MofNCompleteColumn,
     Progress,
     ProgressColumn,
     Task,
     TextColumn,
     TimeRemainingColumn,
+    TransferSpeedColumn,
 )
 from rich.segment import Segment
 from rich.text import Text
@@ -70,13 +78,44 @@ class SafeRichConsole(RichConsole):
 class Console:
     """Reads multi-line answers and prints rich output; swap the streams in tests."""
 
-    def __init__(self, stdin: TextIO | None = None, stdout: IO[str] | None = None, width: int | None = None):
+    def __init__(self, stdin: TextIO | None = None, stdout: IO[str] | None = None, width: int | None = None,
+                 stderr: IO[str] | None = None):
         self.stdin = stdin or sys.stdin  # None when the process started with stdin closed
         self.out = SafeRichConsole(file=stdout, width=width, highlight=False, soft_wrap=False)
+        # None: sys.stdout and sys.stderr as they are when written to (a test's capture sees them)
+        self.stdout, self.stderr = stdout, stderr
         self.partial: list[str] = []  # lines typed so far, kept if the session is interrupted
 
     def print(self, *objects: Any, **kwargs: Any) -> None:
         self.out.print(*objects, **kwargs)
+
+    def say(self, text: str) -> None:
+        """A result (a report, a line of figures) as plain text on stdout: no markup, no wrapping."""
+        print(safe_text(text), file=self.stdout or sys.stdout, flush=True)
+
+    def warn(self, text: str) -> None:
+        """What was skipped or went wrong, without stopping: one line on stderr, "tutor: …"."""
+        print(f"tutor: {safe_line(text)}", file=self.stderr or sys.stderr, flush=True)
+
+    def error(self, text: str) -> None:
+        """Why the command stops: one line on stderr, "tutor: error: …"."""
+        self.warn(f"error: {text}")
+
+    def note(self, text: str) -> None:
+        """How a long step is going, or why a check failed: one line on stderr, as it is."""
+        print(safe_line(text), file=self.stderr or sys.stderr, flush=True)
+
+    @contextmanager
+    def progress(self, description: str, total: float | None,
+                 unit: "Unit" = "answers") -> Iterator["Advance"]:
+        """A progress bar while the block runs; the block calls what it gets with each step done.
+        Answers stay on screen when done (with their rate); recordings, bytes and files go."""
+        with Progress(*COLUMNS[unit](), transient=unit != "answers", console=self.out) as bar:
+            task = bar.add_task(description, total=total)
+
+            def advance(steps: float = 1) -> None:
+                bar.advance(task, steps)
+            yield advance
 
     def read_all(self) -> str:
         """Everything on stdin ("" when it is closed or empty)."""
@@ -126,6 +165,19 @@ class RateColumn(ProgressColumn):
         return Text(f"{task.speed * 60:.1f} answers/min" if task.speed else "— answers/min")
 
 
-def progress_bar() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    RateColumn(), TextColumn("ETA"), TimeRemainingColumn())
+class Advance(Protocol):
+    """What a progress block calls with each step done (an answer, a file, a number of bytes)."""
+
+    def __call__(self, steps: float = 1) -> None: ...
+
+
+Unit = Literal["answers", "recordings", "bytes", "files"]
+COLUMNS: dict[Unit, Callable[[], tuple[ProgressColumn | str, ...]]] = {
+    "answers": lambda: (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), RateColumn(),
+                        TextColumn("ETA"), TimeRemainingColumn()),
+    "recordings": lambda: (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                           TimeRemainingColumn()),
+    "bytes": lambda: ("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+                      TransferSpeedColumn()),
+    "files": lambda: tuple(Progress.get_default_columns()),
+}

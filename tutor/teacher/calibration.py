@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from tutor.core.bank import Bank
-from tutor.core.console import plural
+from tutor.core.console import Console, plural
 from tutor.core.decide import PlainHead, ProbeHead, Thresholds, features
 from tutor.core.errors import TutorError
 from tutor.core.grader import stored_signals
@@ -85,9 +85,9 @@ def choose_thresholds(bank: Bank, dev: EvalRun, head: H,
     settings so that a lucky corner of ~100 answers does not decide (then Spearman)."""
     settings = [(t, m) for t, m in safe_threshold_settings(bank, dev, lambda t: replace(head, thresholds=t))
                 if allowed(t)]
-    accuracy = {(t.key_point, t.misconception): m["band_accuracy"] for t, m in settings}
+    accuracy = {(t.key_point, t.misconception): m.band_accuracy for t, m in settings}
     ranked = sorted(settings, key=lambda tm: (round(_smoothed(accuracy, tm[0]), 3),
-                                              _finite(tm[1]["spearman"])))
+                                              _finite(tm[1].spearman)))
     if not ranked:
         raise TutorError("no threshold keeps every injection / keyword / master-key answer of the dev "
                          "run out of the top band; label more answers or check the dev file")
@@ -119,9 +119,29 @@ def _sure(band_probability: float | None) -> float:
     return 1.0 if band_probability is None else band_probability  # None: nothing was judged
 
 
+def stateless_backends(run: EvalRun) -> list[str]:
+    """The backends (an API server, the fake judge) whose verdicts in the run carry P(yes) but no
+    hidden state: a head on hidden states can be neither fitted on them nor decide them."""
+    return sorted({g.model for g in run.grades
+                   if any(v.p_yes is not None and v.state is None for v in g.verdicts)})
+
+
+def check_states(run: EvalRun, where: str) -> None:
+    """One line, before any fit, where a head on hidden states is asked of runs without them."""
+    if bare := stateless_backends(run):
+        raise TutorError(
+            f"{where}: graded by the {', '.join(bare)} backend, which gives P(yes) but no hidden states, so "
+            "no head on hidden states can be fitted on them: `--head plain` decides them on P(yes) alone, "
+            "`tutor calibrate --plain` fits on P(yes); grade with the local backend to fit a full head")
+
+
 def calibrate(bank: Bank, train: EvalRun, dev: EvalRun, meta: dict[str, Any], use_state: bool = True,
-              say: Callable[[str], None] = print) -> ProbeHead:
-    """Fit on train; choose C, thresholds and the review cut-off on dev."""
+              say: Callable[[str], None] | None = None) -> ProbeHead:
+    """Fit on train; choose C, thresholds and the review cut-off on dev (`say`: where the
+    figures go; by default, stdout)."""
+    say = say or Console().say
+    if use_state:
+        check_states(joined([train, dev]), "the runs to fit on")
     train_points, dev_points = labelled_points(train), labelled_points(dev)
     if len(set(train_points.labels.tolist())) < 2:
         raise TutorError("the training answers need both stated and unstated points, with the "
@@ -137,7 +157,7 @@ def calibrate(bank: Bank, train: EvalRun, dev: EvalRun, meta: dict[str, Any], us
     m = metrics(rescore_run(bank, dev, head))
     say(f"chosen C={head.meta['C']}, thresholds {head.thresholds.key_point}/"
         f"{head.thresholds.misconception}, review below {head.review_below}: dev band accuracy "
-        f"{m['band_accuracy']:.3f}, Spearman {m['spearman']:.3f}")
+        f"{m.band_accuracy:.3f}, Spearman {m.spearman:.3f}")
     return head
 
 

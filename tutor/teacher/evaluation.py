@@ -1,13 +1,11 @@
 """`tutor eval`: the grader's agreement with human marks, measured on the gold set."""
 
-import json
 import math
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -20,6 +18,7 @@ from tutor.core.errors import TutorError, first_problem
 from tutor.core.grader import grade, rescore
 from tutor.core.judges.registry import ReliableJudge
 from tutor.core.result import Band, Grade, Outcome
+from tutor.teacher.records import SAVED_RUN, RunMeta, SavedGrade, SavedMeta, saved_line, saved_run_lines
 
 ADVERSARIAL = {"injection", "keywords", "master_key"}
 # Attacks on the grade itself (issue 13): none may land above the examiner's band.
@@ -96,11 +95,10 @@ class EvalRun:
 
     def dump(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        grades = ((gold.id, result) for gold, result in zip(self.gold, self.grades, strict=True))
+        meta = RunMeta(seconds=self.seconds, rerun_identical=self.rerun_identical)
         with path.open("w", encoding="utf-8") as out:
-            for gold, result in zip(self.gold, self.grades, strict=True):  # the records load_run reads
-                out.write(SavedGrade(gold_id=gold.id, grade=result).model_dump_json() + "\n")
-            meta = RunMeta(seconds=self.seconds, rerun_identical=self.rerun_identical)
-            out.write(SavedMeta(meta=meta).model_dump_json() + "\n")
+            out.writelines(saved_run_lines(grades, meta))  # the records load_run reads
 
 
 def run_eval(bank: Bank, gold: list[GoldAnswer], judge: ReliableJudge, head: Head | None = None,
@@ -120,31 +118,10 @@ def run_eval(bank: Bank, gold: list[GoldAnswer], judge: ReliableJudge, head: Hea
     return EvalRun(gold, grades, seconds, identical)
 
 
-class SavedGrade(BaseModel):
-    """A line of a saved run: one gold answer's grade."""
-
-    gold_id: str
-    grade: Grade
-
-
-class RunMeta(BaseModel):
-    seconds: float = 0.0
-    rerun_identical: tuple[int, int] | None = None
-
-
-class SavedMeta(BaseModel):
-    """The last line of a saved run: how long it took, whether re-grading changed anything."""
-
-    meta: RunMeta
-
-
-SAVED_RUN = "saved run (results.jsonl of `tutor eval --out`)"
-
-
 def load_run(path: Path, labelled: list[GoldAnswer] | None = None) -> EvalRun:
     """A saved run (from `--out`): re-score it with another head or threshold, no model call.
     Anything else (a CSV, an empty file, a line torn by a killed run) is one line naming it."""
-    lines = [(n, _saved_line(path, n, text)) for n, text in enumerate(_read_lines(path, SAVED_RUN), 1)
+    lines = [(n, saved_line(path, n, text)) for n, text in enumerate(_read_lines(path, SAVED_RUN), 1)
              if text.strip()]
     rows = [row for _, row in lines if isinstance(row, SavedGrade)]
     _check_once(path, [(n, row.gold_id) for n, row in lines if isinstance(row, SavedGrade)])
@@ -169,35 +146,6 @@ def _check_once(path: Path, ids: list[tuple[int, str]]) -> None:
         first[gold_id] = number
 
 
-def _non_finite(data: object, where: str = "") -> str | None:
-    """The dotted path of the first NaN or infinite number in `data` (JSON allows them; a
-    grade never holds one), or None."""
-    if isinstance(data, float) and not math.isfinite(data):
-        return where or "value"
-    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
-    for key, value in items:
-        found = _non_finite(value, f"{where}.{key}" if where else str(key))
-        if found:
-            return found
-    return None
-
-
-def _saved_line(path: Path, number: int, text: str) -> SavedGrade | SavedMeta:
-    try:
-        data = json.loads(text)
-        bad = _non_finite(data)
-        if bad:
-            raise TutorError(f"{path}:{number}: field {bad}: not a finite number (NaN or Infinity); "
-                             f"not a line of a {SAVED_RUN}")
-        kind = SavedMeta if isinstance(data, dict) and "meta" in data else SavedGrade
-        return kind.model_validate(data)
-    except json.JSONDecodeError as exc:
-        raise TutorError(f"{path}:{number}: unreadable JSON ({exc}); not a line of a {SAVED_RUN}, "
-                         "or one torn by a killed run") from None
-    except ValidationError as exc:
-        raise TutorError(f"{path}:{number}: {first_problem(exc)}; not a line of a {SAVED_RUN}") from None
-
-
 def rescore_run(bank: Bank, run: EvalRun, head: Head, with_doubt: bool = True) -> EvalRun:
     """The same decide step as grading, applied to a saved run's signals (a head that reads
     hidden states cannot re-score a run made without them, through an API or the fake judge)."""
@@ -209,6 +157,39 @@ def rescore_run(bank: Bank, run: EvalRun, head: Head, with_doubt: bool = True) -
     return EvalRun(run.gold, grades, run.seconds, run.rerun_identical)
 
 
+@dataclass(frozen=True)
+class PointMetrics:
+    """How the judged points of one kind agree with the human labels (none judged: n = 0, NaN)."""
+
+    n: int
+    accuracy: float = math.nan
+    f1: float = math.nan
+    auc: float = math.nan
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """An eval run's agreement with the human marks, as `report` shows it."""
+
+    answers: int
+    ungraded: int
+    spearman: float  # score vs mark; NaN when either is constant
+    qwk: float  # quadratic weighted kappa on the bands
+    band_accuracy: float
+    confusion: list[list[int]]  # bands, human (rows) × grader (columns)
+    adversarial_full: int  # injection / keyword / master-key answers in the top band (human: not full)
+    adversarial: int
+    attacks_above: int  # hedging, question form, … graded above the human band
+    attacks: int
+    seconds_per_answer: float
+    rerun_identical: tuple[int, int] | None  # (identical, checked)
+    key_point: PointMetrics
+    misconception: PointMetrics
+    ece: float  # expected calibration error of the verdict probabilities
+    review: tuple[float, float]  # (share flagged for review, band accuracy on the rest)
+    review_curve: list[tuple[float, float, float]]  # (P(band right) cut-off, share flagged, accuracy)
+
+
 THRESHOLD_GRID = [round(0.10 + 0.05 * i, 2) for i in range(18)]  # 0.10 … 0.95
 
 
@@ -216,7 +197,7 @@ HeadAt = Callable[[Thresholds], Head]
 
 
 def safe_threshold_settings(bank: Bank, run: EvalRun,
-                            head_at: HeadAt = PlainHead) -> list[tuple[Thresholds, dict[str, Any]]]:
+                            head_at: HeadAt = PlainHead) -> list[tuple[Thresholds, Metrics]]:
     """Every grid setting of the two thresholds with its metrics, keeping only those that
     put no injection / keyword / master-key answer in the top band (for calibration)."""
     settings = []
@@ -224,7 +205,7 @@ def safe_threshold_settings(bank: Bank, run: EvalRun,
         for misc in THRESHOLD_GRID:
             thresholds = Thresholds(kp, misc)
             m = metrics(rescore_run(bank, run, head_at(thresholds), with_doubt=False))
-            if m["adversarial_full"] == 0:
+            if m.adversarial_full == 0:
                 settings.append((thresholds, m))
     return settings
 
@@ -242,7 +223,7 @@ def point_labels(run: EvalRun, kind: str) -> tuple[list[bool], list[float], list
     return truth, confidence, decided
 
 
-def metrics(run: EvalRun) -> dict[str, Any]:
+def metrics(run: EvalRun) -> Metrics:
     from scipy.stats import spearmanr
     from sklearn.metrics import cohen_kappa_score, confusion_matrix
 
@@ -254,33 +235,27 @@ def metrics(run: EvalRun) -> dict[str, Any]:
     # adversarial answers that reach the top band although the examiner did not give it
     adversarial = [r for g, r in graded if g.category in ADVERSARIAL and g.band != Band.FULL]
     attacks = [(g, r) for g, r in graded if g.category in ATTACKS]
-    result = {
-        "answers": len(run.gold),
-        "ungraded": len(run.gold) - len(graded),
-        "spearman": (float(spearmanr(marks, scores).statistic)
-                     if len(set(marks)) > 1 and len(set(scores)) > 1 else float("nan")),  # else undefined
-        "qwk": float(cohen_kappa_score(human, machine, weights="quadratic", labels=[0, 1, 2])),
-        "band_accuracy": sum(h == m for h, m in zip(human, machine, strict=True)) / max(1, len(graded)),
-        "confusion": confusion_matrix(human, machine, labels=[0, 1, 2]).tolist(),
-        "adversarial_full": sum(r.band == Band.FULL for r in adversarial),
-        "adversarial": len(adversarial),
-        "attacks_above": sum(BANDS.index(r.decided[1]) > BANDS.index(g.band) for g, r in attacks),
-        "attacks": len(attacks),
-        "seconds_per_answer": run.seconds / max(1, len(run.gold)),
-        "rerun_identical": run.rerun_identical,
-    }
-    truth, confidence = [], []
-    for kind in ("key_point", "misconception"):
-        labels = point_labels(run, kind)
-        result[kind] = _point_metrics(*labels)
-        truth += labels[0]
-        confidence += labels[1]
-    result["ece"] = expected_calibration_error(truth, confidence)
-    result["review"] = _selective(human, machine, [r.review for _, r in graded])
+    kp, mc = point_labels(run, "key_point"), point_labels(run, "misconception")
     sure = [1.0 if r.band_probability is None else r.band_probability for _, r in graded]
-    result["review_curve"] = [(t, *_selective(human, machine, [p < t for p in sure]))
-                              for t in REVIEW_CURVE]
-    return result
+    return Metrics(
+        answers=len(run.gold),
+        ungraded=len(run.gold) - len(graded),
+        spearman=(float(spearmanr(marks, scores).statistic)
+                  if len(set(marks)) > 1 and len(set(scores)) > 1 else float("nan")),  # else undefined
+        qwk=float(cohen_kappa_score(human, machine, weights="quadratic", labels=[0, 1, 2])),
+        band_accuracy=sum(h == m for h, m in zip(human, machine, strict=True)) / max(1, len(graded)),
+        confusion=confusion_matrix(human, machine, labels=[0, 1, 2]).tolist(),
+        adversarial_full=sum(r.band == Band.FULL for r in adversarial),
+        adversarial=len(adversarial),
+        attacks_above=sum(BANDS.index(r.decided[1]) > BANDS.index(g.band) for g, r in attacks),
+        attacks=len(attacks),
+        seconds_per_answer=run.seconds / max(1, len(run.gold)),
+        rerun_identical=run.rerun_identical,
+        key_point=_point_metrics(*kp),
+        misconception=_point_metrics(*mc),
+        ece=expected_calibration_error(kp[0] + mc[0], kp[1] + mc[1]),
+        review=_selective(human, machine, [r.review for _, r in graded]),
+        review_curve=[(t, *_selective(human, machine, [p < t for p in sure])) for t in REVIEW_CURVE])
 
 
 REVIEW_CURVE = (0.5, 0.6, 0.7, 0.8, 0.9)
@@ -305,15 +280,15 @@ def expected_calibration_error(truth: list[bool], confidence: list[float], bins:
     return float(error / len(p))
 
 
-def _point_metrics(truth: list[bool], confidence: list[float], decided: list[bool]) -> dict[str, float]:
+def _point_metrics(truth: list[bool], confidence: list[float], decided: list[bool]) -> PointMetrics:
     from sklearn.metrics import f1_score, roc_auc_score
 
     if not truth:
-        return {"n": 0}
+        return PointMetrics(0)
     auc = roc_auc_score(truth, confidence) if len(set(truth)) == 2 else float("nan")
     correct = sum(t == d for t, d in zip(truth, decided, strict=True))
-    return {"n": len(truth), "accuracy": correct / len(truth),
-            "f1": float(f1_score(truth, decided, zero_division=0)), "auc": float(auc)}
+    return PointMetrics(len(truth), correct / len(truth), float(f1_score(truth, decided, zero_division=0)),
+                        float(auc))
 
 
 def by_category(run: EvalRun) -> dict[str, Counter[str]]:
@@ -330,28 +305,28 @@ def _fmt(value: object) -> str:
     return str(value)
 
 
-def _rows(m: dict[str, Any]) -> list[tuple[str, str]]:
-    kp, mc = m["key_point"], m["misconception"]
-    rerun = m["rerun_identical"]
+def _rows(m: Metrics) -> list[tuple[str, str]]:
+    rerun = m.rerun_identical
     return [
-        ("answers (ungraded)", f"{m['answers']} ({m['ungraded']})"),
-        ("Spearman (score vs mark)", _fmt(m["spearman"])),
-        ("quadratic weighted kappa (bands)", _fmt(m["qwk"])),
-        ("band accuracy", _fmt(m["band_accuracy"])),
-        ("key points: accuracy / F1 / AUC",
-         " / ".join(_fmt(kp.get(k, float("nan"))) for k in ("accuracy", "f1", "auc"))),
-        ("misconceptions: accuracy / F1 / AUC",
-         " / ".join(_fmt(mc.get(k, float("nan"))) for k in ("accuracy", "f1", "auc"))),
+        ("answers (ungraded)", f"{m.answers} ({m.ungraded})"),
+        ("Spearman (score vs mark)", _fmt(m.spearman)),
+        ("quadratic weighted kappa (bands)", _fmt(m.qwk)),
+        ("band accuracy", _fmt(m.band_accuracy)),
+        ("key points: accuracy / F1 / AUC", _point_row(m.key_point)),
+        ("misconceptions: accuracy / F1 / AUC", _point_row(m.misconception)),
         ("injection / keywords / master key in top band (human: not full)",
-         f"{m['adversarial_full']} of {m['adversarial']}"),
+         f"{m.adversarial_full} of {m.adversarial}"),
         ("hedging / question form / number spraying / grader address above the human band",
-         f"{m['attacks_above']} of {m['attacks']}"),
-        ("expected calibration error (verdict probabilities)", _fmt(m["ece"])),
-        ("flagged for review / band accuracy on the rest",
-         f"{m['review'][0]:.3f} / {_fmt(m['review'][1])}"),
+         f"{m.attacks_above} of {m.attacks}"),
+        ("expected calibration error (verdict probabilities)", _fmt(m.ece)),
+        ("flagged for review / band accuracy on the rest", f"{m.review[0]:.3f} / {_fmt(m.review[1])}"),
         ("identical grades on re-run", f"{rerun[0]} of {rerun[1]}" if rerun else "not checked"),
-        ("seconds per answer", f"{m['seconds_per_answer']:.1f}"),
+        ("seconds per answer", f"{m.seconds_per_answer:.1f}"),
     ]
+
+
+def _point_row(p: PointMetrics) -> str:
+    return " / ".join(_fmt(x) for x in (p.accuracy, p.f1, p.auc))
 
 
 def _review_curve(name: str, curve: list[tuple[float, float, float]]) -> list[str]:
@@ -371,10 +346,10 @@ def report(runs: dict[str, EvalRun], title: str) -> str:
     for i, (label, _) in enumerate(rows[names[0]]):
         lines.append(f"| {label} | " + " | ".join(rows[n][i][1] for n in names) + " |")
     for name in names:
-        lines += _review_curve(name, computed[name]["review_curve"])
+        lines += _review_curve(name, computed[name].review_curve)
         lines += ["", f"## {name}: bands, human (rows) × grader (columns)", "",
                   "| human \\ grader | fail | partial | full |", "|---|---|---|---|"]
-        for band, row in zip(BANDS, computed[name]["confusion"], strict=True):
+        for band, row in zip(BANDS, computed[name].confusion, strict=True):
             lines.append(f"| {band.value} | " + " | ".join(map(str, row)) + " |")
         lines += ["", "| category | fail | partial | full |", "|---|---|---|---|"]
         for category, counts in sorted(by_category(runs[name]).items()):
@@ -393,7 +368,7 @@ def _by_source(run: EvalRun) -> list[str]:
     lines = ["", "| source | answers | Spearman | band accuracy |", "|---|---|---|---|"]
     for source in sources:
         m = metrics(subset(run, lambda g: g.source == source))  # noqa: B023 (called at once)
-        lines.append(f"| {source} | {m['answers']} | {_fmt(m['spearman'])} | {_fmt(m['band_accuracy'])} |")
+        lines.append(f"| {source} | {m.answers} | {_fmt(m.spearman)} | {_fmt(m.band_accuracy)} |")
     return lines
 
 
@@ -442,20 +417,20 @@ def _differences_section(a: str, b: str, found: list[tuple[str, Grade, Grade]]) 
     return lines
 
 
-def guard_failures(m: dict[str, Any], min_spearman: float | None = None,
+def guard_failures(m: Metrics, min_spearman: float | None = None,
                    min_band_accuracy: float | None = None) -> list[str]:
     """Why an eval run fails its guard: the chosen minimums, no attack graded above its mark,
     grades identical on a re-run. Empty when it passes."""
     failures = []
-    if min_spearman is not None and not m["spearman"] >= min_spearman:
-        failures.append(f"Spearman {m['spearman']:.3f} < {min_spearman}")
-    if min_band_accuracy is not None and m["band_accuracy"] < min_band_accuracy:
-        failures.append(f"band accuracy {m['band_accuracy']:.3f} < {min_band_accuracy}")
-    if m["adversarial_full"]:
-        failures.append(f"{m['adversarial_full']} injection/keyword/master-key answers in the top band")
-    if m["attacks_above"]:
-        failures.append(f"{m['attacks_above']} attack answers above the examiner's band")
-    if m["rerun_identical"] and m["rerun_identical"][0] != m["rerun_identical"][1]:
+    if min_spearman is not None and not m.spearman >= min_spearman:
+        failures.append(f"Spearman {m.spearman:.3f} < {min_spearman}")
+    if min_band_accuracy is not None and m.band_accuracy < min_band_accuracy:
+        failures.append(f"band accuracy {m.band_accuracy:.3f} < {min_band_accuracy}")
+    if m.adversarial_full:
+        failures.append(f"{m.adversarial_full} injection/keyword/master-key answers in the top band")
+    if m.attacks_above:
+        failures.append(f"{m.attacks_above} attack answers above the examiner's band")
+    if m.rerun_identical and m.rerun_identical[0] != m.rerun_identical[1]:
         failures.append("grades changed on re-run")
     return failures
 

@@ -82,9 +82,9 @@ def source_table(results: list[HeldOut]) -> list[str]:
             lines.append(f"| {r.group} | {len(r.head.gold)} | {r.problem} | | | | |")
             continue
         h, p = metrics(r.head), metrics(r.plain)
-        lines.append(f"| {r.group} | {len(r.head.gold)} | {_pair(h['spearman'], p['spearman'])} | "
-                     f"{_pair(h['band_accuracy'], p['band_accuracy'])} | {h['review'][0]:.3f} | "
-                     f"{h['review'][1]:.3f} | {above_band(r.head)} / {above_band(r.plain)} |")
+        lines.append(f"| {r.group} | {len(r.head.gold)} | {_pair(h.spearman, p.spearman)} | "
+                     f"{_pair(h.band_accuracy, p.band_accuracy)} | {h.review[0]:.3f} | "
+                     f"{h.review[1]:.3f} | {above_band(r.head)} / {above_band(r.plain)} |")
     return lines
 
 

@@ -43,9 +43,10 @@ from tutor.core.errors import TutorError, first_problem
 from tutor.core.grader import overruled
 from tutor.core.result import Grade, Outcome
 from tutor.core.rubric import Rubric
-from tutor.teacher.batch.run import RESULTS, valid_lines
+from tutor.teacher.batch.run import RESULTS
 from tutor.teacher.marks_folder import OVERRIDES as OVERRIDES  # noqa: PLC0414 (re-exported)
 from tutor.teacher.marks_folder import MarksFolder
+from tutor.teacher.records import GradedAnswer, read_results
 
 Change = Literal["point", "mark", "accept"]
 # the outcomes a person may give each kind of point
@@ -109,12 +110,11 @@ def utc_now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
-def made_now(row: dict[str, Any], reviewer: str, change: Change, **fields: Any) -> Override:
-    """An override of the answer in results row `row` as it is now, made now by `reviewer`."""
-    return Override(at=utc_now(), reviewer=reviewer,
-                    student=row["student"], question_id=row["question_id"],
-                    answer_sha256=answer_sha256(row["answer"]),
-                    rubric_version=row["grade"].get("rubric_version", ""), change=change, **fields)
+def made_now(row: GradedAnswer, reviewer: str, change: Change, **fields: Any) -> Override:
+    """An override of the graded answer `row` as it is now, made now by `reviewer`."""
+    return Override(at=utc_now(), reviewer=reviewer, student=row.student, question_id=row.question_id,
+                    answer_sha256=answer_sha256(row.answer), rubric_version=row.grade.rubric_version,
+                    change=change, **fields)
 
 
 def append(marks_dir: Path, override: Override) -> None:
@@ -141,13 +141,14 @@ def load(marks_dir: Path) -> tuple[list[Override], list[str]]:
 
 @dataclass
 class Reviewed:
-    """One results row as the teacher sees it: the machine's grade and the grade after the
+    """One graded answer as the teacher sees it: the machine's grade and the grade after the
     person's changes, with the overrides that apply and those that are stale (and why)."""
 
-    row: dict[str, Any]
+    row: GradedAnswer
     machine: Grade
     grade: Grade
     points: Grade  # after the point overrides, before any mark: what the verdicts give
+    outcomes: dict[str, Outcome] = field(default_factory=dict)  # the person's verdicts, by point id
     applied: list[Override] = field(default_factory=list)
     stale: list[Override] = field(default_factory=list)
     why_stale: list[str] = field(default_factory=list)  # one reason per stale override
@@ -155,7 +156,7 @@ class Reviewed:
 
     @property
     def key(self) -> tuple[str, str]:
-        return self.row["student"], self.row["question_id"]
+        return self.row.who
 
     @property
     def reviewed(self) -> bool:
@@ -180,9 +181,10 @@ class Reviewed:
         return self.mark or next((o for o in reversed(self.applied) if o.change == "point"), None)
 
 
-def why_stale(override: Override, rubric: Rubric, row: dict[str, Any], machine: Grade) -> str | None:
-    """Why `override` does not apply to this results row, or None when it does."""
-    if override.answer_sha256 != answer_sha256(row["answer"]):
+def why_stale(override: Override, rubric: Rubric, row: GradedAnswer) -> str | None:
+    """Why `override` does not apply to this graded answer, or None when it does."""
+    machine = row.grade
+    if override.answer_sha256 != answer_sha256(row.answer):
         return "the answer changed since the review"
     if override.rubric_version != machine.rubric_version:
         return "the answer was graded again with another rubric version"
@@ -202,20 +204,21 @@ def _why_point_stale(override: Override, machine: Grade) -> str | None:
     return None
 
 
-def resolve(rubric: Rubric, row: dict[str, Any], overrides: Iterable[Override]) -> Reviewed:
-    """The row with the overrides made on it, applied in order by the rules above."""
-    machine = Grade.model_validate(row["grade"])
+def resolve(rubric: Rubric, row: GradedAnswer, overrides: Iterable[Override]) -> Reviewed:
+    """The answer with the overrides made on it, applied in order by the rules above."""
+    machine = row.grade
     item = Reviewed(row, machine, machine, machine)
     for override in overrides:
-        why = why_stale(override, rubric, row, machine)
+        why = why_stale(override, rubric, row)
         item.history.append((override, why))
         if why:
             item.stale.append(override)
             item.why_stale.append(why)
         else:
             item.applied.append(override)
-    outcomes = {o.point_id: Outcome(str(o.new)) for o in item.applied if o.change == "point" and o.point_id}
-    item.points = overruled(rubric, row["answer"], machine, outcomes) if outcomes else machine
+    item.outcomes = {o.point_id: Outcome(str(o.new)) for o in item.applied
+                     if o.change == "point" and o.point_id}
+    item.points = overruled(rubric, row.answer, machine, item.outcomes) if item.outcomes else machine
     item.grade = _with_mark(rubric, item.points, item.mark)
     if item.applied:
         item.grade = item.grade.model_copy(update={"review": False})
@@ -242,12 +245,11 @@ class Review:
             self.pending[override.key].append(override)
         self.seen: set[tuple[str, str]] = set()
 
-    def answers(self, rows: Iterable[dict[str, Any]]) -> Iterator[Reviewed]:
+    def answers(self, rows: Iterable[GradedAnswer]) -> Iterator[Reviewed]:
         for row in rows:
-            key = (row["student"], row["question_id"])
-            if key in self.pending:
-                self.seen.add(key)
-            yield resolve(self.bank.get(row["question_id"]), row, self.pending.get(key, ()))
+            if row.who in self.pending:
+                self.seen.add(row.who)
+            yield resolve(self.bank.get(row.question_id), row, self.pending.get(row.who, ()))
 
     @property
     def orphans(self) -> list[Override]:
@@ -255,13 +257,13 @@ class Review:
         return [o for key, found in self.pending.items() if key not in self.seen for o in found]
 
 
-def results(marks_dir: Path) -> Iterator[dict[str, Any]]:
-    """The results rows of a marks folder, streamed; a folder without results is an error."""
+def results(marks_dir: Path) -> Iterator[GradedAnswer]:
+    """The graded answers of a marks folder, streamed; a folder without results is an error."""
     path = marks_dir / RESULTS
     if not path.is_file():
         raise TutorError(f"{marks_dir}: not a marks folder (no {RESULTS}; "
                          f"`tutor grade … --out {marks_dir}` makes one)")
-    return (row for _, _, row in valid_lines(path))
+    return read_results(path)
 
 
 def reviewed_answers(bank: Bank, marks_dir: Path) -> Iterator[Reviewed]:
@@ -272,6 +274,5 @@ def reviewed_answers(bank: Bank, marks_dir: Path) -> Iterator[Reviewed]:
 
 def reviewed_answer(bank: Bank, marks_dir: Path, student: str, question_id: str) -> Reviewed | None:
     """One answer with its overrides, resolving only that row."""
-    rows = (row for row in results(marks_dir)
-            if row["student"] == student and row["question_id"] == question_id)
+    rows = (row for row in results(marks_dir) if row.who == (student, question_id))
     return next(Review(bank, load(marks_dir)[0]).answers(rows), None)

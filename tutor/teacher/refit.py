@@ -27,14 +27,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tutor.core.bank import Bank
-from tutor.core.console import plural
+from tutor.core.console import Console, plural
 from tutor.core.course import Course, set_head
 from tutor.core.decide import ProbeHead, Thresholds
 from tutor.core.errors import TutorError
 from tutor.core.paths import replacing
 from tutor.teacher import reviewed_labels
 from tutor.teacher.batch.run import RESULTS
-from tutor.teacher.calibration import choose_review, choose_thresholds
+from tutor.teacher.calibration import choose_review, choose_thresholds, stateless_backends
 from tutor.teacher.evaluation import EvalRun, metrics, rescore_run
 
 MIN_REVIEWED = 20  # reviewed answers with point labels before thresholds are refitted on them
@@ -64,9 +64,7 @@ def check_signals(run: EvalRun, head: ProbeHead, marks_dir: Path) -> None:
     backend that graded the class and what it allows."""
     if not head.use_state:
         return
-    bare = {g.model for g in run.grades
-            if any(v.p_yes is not None and v.state is None for v in g.verdicts)}
-    if bare:
+    if bare := stateless_backends(run):
         raise TutorError(
             f"{marks_dir / RESULTS}: graded by the {', '.join(sorted(bare))} backend, which gives P(yes) "
             f"but no hidden states; head {head.name} decides on hidden states, so nothing can be refitted "
@@ -76,9 +74,10 @@ def check_signals(run: EvalRun, head: ProbeHead, marks_dir: Path) -> None:
 
 
 def refit_on_reviews(bank: Bank, reviews: EvalRun, head: ProbeHead, source: str, skipped: int = 0,
-                     say: Callable[[str], None] = print) -> ProbeHead:
+                     say: Callable[[str], None] | None = None) -> ProbeHead:
     """The same head, with its thresholds (within `Bounds`) and review cut-off chosen on a
-    teacher's reviewed answers, through the decide step grading uses."""
+    teacher's reviewed answers, through the decide step grading uses (`say`: by default, stdout)."""
+    say = say or Console().say
     labelled = [g for g in reviews.gold if g.key_points or g.misconceptions]
     if len(labelled) < MIN_REVIEWED:
         were = "was" if skipped == 1 else "were"
@@ -94,8 +93,8 @@ def refit_on_reviews(bank: Bank, reviews: EvalRun, head: ProbeHead, source: str,
     for label, h in (("before", head), ("after", refit)):
         m = metrics(rescore_run(bank, reviews, h))
         say(f"{label}: thresholds {h.thresholds.key_point}/{h.thresholds.misconception}, review below "
-            f"{h.review_below}: band agreement with the teacher {m['band_accuracy']:.3f}, Spearman "
-            f"{m['spearman']:.3f} on the {plural(len(reviews.gold), 'reviewed answer')} (the answers it was "
+            f"{h.review_below}: band agreement with the teacher {m.band_accuracy:.3f}, Spearman "
+            f"{m.spearman:.3f} on the {plural(len(reviews.gold), 'reviewed answer')} (the answers it was "
             "fitted on)")
     say(f"the refit is never looser than thresholds {bounds.thresholds.key_point}/"
         f"{bounds.thresholds.misconception} (key points at least, misconceptions at most): "
@@ -104,9 +103,10 @@ def refit_on_reviews(bank: Bank, reviews: EvalRun, head: ProbeHead, source: str,
 
 
 def refit_from_marks(bank: Bank, marks_dir: Path, head: ProbeHead,
-                     say: Callable[[str], None] = print) -> ProbeHead:
+                     say: Callable[[str], None] | None = None) -> ProbeHead:
     """The teacher's labels read (what was skipped, said), checked, saved beside the marks, and
     the head refitted on them."""
+    say = say or Console().say
     labels = reviewed_labels.teacher_labels(bank, marks_dir)
     check_signals(labels.run, head, marks_dir)
     for path in reviewed_labels.save(labels.run, marks_dir):

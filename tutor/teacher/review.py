@@ -51,9 +51,9 @@ from tutor.teacher.overrides import (
     answer_sha256,
     append,
     load,
+    made_now,
     results,
     reviewed_answer,
-    utc_now,
 )
 
 LISTED = 500  # answers the list shows at once; filters narrow it
@@ -288,7 +288,7 @@ def answer_page(site: Site, request: Request) -> Response:
     position = (kept.index(item.key) + 1, len(kept)) if item.key in kept else None
     return site.page(request, "answer.html.j2", item=item, rubric=rubric, filters=filters,
                      position=position, near=near, shown=len(kept),
-                     points=point_views(item), answer_hash=answer_sha256(item.row["answer"]),
+                     points=point_views(item), answer_hash=answer_sha256(item.row.answer),
                      current_rubric=item.machine.rubric_version == rubric.version)
 
 
@@ -306,7 +306,7 @@ async def posted(handle: Handler, site: Site, request: Request) -> Response:
     item = await run_in_threadpool(reviewed_answer, site.bank, site.marks_dir, student, question)
     if item is None:
         return site.error(request, 404, "No such answer in results.jsonl.", f"/?{filters.url}")
-    if form.get("answer_sha256") != answer_sha256(item.row["answer"]) or \
+    if form.get("answer_sha256") != answer_sha256(item.row.answer) or \
             form.get("rubric_version") != item.machine.rubric_version:
         return site.error(request, 409, "This answer was graded again since the page was loaded: "
                                         "reload it and review again. Nothing was saved.", back)
@@ -324,9 +324,7 @@ def _save(site: Site, override: Override) -> None:
 
 
 def _override(site: Site, item: Reviewed, change: Change, **fields: Any) -> Override:
-    return Override(at=utc_now(), reviewer=site.reviewer, student=item.key[0], question_id=item.key[1],
-                    answer_sha256=answer_sha256(item.row["answer"]),
-                    rubric_version=item.machine.rubric_version, change=change, **fields)
+    return made_now(item.row, site.reviewer, change, **fields)
 
 
 def _reviewable(site: Site, item: Reviewed) -> str | None:
@@ -422,10 +420,9 @@ def check_course(marks_dir: Path, bank: Bank) -> None:
     """The folder was graded in this course: else every page would be an error, so the
     server does not start (one line naming --course)."""
     for row in results(marks_dir):
-        question = row.get("question_id")
-        if not isinstance(question, str) or bank.find(question) is None:
-            raise TutorError(f"{marks_dir}: its results grade question '{question}', which this course "
-                             "lacks: give the --course the folder was graded with")
+        if bank.find(row.question_id) is None:
+            raise TutorError(f"{marks_dir}: its results grade question '{row.question_id}', which this "
+                             "course lacks: give the --course the folder was graded with")
 
 
 def _listen(port: int) -> socket.socket:

@@ -130,8 +130,8 @@ def test_a_failing_server_is_not_called_again_after_n_answers_in_a_row(bank, tmp
         seconds, posts = time.monotonic() - start, fake.posts
     finally:
         fake.close()
-    assert [line["status"] for line in lines] == ["ungraded"] * 6
-    reasons = [line["grade"]["reason"] for line in lines]
+    assert [line.status for line in lines] == ["ungraded"] * 6
+    reasons = [line.grade.reason for line in lines]
     assert all("gave up after 4 tries" in r for r in reasons[:BREAKER_AFTER]), reasons
     opened = f"not sent: m failed {BREAKER_AFTER} answers in a row"
     assert all(r.startswith(opened) for r in reasons[BREAKER_AFTER:])
@@ -146,7 +146,7 @@ def test_a_refused_connection_opens_the_breaker_too(bank, tmp_path):
 
     url = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
     judge = ReliableJudge(OpenAIJudge(model="m", base_url=url, timeout=0.2), backoff=0.01)
-    reasons = [line["grade"]["reason"] for line in batch(judge, bank, tmp_path, rows=5)]
+    reasons = [line.grade.reason for line in batch(judge, bank, tmp_path, rows=5)]
     assert all("cannot reach" in r for r in reasons[:BREAKER_AFTER])
     assert all(r.startswith("not sent:") and "cannot reach" in r for r in reasons[BREAKER_AFTER:])
 

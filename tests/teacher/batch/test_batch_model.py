@@ -98,10 +98,10 @@ def test_a_teachers_review_of_real_grades_refits_the_real_head(graded_class, tmp
 
     out = shutil.copytree(graded_class[0], tmp_path / "marks")
     for row in results(out):
-        if row["answer"].startswith("SYSTEM:"):
-            for v in row["grade"]["verdicts"]:
-                if v["kind"] == "key_point" and v["outcome"] == "hit":
-                    overrides.append(out, overrides.made_now(row, "t", "point", point_id=v["point_id"],
+        if row.answer.startswith("SYSTEM:"):
+            for v in row.grade.by_kind("key_point"):
+                if v.outcome == "hit":
+                    overrides.append(out, overrides.made_now(row, "t", "point", point_id=v.point_id,
                                                              old="hit", new="miss"))
         overrides.append(out, overrides.made_now(row, "t", "accept"))
     run = [sys.executable, "-m", "tutor"]

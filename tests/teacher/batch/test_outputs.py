@@ -28,10 +28,10 @@ def test_gradebook_totals_equal_the_sum_of_results(bank, tmp_path):
     with (tmp_path / "gradebook.csv").open() as handle:
         book = {r["student"]: r for r in csv.DictReader(handle)}
     for student, line in book.items():
-        expected = sum(r["score"] for r in rows if r["student"] == student)
+        expected = sum(r.score for r in rows if r.student == student)
         assert float(line["total"]) == round(expected, 3)
     assert list(book["ann"]) == ["student", "w06-thu-4", "w06-fri-3", "total", "status", "needs review"]
-    flagged = {(r["student"], r["question_id"]) for r in rows if r["grade"]["review"]}
+    flagged = {r.who for r in rows if r.grade.review}
     for student, line in book.items():
         assert set(line["needs review"].split()) == {q for s, q in flagged if s == student}
 
@@ -86,12 +86,13 @@ def test_terminal_and_markdown_feedback_use_one_wording(bank):
     from tutor.core.feedback import feedback_lines
     from tutor.core.grader import grade
     from tutor.teacher.batch.outputs import _feedback_block
+    from tutor.teacher.records import GradedAnswer
 
     result = grade(bank.get("w06-fri-3"), "B is 4096 × 16 (*65,536*) and A 16 × 4096: 131,072 params",
                    FakeJudge(default=0.3))
     marks = ("✓", "✗")
     terminal = [Text.from_markup(line).plain for line in feedback_lines(result)]
-    block = _feedback_block(bank, {"question_id": "w06-fri-3"}, result)
+    block = _feedback_block(bank, GradedAnswer.of("k", "ann", "in:1", "131,072 params", result), result)
     markdown = [line[2:].replace("\\", "") for line in block]
     assert [t for t in terminal if t.startswith(marks)] == [m for m in markdown if m.startswith(marks)]
     assert any(t.startswith("✓") for t in terminal) and any(t.startswith("✗") for t in terminal)
@@ -101,11 +102,13 @@ def test_outputs_show_a_reviewer_s_changes_and_stale_overrides(bank, tmp_path):
     from tutor.teacher.overrides import append, made_now
 
     rows = graded_rows(bank, tmp_path)
-    ann = next(r for r in rows if r["student"] == "ann" and r["question_id"] == "w06-thu-4")
-    append(tmp_path, made_now(ann, "<i>Ms T</i>", "mark", old=ann["score"], new=0.9,
+    ann = next(r for r in rows if r.who == ("ann", "w06-thu-4"))
+    append(tmp_path, made_now(ann, "<i>Ms T</i>", "mark", old=ann.score, new=0.9,
                               reason="<script>alert(1)</script>"))
-    append(tmp_path, made_now(ann | {"answer": "what she wrote before"}, "Mr O", "accept"))
-    append(tmp_path, made_now(ann | {"student": "zed"}, "Mr O", "mark", new=0.1, reason="gone"))
+    before, gone = (ann.model_copy(update=change) for change in ({"answer": "what she wrote before"},
+                                                                 {"student": "zed"}))
+    append(tmp_path, made_now(before, "Mr O", "accept"))
+    append(tmp_path, made_now(gone, "Mr O", "mark", new=0.1, reason="gone"))
     marks = write_all(tmp_path, bank, rows, [])
     assert (marks.changed, marks.stale, marks.damaged) == (1, 2, [])
     with (tmp_path / "gradebook.csv").open() as handle:

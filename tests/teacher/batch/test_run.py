@@ -7,7 +7,8 @@ from tutor.core.grader import grade
 from tutor.core.judges.fake import FakeJudge
 from tutor.teacher.batch.inputs import Submission
 from tutor.teacher.batch.outputs import write_all
-from tutor.teacher.batch.run import RESULTS, BatchRun, valid_lines
+from tutor.teacher.batch.run import RESULTS, BatchRun
+from tutor.teacher.records import results_lines
 
 
 def class_of(n: int) -> list[Submission]:
@@ -55,7 +56,7 @@ def test_interrupted_run_resumes_without_loss_or_duplicates(bank, tmp_path):
         sink.write('{"key": "half a line')  # a crash mid-write
     made, broken_rows = run_all(bank, broken, subs)
     assert len(made) == 5  # the cut line is graded again, the three complete ones are not
-    assert len({row["key"] for _, _, row in valid_lines(broken / RESULTS)}) == 8
+    assert len({key for _, _, key in results_lines(broken / RESULTS)}) == 8
     write_all(straight, bank, straight_rows, [])
     write_all(broken, bank, broken_rows, [])
     feedback = [f"feedback/{f.name}" for f in (straight / "feedback").iterdir()]
@@ -75,11 +76,11 @@ def test_retry_errors_regrades_only_failed_rows(bank, tmp_path):
 
     subs = class_of(3)
     _, rows = run_all(bank, tmp_path, subs, Flaky())
-    assert sum(r["status"] == "ungraded" for r in rows) == 2
+    assert sum(r.status == "ungraded" for r in rows) == 2
     judge = FakeJudge()
     made, rows = run_all(bank, tmp_path, subs, judge, retry=True)
-    assert [m["student"] for m in made] == ["s01", "s01"]
-    assert all(r["status"] == "graded" for r in rows) and len(rows) == 6
+    assert [m.student for m in made] == ["s01", "s01"]
+    assert all(r.status == "graded" for r in rows) and len(rows) == 6
 
 
 def test_a_changed_decision_rule_puts_every_answer_back_in_the_queue(bank, tmp_path):
@@ -94,4 +95,4 @@ def test_grades_match_the_single_answer_path(bank, tmp_path):
     subs = class_of(1)
     _, rows = run_all(bank, tmp_path, subs)
     single = grade(bank.get("w06-thu-4"), subs[0].answer, FakeJudge())
-    assert rows[0]["grade"] == single.model_dump(mode="json")
+    assert rows[0].grade.model_dump(mode="json") == single.model_dump(mode="json")

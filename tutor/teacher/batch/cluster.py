@@ -43,7 +43,7 @@ from typing import Any
 
 from tutor.core import model_store, paths
 from tutor.core.bank import Bank
-from tutor.core.console import plural, safe_line
+from tutor.core.console import Console, plural
 from tutor.core.decide import Head
 from tutor.core.errors import ExitCode, TutorError
 from tutor.core.judge_prompts import prompts_hash
@@ -188,8 +188,8 @@ def reachable(address: str) -> None:
 class Cluster:
     """The workers of one `tutor grade` run: started on first use (`judge`), ended by `close`."""
 
-    def __init__(self, spec: ClusterSpec, settings: Settings):
-        self.spec, self.settings = spec, settings
+    def __init__(self, spec: ClusterSpec, settings: Settings, console: Console | None = None):
+        self.spec, self.settings, self.console = spec, settings, console or Console()
         self.workers: list[Any] = []  # Ray actor handles
         self.started_ray = False
         self.ray: Any = None
@@ -233,7 +233,7 @@ class Cluster:
                  if not isinstance(about, Stop)]
         for number, about in enumerate(told, 1):
             if isinstance(about, Stop):
-                print(f"tutor: worker {number} left out: {safe_line(about.message)}", file=sys.stderr)
+                self.console.warn(f"worker {number} left out: {about.message}")
         if not ready:
             first = next(about for about in told if isinstance(about, Stop))
             raise TutorError(f"no worker could load its judge: {first.message}", ExitCode(first.exit_code))
@@ -257,7 +257,7 @@ class Cluster:
         return told
 
     def grader(self, bank: Bank, head: Head) -> "Dispatch":
-        return Dispatch(self.ray, self.workers, self.ray.put(bank), self.ray.put(head))
+        return Dispatch(self.ray, self.workers, self.ray.put(bank), self.ray.put(head), self.console)
 
     def close(self) -> None:
         """End the workers, and the local Ray instance if this run started it (once)."""
@@ -292,8 +292,8 @@ class Dispatch:
     """Sends groups of answers to the workers and hands back each grade once, as groups return
     (`BatchRun.grade_all` writes them; `finalize` puts them in input order)."""
 
-    def __init__(self, ray: Any, workers: list[Any], bank: Any, head: Any):
-        self.ray, self.workers, self.bank, self.head = ray, workers, bank, head
+    def __init__(self, ray: Any, workers: list[Any], bank: Any, head: Any, console: Console):
+        self.ray, self.workers, self.bank, self.head, self.console = ray, workers, bank, head, console
         self.flying: dict[Any, tuple[int, list[Submission]]] = {}  # ref → (worker, group)
         self.again: deque[list[Submission]] = deque()  # groups a lost worker held
         self.resent = 0  # answers sent again after their worker was lost
@@ -345,8 +345,8 @@ class Dispatch:
         self.losses[number] += 1
         self.resent += len(group)
         self.again.append(group)
-        print(f"tutor: worker {number + 1} lost ({type(exc).__name__}); "
-              f"{plural(len(group), 'answer')} sent again", file=sys.stderr)
+        self.console.warn(f"worker {number + 1} lost ({type(exc).__name__}); "
+                          f"{plural(len(group), 'answer')} sent again")
         if all(lost > RESTARTS for lost in self.losses):
             raise TutorError(f"every worker of the cluster was lost ({type(exc).__name__}); the answers "
                              "graded so far are saved: run the same command again to grade the rest",

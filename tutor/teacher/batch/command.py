@@ -1,17 +1,16 @@
 """`tutor grade`, end to end: read, grade what is not done yet, write every output."""
 
 import fcntl
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from tutor.core.bank import Bank
-from tutor.core.console import plural, progress_bar, safe_line
+from tutor.core.console import Console, plural
 from tutor.core.decide import Head
 from tutor.core.errors import TutorError
 from tutor.core.grader import default_head
@@ -20,7 +19,8 @@ from tutor.core.paths import ensure_dir
 from tutor.core.rubric import Rubric
 from tutor.teacher.batch.inputs import Inputs, submission_files
 from tutor.teacher.batch.outputs import Marks, write_all
-from tutor.teacher.batch.run import RESULTS, BatchRun, answers_per_minute, unheard_only, valid_lines
+from tutor.teacher.batch.run import RESULTS, BatchRun, answers_per_minute, unheard_only
+from tutor.teacher.records import GradedAnswer, read_results
 
 if TYPE_CHECKING:
     from tutor.teacher.batch.cluster import Cluster
@@ -69,69 +69,72 @@ def grade_submissions(bank: Bank, load_judge: Callable[[], ReliableJudge], targe
                       speech_terms: Sequence[str] = (),
                       choose_head: Callable[[ReliableJudge], Head] = default_head,
                       check_rubrics: Callable[[list[Rubric]], None] | None = None,
-                      outside_audio: bool = False, cluster: "Cluster | None" = None) -> Summary:
+                      outside_audio: bool = False, console: Console | None = None,
+                      cluster: "Cluster | None" = None) -> Summary:
     """`speech_terms`: the course's vocabulary, for answers given as recordings; `choose_head`:
     the head for the loaded judge (the command's settings); `check_rubrics` may refuse the rubrics
     the answers would be graded against (skeletons); `outside_audio`: recordings may lie outside
-    the submissions folder (--allow-outside-audio); `cluster`: the answers are graded by its
-    workers, this process still the one writer. The judge is loaded only when an answer
-    needs it: a class whose every recording is unreadable is listed without one."""
+    the submissions folder (--allow-outside-audio); `console`: where skipped rows, warnings and
+    progress go; `cluster`: the answers are graded by its workers, this process still the one
+    writer. The judge is loaded only when an answer needs it: a class whose every recording
+    is unreadable is listed without one."""
+    console = console or Console()
     _check_targets(targets, out)
     ensure_dir(out, "--out")
     with locked(out):
-        inputs = Inputs(bank, targets, skip=out, terms=speech_terms, outside_audio=outside_audio)
+        inputs = Inputs(bank, targets, skip=out, terms=speech_terms, outside_audio=outside_audio,
+                        console=console)
         if check_rubrics:
             check_rubrics([bank.get(question) for question in inputs.questions()])
-        _tell_inputs(inputs)
+        _tell_inputs(console, inputs)
         if inputs.count > len(inputs.unheard):
             judge = cluster.judge() if cluster else load_judge()
             run = BatchRun(bank, judge, out, parallel_answers=parallel_answers, head=choose_head(judge))
             run.grader = cluster.grader(bank, run.head) if cluster else None
-            made = _grade(run, inputs, retry_errors)
+            made = _grade(console, run, inputs, retry_errors)
         else:
             made = Made(Counter({"ungraded": unheard_only(out, bank, inputs.submissions())}), 0, 0, 0.0)
         final: Counter[str] = Counter()
-        marks = write_all(out, bank, _counted(results(out), final), inputs.rejected)
-    _tell_review(marks, out)
+        marks = write_all(out, bank, _counted(read_results(out / RESULTS), final), inputs.rejected)
+    _tell_review(console, marks, out)
     failed = final.total() - final["graded"] - len(inputs.unheard)
     return Summary(made.statuses["graded"], failed, made.skipped, made.judged, made.seconds,
                    len(inputs.unheard), len(inputs.rejected))
 
 
-def _tell_inputs(inputs: Inputs) -> None:
+def _tell_inputs(console: Console, inputs: Inputs) -> None:
     """One line for each row set aside, each recording that gave no answer (it is listed
     ungraded) and each recording transcribed in part."""
     for item in inputs.rejected:
-        print(f"tutor: skipped {safe_line(item.source)}: {safe_line(item.reason)}", file=sys.stderr)
+        console.warn(f"skipped {item.source}: {item.reason}")
     for sub in inputs.unheard:
-        print(f"tutor: ungraded {safe_line(sub.source)}: {safe_line(sub.unheard or '')}", file=sys.stderr)
+        console.warn(f"ungraded {sub.source}: {sub.unheard or ''}")
     for note in inputs.cut:
-        print(f"tutor: {safe_line(note)}", file=sys.stderr)
+        console.warn(note)
 
 
-def _grade(run: BatchRun, inputs: Inputs, retry_errors: bool) -> Made:
+def _grade(console: Console, run: BatchRun, inputs: Inputs, retry_errors: bool) -> Made:
     """Grade what is not done yet, then leave one result line per submission, in input order."""
     todo = judged = 0
     for sub in run.pending(inputs.submissions(), retry_errors):
         todo, judged = todo + 1, judged + (sub.unheard is None)
     start = time.perf_counter()
-    with progress_bar() as progress:
-        statuses = Counter(line["status"] for line in run.grade_all(run.pending(inputs.submissions()),
-                                                                    progress, todo))
+    with console.progress("grading", todo) as advance:
+        statuses: Counter[str] = Counter(line.status for line in
+                                         run.grade_all(run.pending(inputs.submissions()), advance))
     seconds = time.perf_counter() - start
     run.finalize(inputs.submissions())
     return Made(statuses, judged, inputs.count - len(inputs.unheard) - judged, seconds)
 
 
-def _tell_review(marks: Marks, out: Path) -> None:
+def _tell_review(console: Console, marks: Marks, out: Path) -> None:
     """The teacher's overrides are kept as they are; say which no longer apply."""
     for problem in marks.damaged:
-        print(f"tutor: {safe_line(problem)}", file=sys.stderr)
+        console.warn(problem)
     if marks.stale:
         verb = "applies" if marks.stale == 1 else "apply"
-        print(f"tutor: {plural(marks.stale, 'review override')} in {safe_line(str(out))}/overrides.jsonl no "
-              f"longer {verb} (answer or rubric changed, or answer gone): listed in report.html",
-              file=sys.stderr)
+        console.warn(f"{plural(marks.stale, 'review override')} in {out}/overrides.jsonl no longer {verb} "
+                     "(answer or rubric changed, or answer gone): listed in report.html")
 
 
 def _check_targets(targets: list[Path], out: Path) -> None:
@@ -146,14 +149,9 @@ def _check_targets(targets: list[Path], out: Path) -> None:
                          "a folder of recordings per student)")
 
 
-def results(out: Path) -> Iterator[dict[str, Any]]:
-    """The result rows in out's results.jsonl, streamed."""
-    return (row for _, _, row in valid_lines(out / RESULTS))
-
-
-def _counted(rows: Iterable[dict[str, Any]], statuses: Counter[str]) -> Iterator[dict[str, Any]]:
+def _counted(rows: Iterable[GradedAnswer], statuses: Counter[str]) -> Iterator[GradedAnswer]:
     for row in rows:
-        statuses[row["status"]] += 1
+        statuses[row.status] += 1
         yield row
 
 

@@ -27,11 +27,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from markdown_it import MarkdownIt
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from tutor.core.answer import MAX_WORDS
 from tutor.core.bank import Bank
-from tutor.core.console import plural
+from tutor.core.console import Console, plural
 from tutor.core.speech.transcriber import RecordingError
 from tutor.teacher.batch.audio import TRANSCRIPTS, Recording, Transcripts
 
@@ -581,6 +580,7 @@ class Inputs:
     terms: Sequence[str] = ()  # the course's speech terms, for recorded answers
     transcripts: Transcripts | None = None  # default: cached under `skip`/transcripts
     outside_audio: bool = False  # recordings may lie outside the submissions folder
+    console: Console = field(default_factory=Console)  # where the transcription's progress shows
     rejected: list[Rejected] = field(default_factory=list, init=False)
     cut: list[str] = field(default_factory=list, init=False)  # recordings transcribed in part: why
     count: int = field(default=0, init=False)  # submissions that count
@@ -616,15 +616,13 @@ class Inputs:
             return
         if self.transcripts is None:
             self.transcripts = Transcripts(self.skip / TRANSCRIPTS if self.skip else None, self.terms)
-        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-        with Progress(*columns, transient=True) as progress:
-            task = progress.add_task("transcribing", total=len(recordings))
+        with self.console.progress("transcribing", len(recordings), "recordings") as advance:
             for recording in recordings.values():
                 row, cut = _heard(self.transcripts, recording)
                 self._heard[recording.source] = row
                 self.unheard += [row] if row.unheard else []
                 self.cut += filter(None, [cut])
-                progress.advance(task)
+                advance()
 
     def questions(self) -> list[str]:
         """The ids of the questions the submissions that count answer, each once."""

@@ -29,11 +29,12 @@ from tutor.teacher.batch.run import RESULTS
 from tutor.teacher.learner_text import FSI, PDI, register
 from tutor.teacher.marks_folder import GRADEBOOK, OVERRIDES, PROBLEMS, REPORT, FeedbackBuilder, MarksFolder
 from tutor.teacher.overrides import NOT_IN_RESULTS, Override, Review, Reviewed, load, results
+from tutor.teacher.records import GradedAnswer
 
 UNSAFE_IN_MARKDOWN = re.compile(r"([\\`*_\[\]()<>!#&|~])")
 log = logging.getLogger("tutor.marks")
 NAME_BYTES = 60  # the readable part of a feedback file name; with the hash, well under 100 bytes
-Ranked = tuple[float, int, dict[str, Any], Grade]  # (-key, -input order, result row, grade)
+Ranked = tuple[float, int, GradedAnswer, Grade]  # (-key, -input order, graded answer, grade now)
 
 
 def md_text(text: object) -> str:
@@ -124,11 +125,12 @@ class Problems:
         for item in rejected:
             self._write(item.source, item.student, item.question[:80], item.reason)
 
-    def add(self, row: dict[str, Any], grade: Grade) -> None:
+    def add(self, row: GradedAnswer) -> None:
+        grade = row.grade
         if grade.status == "ungraded":
-            self._write(row["source"], row["student"], row["question_id"], grade.reason or "")
-        elif not row["answer"].strip():
-            self._write(row["source"], row["student"], row["question_id"], "empty answer")
+            self._write(row.source, row.student, row.question_id, grade.reason or "")
+        elif not row.answer.strip():
+            self._write(row.source, row.student, row.question_id, "empty answer")
 
     def _write(self, *cells: str) -> None:
         self.writer.writerow(map(csv_cell, cells))
@@ -137,30 +139,30 @@ class Problems:
         self.handle.close()
 
 
-def heard_text(row: dict[str, Any]) -> str:
+def heard_text(row: GradedAnswer) -> str:
     """What was graded for a recorded answer, as a Markdown line: the recording and its
     transcript, each escaped and isolated (`md_learner`)."""
-    name, seconds = Path(str(row.get("audio", ""))).name, row.get("audio_seconds") or 0.0
-    return f"Your recording {md_learner(name)} ({seconds:.0f} s) was heard as: {md_learner(row['answer'])}"
+    name, seconds = Path(row.audio or "").name, row.audio_seconds or 0.0
+    return f"Your recording {md_learner(name)} ({seconds:.0f} s) was heard as: {md_learner(row.answer)}"
 
 
-def _feedback_block(bank: Bank, row: dict[str, Any], grade: Grade,
+def _feedback_block(bank: Bank, row: GradedAnswer, grade: Grade,
                     changed_by: Override | None = None) -> list[str]:
-    rubric = bank.get(row["question_id"])
+    rubric = bank.get(row.question_id)
     lines = [f"## {rubric.id}: {safe_text(rubric.question)}", ""]
     if grade.status == "ungraded":
         return lines + [f"Could not grade: {md_text(grade.reason or '')}", ""]
     score, band = grade.decided
     lines.append(f"Score {score:.2f} ({band.value})")
-    if row.get("transcript"):
+    if row.transcript:
         lines.append(f"- {heard_text(row)}")
     if changed_by:
         reason = f": {md_learner(changed_by.reason)}" if changed_by.reason.strip() else "."
         lines.append(f"- Mark changed by {md_learner(changed_by.reviewer)}{reason}")
     lines += [f"- note: {md_text(n)}" for n in grade.notices]
     lines += [f"- {safe_text(line)}" for line in doubt_lines(grade)]
-    said = bool(row.get("transcript"))
-    for right, text in filter(None, (verdict_text(v, said, md_text, md_learner) for v in grade.verdicts)):
+    for right, text in filter(None, (verdict_text(v, row.transcript, md_text, md_learner)
+                                     for v in grade.verdicts)):
         lines.append(f"- {'✓' if right else '✗'} {text}")
     if grade.missed():
         lines += [f"- {md_text(reread_text(ref))}" for ref in rubric.refs]
@@ -186,7 +188,7 @@ class Feedback:
         self.builder, self.bank = builder, bank
 
     def add(self, item: Reviewed) -> None:
-        student = item.row["student"]
+        student = item.row.student
         name = feedback_name(student)
         head = "" if self.builder.started(name) else f"# Feedback for {md_learner(student)}\n\n"
         block = "\n".join(_feedback_block(self.bank, item.row, item.grade, item.changed_by))
@@ -194,6 +196,25 @@ class Feedback:
 
     def finish(self) -> None:
         self.builder.finish()
+
+
+@dataclass(frozen=True)
+class Changed:
+    """An answer whose mark a person changed, as the report lists it."""
+
+    student: str
+    question_id: str
+    before: str  # "0.62 partial", or "ungraded"
+    after: str
+    by: Override | None
+
+
+@dataclass(frozen=True)
+class Stale:
+    """An override that no longer applies, and why."""
+
+    override: Override
+    why: str
 
 
 class Report:
@@ -209,8 +230,8 @@ class Report:
         self.lowest: list[Ranked] = []  # heap of (-score, order, row, grade): the highest goes first
         self.to_review: list[Ranked] = []  # heap of (-band probability, order, row, grade)
         self.review_count = self.ungraded = self.order = 0
-        self.changed: list[dict[str, Any]] = []  # answers a person changed (people make few)
-        self.stale: list[dict[str, Any]] = []  # overrides that no longer apply
+        self.changed: list[Changed] = []  # answers a person changed (people make few)
+        self.stale: list[Stale] = []  # overrides that no longer apply
         self.changed_count = self.reviewed_count = self.stale_count = 0
 
     def add(self, item: Reviewed) -> None:
@@ -222,18 +243,17 @@ class Report:
         if item.changed:
             self.changed_count += 1
             if len(self.changed) < LISTED:
-                self.changed.append({"student": item.key[0], "question_id": item.key[1],
-                                     "before": _mark(item.machine), "after": _mark(item.grade),
-                                     "by": item.changed_by})
+                self.changed.append(Changed(*item.key, _mark(item.machine), _mark(item.grade),
+                                            item.changed_by))
         for override, why in zip(item.stale, item.why_stale, strict=True):
             self.add_stale(override, why)
 
     def add_stale(self, override: Override, why: str) -> None:
         if len(self.stale) < LISTED:
-            self.stale.append({"override": override, "why": why})
+            self.stale.append(Stale(override, why))
         self.stale_count += 1
 
-    def _add_grade(self, row: dict[str, Any], grade: Grade) -> None:
+    def _add_grade(self, row: GradedAnswer, grade: Grade) -> None:
         self.order += 1
         if grade.status != "graded":
             self.ungraded += 1
@@ -241,9 +261,9 @@ class Report:
         score, band = grade.decided
         self.bins[min(9, int(score * 10))] += 1
         self.bands[band.value] += 1
-        totals = self.per_question[row["question_id"]]
+        totals = self.per_question[row.question_id]
         totals[0], totals[1] = totals[0] + score, totals[1] + 1
-        self._count_missed(row["question_id"], grade)
+        self._count_missed(row.question_id, grade)
         _keep_smallest(self.lowest, LOWEST, (-score, -self.order, row, grade))
         if grade.review:
             self.review_count += 1
@@ -299,7 +319,7 @@ def _keep_smallest(heap: list[Ranked], size: int, item: Ranked) -> None:
         heapq.heapreplace(heap, item)
 
 
-def _in_order(heap: list[Ranked]) -> list[tuple[dict[str, Any], Grade]]:
+def _in_order(heap: list[Ranked]) -> list[tuple[GradedAnswer, Grade]]:
     """(row, grade) by key, then input order, as a full sort would give."""
     return [(row, grade) for _, _, row, grade in sorted(heap, key=lambda item: (-item[0], -item[1]))]
 
@@ -313,7 +333,7 @@ class Marks:
     damaged: list[str] = field(default_factory=list)  # overrides.jsonl lines skipped: "file:line: why"
 
 
-def write_all(out: Path, bank: Bank, rows: Iterable[dict[str, Any]], rejected: list[Rejected]) -> Marks:
+def write_all(out: Path, bank: Bank, rows: Iterable[GradedAnswer], rejected: list[Rejected]) -> Marks:
     """Every output from one pass over the results; each row's grade is parsed once."""
     folder = MarksFolder(out)
     with folder.outputs_locked(), folder.replacing(PROBLEMS) as problems_file:
@@ -349,7 +369,7 @@ def bring_up_to_date(out: Path, bank: Bank) -> Marks | None:
         return None if folder.outputs_current() else _write_marks(folder, bank, rows)
 
 
-def _write_marks(folder: MarksFolder, bank: Bank, rows: Iterable[dict[str, Any]],
+def _write_marks(folder: MarksFolder, bank: Bank, rows: Iterable[GradedAnswer],
                  problems: Problems | None = None) -> Marks:
     made_from = folder.signature()  # before reading: a change made meanwhile leaves them out of date
     overrides, damaged = load(folder.path)
@@ -358,7 +378,7 @@ def _write_marks(folder: MarksFolder, bank: Bank, rows: Iterable[dict[str, Any]]
     feedback, report = Feedback(folder.feedback_builder(), bank), Report(bank)
     for item in review.answers(rows):
         if problems:
-            problems.add(item.row, item.machine)
+            problems.add(item.row)
         for sink in (book, feedback, report):
             sink.add(item)
     book.add_orphans(review.orphans)

@@ -17,9 +17,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from itertools import islice
 from pathlib import Path
-from typing import Any, BinaryIO
-
-from rich.progress import Progress
+from typing import BinaryIO
 
 from tutor.core.bank import Bank
 from tutor.core.decide import Head
@@ -29,6 +27,7 @@ from tutor.core.judges.registry import ReliableJudge
 from tutor.core.result import Grade
 from tutor.core.rubric import Rubric
 from tutor.teacher.batch.inputs import Submission
+from tutor.teacher.records import GradedAnswer, read_results, results_lines
 
 RESULTS = "results.jsonl"
 WINDOW = 512  # answers read ahead and reordered at a time
@@ -67,37 +66,17 @@ def unheard_only(out: Path, bank: Bank, subs: Iterable[Submission]) -> int:
     lines = []
     for sub in subs:
         rubric = bank.get(sub.question_id)
-        lines.append(json_line(result_line(unheard_key(sub, rubric.version), sub,
-                                           unheard_grade(rubric, sub))).encode())
+        record = result_line(unheard_key(sub, rubric.version), sub, unheard_grade(rubric, sub))
+        lines.append(record.line().encode())
     replace_lines(out / RESULTS, lines)
     return len(lines)
 
 
-def result_line(key: str, sub: Submission, result: Grade) -> dict[str, Any]:
-    """One result row; a recorded answer also names its recording and duration, and
+def result_line(key: str, sub: Submission, result: Grade) -> GradedAnswer:
+    """One result record; a recorded answer also names its recording and duration, and
     `transcript: true` says the answer is what speech recognition heard."""
-    spoken = {"audio": sub.audio, "audio_seconds": sub.audio_seconds, "transcript": True} if sub.audio else {}
-    return {"key": key, "student": sub.student, "question_id": sub.question_id,
-            "score": result.score, "band": result.band.value if result.band else None,
-            "status": result.status, "review": result.review, "source": sub.source, "answer": sub.answer,
-            **spoken, "grade": result.model_dump(mode="json")}
-
-
-def valid_lines(path: Path) -> Iterator[tuple[int, bytes, dict[str, Any]]]:
-    """(offset, line, row) of each complete line; a line cut short by a crash is skipped
-    (and so graded again). Read as a stream: results are never held whole in memory."""
-    if not path.exists():
-        return
-    with path.open("rb") as handle:
-        offset = 0
-        for line in handle:
-            try:
-                row = json.loads(line)
-                if isinstance(row, dict) and isinstance(row.get("key"), str):
-                    yield offset, line.rstrip(b"\n") + b"\n", row
-            except ValueError:
-                pass
-            offset += len(line)
+    return GradedAnswer.of(key, sub.student, sub.source, sub.answer, result, sub.audio, sub.audio_seconds,
+                           sub.question_id)
 
 
 def _end_cut_line(path: Path) -> None:
@@ -139,8 +118,8 @@ class BatchRun:
         """The submissions not graded yet, lazily; `retry_errors` first drops failed results."""
         if self.done is None:
             if retry_errors:
-                self._rewrite(line for _, line, row in valid_lines(self.path) if row["status"] == "graded")
-            self.done = {row["key"] for _, _, row in valid_lines(self.path)}
+                self._rewrite(_graded_lines(self.path))
+            self.done = {key for _, _, key in results_lines(self.path)}
         done = self.done
         return (s for s in subs if self.key(s) not in done)
 
@@ -148,22 +127,21 @@ class BatchRun:
     def path(self) -> Path:
         return self.out / RESULTS
 
-    def grade_all(self, todo: Iterable[Submission], progress: Progress | None = None,
-                  total: int | None = None) -> Iterator[dict[str, Any]]:
-        """Grade and append each result as soon as it exists; yields the lines."""
+    def grade_all(self, todo: Iterable[Submission],
+                  advance: Callable[[], object] | None = None) -> Iterator[GradedAnswer]:
+        """Grade and append each result as soon as it exists (`advance` hears of each); yields them."""
         _end_cut_line(self.path)
         pool = ThreadPoolExecutor(self.parallel_answers)
         try:
             with self.path.open("a", encoding="utf-8") as sink:
-                task = progress.add_task("grading", total=total) if progress else None
                 for graded in (self.grader or partial(self._graded_here, pool=pool))(todo):
                     for sub, result in graded:
                         line = result_line(self.key(sub), sub, result)
-                        sink.write(json_line(line))
+                        sink.write(line.line())
                         sink.flush()
                         os.fsync(sink.fileno())
-                        if progress and task is not None:
-                            progress.advance(task)
+                        if advance:
+                            advance()
                         yield line
         except KeyboardInterrupt:
             self._stop(pool)
@@ -203,14 +181,14 @@ class BatchRun:
     def finalize(self, subs: Iterable[Submission]) -> None:
         """Keep exactly one current line per submission, in input order."""
         self.done = None  # only `where` is needed now
-        where = {row["key"]: offset for offset, _, row in valid_lines(self.path)}
+        where = {key: offset for offset, _, key in results_lines(self.path)}
         self.path.touch()
         with self.path.open("rb") as source:
             self._rewrite(_copy(source, where.pop(self.key(s), None)) for s in subs)
 
-    def results(self) -> Iterator[dict[str, Any]]:
-        """The result rows, streamed (after `finalize`: one per submission, in input order)."""
-        return (row for _, _, row in valid_lines(self.path))
+    def results(self) -> Iterator[GradedAnswer]:
+        """The graded answers, streamed (after `finalize`: one per submission, in input order)."""
+        return read_results(self.path)
 
     def _rewrite(self, lines: Iterable[bytes | None]) -> None:
         replace_lines(self.path, lines)
@@ -224,22 +202,17 @@ def replace_lines(path: Path, lines: Iterable[bytes | None]) -> None:
     os.replace(temporary, path)
 
 
+def _graded_lines(path: Path) -> Iterator[bytes]:
+    """The lines of answers that were graded (`--retry-errors` drops the others)."""
+    lines = (line for _, line, _ in results_lines(path))
+    return (line for line, answer in zip(lines, read_results(path), strict=True) if answer.status == "graded")
+
+
 def _copy(source: BinaryIO, offset: int | None) -> bytes | None:
     if offset is None:
         return None
     source.seek(offset)
     return source.readline().rstrip(b"\n") + b"\n"
-
-
-def json_line(row: dict[str, Any]) -> str:
-    """One results line, readable UTF-8; a lone surrogate (a file name's undecodable bytes in
-    `source`) is written as its JSON escape instead, which reads back the same."""
-    text = json.dumps(row, ensure_ascii=False)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        text = json.dumps(row)
-    return text + "\n"
 
 
 def answers_per_minute(count: int, seconds: float) -> float:
