@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install tutor into .venv: exactly the packages pinned in requirements.lock (hash-checked; the
-# project's dependencies with its dev, server and voice extras), llama-cpp-python built from its
+# project's dependencies with its dev, server, voice and cluster extras), llama-cpp-python built from its
 # hash-checked sdist for a portable CPU target, the project itself (editable), the embedded
 # default model and the speech model (SHA-256 checked), and Debian's espeak-ng and libportaudio2
 # when missing. A changed lock, pyproject.toml, script or build flag makes .venv afresh, so a

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Resolve requirements.lock: every package .venv gets (the project's dependencies with the
-# dev, server and voice extras that `make` installs, plus pip and uv), pinned with their
+# dev, server, voice and cluster extras that `make` installs, plus pip and uv), pinned with their
 # SHA-256 hashes, for Python 3.11 and up on any platform (uv's universal resolution).
 #
 #   scripts/lock.sh             re-resolve after editing pyproject.toml; keeps every pin it can
@@ -17,7 +17,7 @@ if [ ! -x "$UV" ]; then
   exit 2
 fi
 "$UV" pip compile pyproject.toml scripts/lock-tools.in \
-  --extra dev --extra server --extra voice \
+  --extra dev --extra server --extra voice --extra cluster \
   --universal --python-version 3.11 --generate-hashes \
   --no-emit-package llama-cpp-python \
   --custom-compile-command "make lock" \

@@ -2,6 +2,7 @@
 satisfies pyproject.toml, and the environment the tests run in holds exactly the locked versions."""
 
 import re
+import sysconfig
 import tomllib
 from importlib import metadata
 from pathlib import Path
@@ -15,7 +16,7 @@ from packaging.version import Version
 ROOT = Path(__file__).resolve().parent.parent
 LOCK = ROOT / "requirements.lock"
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
-EXTRAS = ("dev", "server", "voice")  # what scripts/install.sh installs
+EXTRAS = ("dev", "server", "voice", "cluster")  # what scripts/install.sh installs
 BUILT_HERE = {"llama-cpp-python"}  # built from its sdist by scripts/install.sh, pinned there
 ENTRY = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>[^\s;\\]+)"
                    r"\s*(?:;\s*(?P<marker>[^\\]+?))?\s*\\?$")
@@ -79,7 +80,11 @@ def test_llama_cpp_python_is_the_same_release_in_pyproject_and_the_install_scrip
 def test_the_environment_holds_exactly_the_locked_versions():
     if not (ROOT / ".venv" / ".tutor-install").exists():
         pytest.skip("this environment was not made by scripts/install.sh")
-    installed = {canonicalize_name(d.metadata["Name"]): Version(d.version) for d in metadata.distributions()}
+    # .venv's own packages: an imported `ray` puts its vendored copies (psutil, colorama) on
+    # sys.path, which are part of ray's wheel, not installed packages
+    site = {sysconfig.get_paths()[kind] for kind in ("purelib", "platlib")}
+    installed = {canonicalize_name(d.metadata["Name"]): Version(d.version)
+                 for d in metadata.distributions(path=sorted(site))}
     expected = locked_here()
     assert {n: v for n, v in installed.items() if n in expected} == expected
     extra = set(installed) - set(expected) - BUILT_HERE - {"tutor"}

@@ -111,19 +111,34 @@ def grade_batch(
     allow_outside_audio: Annotated[bool, typer.Option(
         "--allow-outside-audio", help="Read `audio` paths that lead outside the submissions folder "
                                       "(../x.wav, an absolute path, a link); refused otherwise.")] = False,
+    cluster: Annotated[str | None, typer.Option(
+        help="Grade on Ray workers, one judge each: local[:N] (N workers on this machine) or a Ray "
+             "cluster's HOST:PORT (`ray start --head`). This process stays the one writer.")] = None,
+    worker_threads: Annotated[int | None, typer.Option(
+        min=1, max=256, help="With --cluster: llama.cpp threads per worker (default: local, the cores "
+                             "shared out; a cluster, 4).")] = None,
 ) -> None:
     """Grade a class's written or recorded answers: results.jsonl, gradebook.csv, feedback/, report.html."""
+    from tutor.teacher.batch.cluster import Cluster, parse_cluster
     from tutor.teacher.batch.command import grade_submissions
 
     state: State = ctx.obj.use_course(course)
+    spec = parse_cluster(cluster, worker_threads) if cluster else None
+    workers = Cluster(spec, state.settings, state.console) if spec else None
     try:
         summary = grade_submissions(state.bank(), state.ready_judge, submissions, out, parallel_answers,
                                     retry_errors, state.course.info.speech_terms, state.head_for,
                                     lambda rubrics: state.check_reviewed(rubrics, allow_drafts),
-                                    outside_audio=allow_outside_audio, console=state.console)
+                                    outside_audio=allow_outside_audio, console=state.console,
+                                    cluster=workers)
     except KeyboardInterrupt:
+        if workers:  # before the exit, which may not wait for Ray's threads
+            workers.close()
         _exit_interrupted(f"Interrupted: the answers graded so far are saved in {safe_line(str(out))}; "
                           "run the same command again to grade the rest.")
+    finally:
+        if workers:
+            workers.close()
     state.console.print(escape(summary.line(out)), soft_wrap=True)
     if summary.problems():
         raise typer.Exit(ExitCode.PROBLEMS)

@@ -2,7 +2,8 @@
 
 From the CLI (`--backend fake`) it gives a stable pseudo-probability per (claim,
 answer) and can be slowed with `TUTOR_FAKE_DELAY` seconds per claim, so tests of
-orchestration (resuming a killed batch) need no model.
+orchestration (resuming a killed batch) need no model. `TUTOR_FAKE_FAIL`: an answer containing
+this text makes the judge fail (a backend error), for tests of how a failure is recorded.
 """
 
 import hashlib
@@ -11,6 +12,7 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING
 
+from tutor.core.errors import ExitCode, TutorError
 from tutor.core.judges.base import JudgeRequest, messages_for
 from tutor.core.signals import OnSignals, Provenance, Signals
 
@@ -33,6 +35,7 @@ class FakeJudge:
         self.answers = dict(answers or {})
         self.default = default
         self.delay = float(os.environ.get("TUTOR_FAKE_DELAY", "0"))
+        self.fail = os.environ.get("TUTOR_FAKE_FAIL", "")
         self.queue: deque[float] = deque()
         self.requests: list[JudgeRequest] = []
         self.prompts: list[list[dict[str, str]]] = []
@@ -56,6 +59,8 @@ class FakeJudge:
     def judge(self, request: JudgeRequest, on_signals: OnSignals | None = None) -> list[Signals]:
         if self.record:
             self.requests.append(request)
+        if self.fail and self.fail in request.answer:
+            raise TutorError("the fake judge failed on this answer (TUTOR_FAKE_FAIL)", ExitCode.BACKEND)
         results = []
         for claim in request.claims:
             if self.record:

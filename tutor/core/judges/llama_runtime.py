@@ -61,6 +61,16 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
+def gpu_layers_asked() -> int:
+    """TUTOR_GPU_LAYERS: the model's layers to offload to a GPU (-1: all); 0, the CPU, unset.
+    The hidden-state capture reads the block's output wherever it was computed."""
+    value = os.environ.get("TUTOR_GPU_LAYERS", "0").strip() or "0"
+    try:
+        return int(value)
+    except ValueError:
+        raise TutorError(f"TUTOR_GPU_LAYERS={value}: a number of layers (-1: all, 0: none)") from None
+
+
 def _logistic(gap: float) -> float:
     """1 / (1 + e^-gap) without overflow either way."""
     if gap >= 0:
@@ -83,10 +93,13 @@ class LlamaRuntime:
 
     streams = 1  # probes decoded together (KV-cache sequences); more changes the arithmetic
 
-    def __init__(self, model_path: Path, n_threads: int | None = None, block: int | None = STATE_BLOCK):
+    def __init__(self, model_path: Path, n_threads: int | None = None, block: int | None = STATE_BLOCK,
+                 gpu_layers: int | None = None):
         """`block`: the transformer block whose output is read as each probe's hidden state
-        (None: P(yes) alone)."""
+        (None: P(yes) alone). `gpu_layers`: layers offloaded to a GPU (-1: all; default
+        `gpu_layers_asked()`); only a llama-cpp-python built for one uses them (README "A GPU")."""
         self.capture = BlockCapture(block) if block is not None else None
+        self.gpu_layers = gpu_layers_asked() if gpu_layers is None else gpu_layers
         self.llm = self._load(model_path, n_threads or available_cores())
         if self.capture:
             self.capture.width = self.llm.n_embd()
@@ -108,6 +121,7 @@ class LlamaRuntime:
             with context_params(n_seq_max=self.streams, kv_unified=False, **callback):
                 return Llama(model_path=str(model_path), n_ctx=self.streams * CONTEXT,
                              n_batch=512, n_threads=threads, n_threads_batch=threads,
+                             n_gpu_layers=self.gpu_layers,
                              logits_all=False, seed=0, verbose=False)
         except (ValueError, RuntimeError) as exc:
             raise TutorError(f"cannot load model {model_path}: {exc}", ExitCode.MODEL) from None

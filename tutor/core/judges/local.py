@@ -50,9 +50,9 @@ class LocalJudge:
 
     @classmethod
     def load(cls, model_path: Path, n_threads: int | None = None,
-             block: int | None = STATE_BLOCK) -> "LocalJudge":
+             block: int | None = STATE_BLOCK, gpu_layers: int | None = None) -> "LocalJudge":
         """The judge on the model at `model_path` (see `LlamaRuntime` for the options)."""
-        return cls(LlamaRuntime(model_path, n_threads, block))
+        return cls(LlamaRuntime(model_path, n_threads, block, gpu_layers))
 
     @classmethod
     def from_settings(cls, settings: "Settings") -> "LocalJudge":

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tutor.core.bank import Bank
 from tutor.core.console import Console, plural
@@ -20,6 +21,9 @@ from tutor.teacher.batch.inputs import Inputs, submission_files
 from tutor.teacher.batch.outputs import Marks, write_all
 from tutor.teacher.batch.run import RESULTS, BatchRun, answers_per_minute, unheard_only
 from tutor.teacher.records import GradedAnswer, read_results
+
+if TYPE_CHECKING:
+    from tutor.teacher.batch.cluster import Cluster
 
 LOCK = ".tutor-grade.lock"
 
@@ -65,12 +69,14 @@ def grade_submissions(bank: Bank, load_judge: Callable[[], ReliableJudge], targe
                       speech_terms: Sequence[str] = (),
                       choose_head: Callable[[ReliableJudge], Head] = default_head,
                       check_rubrics: Callable[[list[Rubric]], None] | None = None,
-                      outside_audio: bool = False, console: Console | None = None) -> Summary:
+                      outside_audio: bool = False, console: Console | None = None,
+                      cluster: "Cluster | None" = None) -> Summary:
     """`speech_terms`: the course's vocabulary, for answers given as recordings; `choose_head`:
     the head for the loaded judge (the command's settings); `check_rubrics` may refuse the rubrics
     the answers would be graded against (skeletons); `outside_audio`: recordings may lie outside
     the submissions folder (--allow-outside-audio); `console`: where skipped rows, warnings and
-    progress go. The judge is loaded only when an answer needs it: a class whose every recording
+    progress go; `cluster`: the answers are graded by its workers, this process still the one
+    writer. The judge is loaded only when an answer needs it: a class whose every recording
     is unreadable is listed without one."""
     console = console or Console()
     _check_targets(targets, out)
@@ -82,8 +88,9 @@ def grade_submissions(bank: Bank, load_judge: Callable[[], ReliableJudge], targe
             check_rubrics([bank.get(question) for question in inputs.questions()])
         _tell_inputs(console, inputs)
         if inputs.count > len(inputs.unheard):
-            judge = load_judge()
+            judge = cluster.judge() if cluster else load_judge()
             run = BatchRun(bank, judge, out, parallel_answers=parallel_answers, head=choose_head(judge))
+            run.grader = cluster.grader(bank, run.head) if cluster else None
             made = _grade(console, run, inputs, retry_errors)
         else:
             made = Made(Counter({"ungraded": unheard_only(out, bank, inputs.submissions())}), 0, 0, 0.0)

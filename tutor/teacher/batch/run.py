@@ -14,6 +14,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import islice
 from pathlib import Path
 from typing import BinaryIO
@@ -30,6 +31,8 @@ from tutor.teacher.records import GradedAnswer, read_results, results_lines
 
 RESULTS = "results.jsonl"
 WINDOW = 512  # answers read ahead and reordered at a time
+Graded = Iterable[tuple[Submission, Grade]]  # answers with their grades, handed back together
+Grader = Callable[[Iterable[Submission]], Iterator[Graded]]  # grades made elsewhere: `cluster.Dispatch`
 
 
 def cache_key(sub: Submission, rubric_version: str, judge: ReliableJudge, head: Head) -> str:
@@ -105,6 +108,7 @@ class BatchRun:
     parallel_answers: int = 1  # answers graded at once (threads)
     done: set[str] | None = None  # keys already in results.jsonl, read once
     head: Head = field(kw_only=True)  # chosen for the judge by whoever built it
+    grader: Grader | None = field(default=None, kw_only=True)  # None: graded in this process
 
     def key(self, sub: Submission) -> str:
         version = self.bank.get(sub.question_id).version
@@ -130,8 +134,8 @@ class BatchRun:
         pool = ThreadPoolExecutor(self.parallel_answers)
         try:
             with self.path.open("a", encoding="utf-8") as sink:
-                for window in by_question(todo):
-                    for sub, result in zip(window, pool.map(self._grade_one, window), strict=True):
+                for graded in (self.grader or partial(self._graded_here, pool=pool))(todo):
+                    for sub, result in graded:
                         line = result_line(self.key(sub), sub, result)
                         sink.write(line.line())
                         sink.flush()
@@ -143,6 +147,12 @@ class BatchRun:
             self._stop(pool)
             raise
         pool.shutdown()
+
+    def _graded_here(self, todo: Iterable[Submission], pool: ThreadPoolExecutor) -> Iterator[Graded]:
+        """The answers with their grades, made in this process, a window at a time (a cluster's
+        workers make them instead when `grader` is set: the one seam between the two)."""
+        for window in by_question(todo):
+            yield zip(window, pool.map(self._grade_one, window), strict=True)
 
     def _stop(self, pool: ThreadPoolExecutor) -> None:
         """Ctrl-C: the answers not started are dropped and the judge abandons those in flight
