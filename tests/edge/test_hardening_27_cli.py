@@ -7,13 +7,13 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from tests.edge.test_cli import assert_one_line_error, tutor
+from tests.interrupt import TUTOR
 from tutor.core.errors import ExitCode
 
 FAKE = ("--backend", "fake")
@@ -242,7 +242,7 @@ def interrupted(args: list[str], ready: str, tutor_home: Path, typed: str) -> su
     """`tutor ARGS` in a real process, sent SIGINT once `ready` is on its stdout (or stderr),
     after `typed` went to its stdin. A real process: only one receives a real signal."""
     env = {**os.environ, "TUTOR_HOME": str(tutor_home), "TUTOR_FAKE_DELAY": "0.2", "COLUMNS": "200"}
-    child = subprocess.Popen([sys.executable, "-m", "tutor", *FAKE, *args], env=env, text=True, bufsize=1,
+    child = subprocess.Popen([*TUTOR, *FAKE, *args], env=env, text=True, bufsize=1,
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert child.stdin is not None and child.stdout is not None
     child.stdin.write(typed)
@@ -276,7 +276,7 @@ def test_ctrl_c_in_a_batch_says_what_is_kept_and_exits_130(tmp_path):
                                                                 for i in range(60)))
     out = tmp_path / "marks"
     env = {**os.environ, "TUTOR_HOME": str(tmp_path / "home"), "TUTOR_FAKE_DELAY": "0.05"}
-    child = subprocess.Popen([sys.executable, "-m", "tutor", *FAKE, "grade", str(class_csv), "--out",
+    child = subprocess.Popen([*TUTOR, *FAKE, "grade", str(class_csv), "--out",
                               str(out)], env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
     while not ((out / "results.jsonl").exists() and (out / "results.jsonl").read_text()):

@@ -5,13 +5,13 @@ line, exit 130. A real process, since only one receives a real signal."""
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from tests.core.judges.fake_server import Reply, serve
+from tests.interrupt import TUTOR
 from tutor.core.errors import ExitCode
 
 ANSWER = "GQA shares each K/V head across a group of query heads."
@@ -26,7 +26,7 @@ def interrupt_when_asked(args: list[str], home: Path, stdin: str = "") -> Interr
     seen at the signal and in all."""
     fake = serve(Reply(hang=True))
     env = {**os.environ, "TUTOR_HOME": str(home), "COLUMNS": "200"}
-    command = [sys.executable, "-m", "tutor", "--backend", "openai", "--model", "m", "--base-url", fake.url,
+    command = [*TUTOR, "--backend", "openai", "--model", "m", "--base-url", fake.url,
                "--timeout", "10", *args]
     try:
         child = subprocess.Popen(command, env=env, text=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
