@@ -125,7 +125,19 @@ def test_a_spoken_answer_is_transcribed_whole_and_sentence_by_sentence(transcrib
 def test_a_long_answer_is_transcribed_only_as_far_as_it_is_graded(transcriber, tmp_path):
     """Issue 28 (11): an 11-minute answer took 551 s to transcribe, and only its first 350 words
     were graded. Whisper hands its 30 s windows over one by one; past the cap none is decoded."""
-    said = " ".join(["GQA splits the query heads into groups; each group shares one key value head."] * 12)
+    said = " ".join([  # distinct sentences: Whisper skips much of a sentence said over and over
+        "GQA splits the query heads into groups, and each group shares one key value head.",
+        "MQA keeps a single key value head for all of the query heads.",
+        "The KV cache grows with every token of every request in the batch.",
+        "Quantization stores each weight in fewer bits, so the model needs less memory.",
+        "A seventy billion parameter model in sixteen bit precision needs about one hundred forty gigabytes.",
+        "PagedAttention stores the cache in fixed size blocks, like pages of virtual memory.",
+        "Prefill reads the whole prompt at once and is limited by compute.",
+        "Decode makes one token at a time and is limited by memory bandwidth.",
+        "LoRA trains two small matrices beside each frozen weight matrix.",
+        "QLoRA keeps the frozen base model in four bits while the adapters train.",
+        "Retrieval adds passages from a document store to the prompt before the model answers.",
+        "Brain float sixteen keeps the exponent range of thirty two bit floats with fewer mantissa bits."])
     recording = espeak.to_wav(said, tmp_path / "long.wav")
     whole = transcriber.transcribe(recording, TERMS)
     cut = transcriber.transcribe(recording, TERMS, max_words=20)
