@@ -179,7 +179,7 @@ def file_digest(path: Path) -> str:
 def fit_head(bank: Bank, train: list[Path], dev: Path | None, model: Path,
              labelled: list[Path] | None = None, plain: bool = False) -> ProbeHead:
     """`tutor calibrate`: a head fitted on saved runs, its provenance in its metadata. Without a
-    dev run, one question in four tunes and the rest fit (`generalisation.fit_and_tune`): the
+    dev run, one question in four tunes and the rest fit (`fit_and_tune`): the
     procedure the held-out report measures source by source, applied to every source."""
     from tutor.core.judge_prompts import prompts_hash
     from tutor.core.judges.llama_runtime import STATE_BLOCK
