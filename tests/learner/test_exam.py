@@ -8,6 +8,7 @@ from datetime import timedelta
 from typer.testing import CliRunner
 
 from tests.html_page import Page
+from tests.learner.test_drill import InterruptingInput
 from tutor.core.console import Console
 from tutor.core.decide import PlainHead
 from tutor.core.grader import grade
@@ -107,16 +108,6 @@ def test_the_clock_warns_softly_and_the_exam_ends_when_time_is_up(bank):
     assert record.items[0].seconds > record.items[0].allowed_s
     assert record.time_up and [i.question_id for i in record.items] == [GQA]
     assert "Time is up: the exam ends here." in text
-
-
-class InterruptingInput(io.StringIO):
-    """Ctrl-C when the typed text runs out."""
-
-    def readline(self, *args):
-        line = super().readline(*args)
-        if line == "":
-            raise KeyboardInterrupt
-        return line
 
 
 def test_ctrl_c_keeps_what_was_answered_and_the_half_typed_text(bank):
