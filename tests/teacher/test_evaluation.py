@@ -67,6 +67,18 @@ def test_point_metrics_are_perfect_when_judge_matches_labels(bank):
     assert m.spearman > 0.5 and sum(map(sum, m.confusion)) == 20
 
 
+def test_the_band_probability_is_measured_against_the_band_being_right(bank):
+    """A grade's doubt is calibrated at the answer level when P(band right) matches how often
+    the band is right: one bin of answers all said 55% sure is off by |accuracy − 0.55|."""
+    gold = [g for g in load_gold("dev") if g.category in {"strong", "partial", "wrong"}][:20]
+    run = perfect_run(bank, gold)
+    for said in (1.0, 0.55):
+        sure = EvalRun(gold, [g.model_copy(update={"band_probability": said}) for g in run.grades], 1.0)
+        m = metrics(sure)
+        assert m.band_ece == pytest.approx(abs(m.band_accuracy - said))
+    assert "expected calibration error (band probability" in report({"run": run}, "t")
+
+
 def test_adversarial_in_top_band_is_counted(bank):
     gold = [g for g in load_gold("dev") if g.category == "keywords"][:2]
     full = [Grade(question_id=g.question_id, score=1.0, band=Band.FULL) for g in gold]

@@ -77,6 +77,9 @@ def test_the_tables_have_a_row_per_source_and_family(run, sources, families):
     text = "\n".join(source_table(sources[0]) + family_table(families))
     for group in {g.source for g in run.gold} | {"hedges", "questions"}:
         assert f"| {group} |" in text
+    rows = [line for line in source_table(sources[0]) if line.startswith("| ") and "---" not in line]
+    assert all(line.count("|") == rows[0].count("|") for line in rows)  # every row fills the header
+    assert "band calibration error, head" in rows[0]
 
 
 def test_tuning_questions_are_fixed_by_id():

@@ -186,6 +186,7 @@ class Metrics:
     key_point: PointMetrics
     misconception: PointMetrics
     ece: float  # expected calibration error of the verdict probabilities
+    band_ece: float  # the same of each answer's band probability against its band being right
     review: tuple[float, float]  # (share flagged for review, band accuracy on the rest)
     review_curve: list[tuple[float, float, float]]  # (P(band right) cut-off, share flagged, accuracy)
 
@@ -254,6 +255,7 @@ def metrics(run: EvalRun) -> Metrics:
         key_point=_point_metrics(*kp),
         misconception=_point_metrics(*mc),
         ece=expected_calibration_error(kp[0] + mc[0], kp[1] + mc[1]),
+        band_ece=expected_calibration_error([h == m for h, m in zip(human, machine, strict=True)], sure),
         review=_selective(human, machine, [r.review for _, r in graded]),
         review_curve=[(t, *_selective(human, machine, [p < t for p in sure])) for t in REVIEW_CURVE])
 
@@ -319,6 +321,7 @@ def _rows(m: Metrics) -> list[tuple[str, str]]:
         ("hedging / question form / number spraying / grader address above the human band",
          f"{m.attacks_above} of {m.attacks}"),
         ("expected calibration error (verdict probabilities)", _fmt(m.ece)),
+        ("expected calibration error (band probability: P(band right) against right)", _fmt(m.band_ece)),
         ("flagged for review / band accuracy on the rest", f"{m.review[0]:.3f} / {_fmt(m.review[1])}"),
         ("identical grades on re-run", f"{rerun[0]} of {rerun[1]}" if rerun else "not checked"),
         ("seconds per answer", f"{m.seconds_per_answer:.1f}"),

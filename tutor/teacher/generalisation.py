@@ -76,15 +76,15 @@ def _pair(head: float, plain: float) -> str:
 def source_table(results: list[HeldOut]) -> list[str]:
     lines = ["| held-out source | answers | Spearman, head / plain | band accuracy, head / plain "
              "| flagged for review, head | band accuracy on the rest, head | above the examiner's band, "
-             "head / plain |", "|---|---|---|---|---|---|---|"]
+             "head / plain | band calibration error, head |", "|---|---|---|---|---|---|---|---|"]
     for r in results:
         if r.problem:
-            lines.append(f"| {r.group} | {len(r.head.gold)} | {r.problem} | | | | |")
+            lines.append(f"| {r.group} | {len(r.head.gold)} | {r.problem} | | | | | |")
             continue
         h, p = metrics(r.head), metrics(r.plain)
         lines.append(f"| {r.group} | {len(r.head.gold)} | {_pair(h.spearman, p.spearman)} | "
                      f"{_pair(h.band_accuracy, p.band_accuracy)} | {h.review[0]:.3f} | "
-                     f"{h.review[1]:.3f} | {above_band(r.head)} / {above_band(r.plain)} |")
+                     f"{h.review[1]:.3f} | {above_band(r.head)} / {above_band(r.plain)} | {h.band_ece:.3f} |")
     return lines
 
 
