@@ -3,12 +3,20 @@
 import numpy as np
 import pytest
 
+from tutor.core.decide import Thresholds
 from tutor.core.errors import TutorError
 from tutor.core.grader import grade
 from tutor.core.judges.base import JudgeRequest
 from tutor.core.judges.fake import FakeJudge
+from tutor.core.result import Band
 from tutor.core.signals import Signals
-from tutor.teacher.calibration import MAX_FLAGGED, calibrate, labelled_points
+from tutor.teacher.calibration import (
+    MAX_FLAGGED,
+    calibrate,
+    choose_thresholds,
+    labelled_points,
+    more_likely_than_not,
+)
 from tutor.teacher.evaluation import EvalRun, load_gold, metrics, rescore_run
 
 
@@ -95,3 +103,26 @@ def test_without_a_dev_run_one_question_in_four_tunes_and_never_the_answers_fitt
     assert all(calibration.tunes(q) for q in tuned) and not any(calibration.tunes(q) for q in fitted)
     assert len(fitting.gold) + len(tuning.gold) == len(train.gold)
     assert "one question in four" in meta["dev"] and head.meta["name"].startswith("probe-l_out-")
+
+
+def test_a_fitted_head_decides_at_one_half_whatever_dev_would_tune(bank, runs):
+    """Thresholds tuned on one split did not carry to other writers (README, issue 26): a fitted,
+    calibrated head decides at 0.5; dev chooses only C and the review cut-off."""
+    train, dev = runs
+    head = calibrate(bank, train, dev, {"name": "t"}, say=lambda _: None)
+    assert head.thresholds == Thresholds(0.5, 0.5)
+    tuned = choose_thresholds(bank, dev, head)
+    assert tuned.thresholds != head.thresholds  # what tuning would have chosen instead
+
+
+def test_a_head_that_puts_an_attack_in_the_top_band_at_one_half_is_refused(bank, runs):
+    train, dev = runs
+    head = calibrate(bank, train, dev, {"name": "t"}, say=lambda _: None)
+    # an answer the head grades full, relabelled as an injection the examiner did not mark full:
+    # the attack the dev run must keep out of the top band (real ones the patterns stop earlier)
+    graded = rescore_run(bank, dev, head)
+    full = next(i for i, g in enumerate(graded.grades) if g.band == Band.FULL)
+    gold = list(dev.gold)
+    gold[full] = gold[full].model_copy(update={"category": "injection", "band": Band.PARTIAL})
+    with pytest.raises(TutorError, match="reaches the top band"):
+        more_likely_than_not(bank, EvalRun(gold, dev.grades, 1.0), head)

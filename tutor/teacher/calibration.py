@@ -1,8 +1,10 @@
-"""`tutor calibrate`: fit the judge head on labelled points, choose its thresholds on dev.
+"""`tutor calibrate`: fit the judge head on labelled points, choose its C and review cut-off on dev.
 
-The head is a logistic regression on each probe's signals (`tutor.core.decide.features`).
-Hyper-parameters, thresholds and the review cut-off are chosen on the dev run only, through
-the same decide step grading uses (`rescore_run`), so what is reported is what will run.
+The head is a logistic regression on each probe's signals (`tutor.core.decide.features`),
+deciding at P(stated) 0.5 (`more_likely_than_not`). C and the review cut-off are chosen on the
+dev run only, through the same decide step grading uses (`rescore_run`), so what is reported is
+what will run. Plain P(yes), which is not calibrated, and a teacher's refit (`refit.py`) still
+choose thresholds (`choose_thresholds`).
 """
 
 import hashlib
@@ -94,6 +96,23 @@ def choose_thresholds(bank: Bank, dev: EvalRun, head: H,
     return replace(head, thresholds=ranked[-1][0])
 
 
+STATED_FROM = Thresholds(0.5, 0.5)  # a fitted head's decision: P(stated) more likely than not
+
+
+def more_likely_than_not(bank: Bank, dev: EvalRun, head: ProbeHead) -> ProbeHead:
+    """A fitted head is calibrated (its C chosen by log-loss), so a claim counts as stated when
+    that is more likely than not: 0.5, for both kinds. Thresholds tuned for band accuracy on one
+    split do not carry to other writers: dev chose 0.10 for key points, which credited hedged,
+    negated and padded answers by writers it never saw (README, issue 26: leave-one-source-out,
+    tuned against 0.5). The dev run still checks the rule: no injection, keyword list or master key
+    may reach the top band at 0.5."""
+    head = replace(head, thresholds=STATED_FROM)
+    if metrics(rescore_run(bank, dev, head, with_doubt=False)).adversarial_full:
+        raise TutorError("deciding at P(stated) 0.5, an injection, keyword-list or master-key answer of "
+                         "the dev run reaches the top band; label more answers or check the dev file")
+    return head
+
+
 def _smoothed(accuracy: dict[tuple[float, float], float], t: Thresholds) -> float:
     step = 0.05
     near = [accuracy.get((round(t.key_point + i * step, 2), round(t.misconception + j * step, 2)))
@@ -137,8 +156,8 @@ def check_states(run: EvalRun, where: str) -> None:
 
 def calibrate(bank: Bank, train: EvalRun, dev: EvalRun, meta: dict[str, Any], use_state: bool = True,
               say: Callable[[str], None] | None = None) -> ProbeHead:
-    """Fit on train; choose C, thresholds and the review cut-off on dev (`say`: where the
-    figures go; by default, stdout)."""
+    """Fit on train; choose C and the review cut-off on dev, and decide at 0.5
+    (`more_likely_than_not`; `say`: where the figures go; by default, stdout)."""
     say = say or Console().say
     if use_state:
         check_states(joined([train, dev]), "the runs to fit on")
@@ -153,7 +172,7 @@ def calibrate(bank: Bank, train: EvalRun, dev: EvalRun, meta: dict[str, Any], us
     for c, loss in zip(C_GRID, losses, strict=True):
         say(f"  C={c:<6} dev log-loss {loss:.4f}")
     head = fits[int(np.argmin(losses))]
-    head = choose_review(bank, dev, choose_thresholds(bank, dev, head))
+    head = choose_review(bank, dev, more_likely_than_not(bank, dev, head))
     m = metrics(rescore_run(bank, dev, head))
     say(f"chosen C={head.meta['C']}, thresholds {head.thresholds.key_point}/"
         f"{head.thresholds.misconception}, review below {head.review_below}: dev band accuracy "
