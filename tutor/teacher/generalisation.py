@@ -3,8 +3,8 @@
 The project's own figures come from answers written by the writers of the head's training split,
 and a head or threshold tuned on one group of writers does not carry over to the next. So a
 held-out report takes one group at a time out of everything (a source: who wrote the answers; or
-an attack family): the head is fitted, and its C, thresholds and review cut-off chosen, on the
-other groups alone, fitted on most of their questions and tuned on the rest (so tuning sees
+an attack family): the head is fitted, and its C and review cut-off chosen (it decides at 0.5),
+on the other groups alone, fitted on most of their questions and tuned on the rest (so tuning sees
 questions it was not fitted on); then the held-out group is decided by the same step grading uses
 (`rescore_run`). Plain P(yes) gets its thresholds and review cut-off from the same tuning answers,
 so the two stand side by side. Nothing here calls the model: it re-decides saved runs' signals.
@@ -116,7 +116,8 @@ def held_out_report(bank: Bank, run: EvalRun, say: Callable[[str], None] = lambd
     return "\n".join([
         f"# Held out: {plural(len(run.gold), 'answer')}, {plural(len(sources), 'source')}, "
         f"{plural(len(families), 'attack family', 'attack families')}", "",
-        "Each row: the head fitted, and the head's and plain P(yes)'s thresholds and review cut-off "
-        f"chosen, without that group (fitted on the others' questions, tuned on 1 question in {TUNE_SHARE}).",
+        "Each row: the head fitted (deciding at 0.5) and plain P(yes)'s thresholds, and both review "
+        "cut-offs, chosen without that group (fitted on the others' questions, tuned on 1 question "
+        f"in {TUNE_SHARE}).",
         "", "## Leave one source out", "", *source_table(sources),
         "", "## Leave one family out", "", *family_table(families), ""])
