@@ -89,8 +89,9 @@ def grade_submissions(bank: Bank, load_judge: Callable[[], ReliableJudge], targe
         _tell_inputs(console, inputs)
         if inputs.count > len(inputs.unheard):
             judge = cluster.judge() if cluster else load_judge()
-            run = BatchRun(bank, judge, out, parallel_answers=parallel_answers, head=choose_head(judge))
-            run.grader = cluster.grader(bank, run.head) if cluster else None
+            head = choose_head(judge)
+            run = BatchRun(bank, judge, out, parallel_answers=parallel_answers, head=head,
+                           grader=cluster.grader(bank, head) if cluster else None)
             made = _grade(console, run, inputs, retry_errors)
         else:
             made = Made(Counter({"ungraded": unheard_only(out, bank, inputs.submissions())}), 0, 0, 0.0)
