@@ -1,5 +1,6 @@
-"""An already fitted head, deciding as `tutor calibrate` now decides: at P(stated) 0.5, with the
-review cut-off chosen again on dev (`calibration.more_likely_than_not`, `choose_review`).
+"""An already fitted head, deciding as `tutor calibrate` now decides: at P(stated) 0.5, with its
+band probability calibrated at the answer level and the review cut-off chosen again, both on dev
+(`calibration.more_likely_than_not`, `calibrate_doubt`).
 
 The shipped head was fitted on the train split and its thresholds tuned on dev (0.10 / 0.55);
 its coefficients stay as they are (the train run is not kept), only the decision changes. Issue
@@ -17,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tutor.core.bank import load_bank  # noqa: E402
 from tutor.core.decide import ProbeHead  # noqa: E402
-from tutor.teacher.calibration import choose_review, more_likely_than_not  # noqa: E402
+from tutor.teacher.calibration import calibrate_doubt, more_likely_than_not  # noqa: E402
 from tutor.teacher.evaluation import load_runs, metrics, rescore_run  # noqa: E402
 
 
@@ -29,8 +30,9 @@ def main() -> None:
     args = parser.parse_args()
     bank, dev = load_bank(), load_runs([args.dev])[0]
     head = ProbeHead.load(args.head)
-    decided = choose_review(bank, dev, more_likely_than_not(bank, dev, head))
-    decided.meta["decision"] = "P(stated) >= 0.5; review cut-off chosen on dev"
+    decided = calibrate_doubt(bank, dev, more_likely_than_not(bank, dev, head))
+    decided.meta["decision"] = ("P(stated) >= 0.5; band probability calibrated and review cut-off "
+                                "chosen on dev")
     decided.save(args.out)
     m = metrics(rescore_run(bank, dev, decided))
     print(f"{decided.name}: thresholds {head.thresholds} → {decided.thresholds}, review below "

@@ -1,11 +1,12 @@
 """The decide step on its own: heads, thresholds, doubt, and re-scoring saved signals."""
 
 import logging
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from tutor.core.decide import PlainHead, ProbeHead, Thresholds, doubt, head_for, load_head
+from tutor.core.decide import BandMap, PlainHead, ProbeHead, Thresholds, doubt, head_for, load_head
 from tutor.core.errors import TutorError
 from tutor.core.grader import decode_state, encode_state, grade, rescore
 from tutor.core.judge_prompts import prompts_hash
@@ -58,6 +59,14 @@ def test_head_file_round_trips_exactly(tmp_path):
     kinds = ["key_point", "misconception"]
     assert again.probabilities(kinds, signals) == head.probabilities(kinds, signals)
     assert again.meta["name"] == "test-head" and again.thresholds == head.thresholds
+
+
+def test_a_head_keeps_its_band_map_and_one_saved_before_maps_reads_the_raw_figure(tmp_path):
+    mapped = replace(trained_head(), band_map=BandMap((0.0, 0.5, 1.0), (0.4, 0.6, 0.85)))
+    mapped.save(tmp_path / "h.npz")
+    assert ProbeHead.load(tmp_path / "h.npz").band_map == mapped.band_map
+    trained_head().save(tmp_path / "old.npz")
+    assert ProbeHead.load(tmp_path / "old.npz").band_map(0.08) == 0.08
 
 
 def test_a_head_for_another_model_or_prompt_falls_back_to_p_yes(tmp_path, caplog):
@@ -115,6 +124,20 @@ def test_verdicts_near_the_threshold_send_the_grade_to_review(bank):
     rubric, result = _verdicts(bank, 0.66)  # every point just above the 0.65 threshold
     assert result.review and result.band_probability < 0.6
     assert result.uncertain and set(result.uncertain) <= {v.point_id for v in result.verdicts}
+
+
+def test_the_band_probability_shown_and_the_review_go_through_the_heads_band_map(bank):
+    """Issue 26: "score 0.94 · full" beside "about 8% sure" contradicted itself; the raw figure
+    treats points as independent and runs low. The head's map says how often such a band was right;
+    the review flag is decided on the figure shown, never on another."""
+    rubric, _ = _verdicts(bank, 0.66)
+    raw = PlainHead()
+    lifted = replace(raw, band_map=BandMap((0.0, 1.0), (0.6, 0.9)))
+    answer = "GQA shares key/value heads within groups of query heads."
+    before, after = (grade(rubric, answer, FakeJudge(default=0.66), head=h) for h in (raw, lifted))
+    assert (after.score, after.band) == (before.score, before.band)  # the grade itself is the same
+    assert after.band_probability == round(0.6 + 0.3 * before.band_probability, 3)
+    assert before.review and not after.review  # 0.6 + … is not below the head's cut-off of 0.6
 
 
 def test_band_probability_is_a_probability_of_the_decided_band(bank):

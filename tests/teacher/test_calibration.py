@@ -1,9 +1,11 @@
 """`tutor calibrate`'s fitting on runs from a fake judge whose hidden state carries the truth."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
-from tutor.core.decide import Thresholds
+from tutor.core.decide import BandMap, Thresholds
 from tutor.core.errors import TutorError
 from tutor.core.grader import grade
 from tutor.core.judges.base import JudgeRequest
@@ -61,6 +63,21 @@ def test_calibrated_head_learns_the_state_and_respects_the_review_budget(bank, r
     assert scored.key_point.auc > 0.9  # the state carries the label; P(yes) is noise
     assert scored.review[0] <= MAX_FLAGGED
     assert scored.adversarial_full == 0
+
+
+def test_the_band_probability_shown_is_fitted_on_dev_to_how_often_bands_were_right(bank, runs):
+    """Issue 26 item 5: the figure beside a band is a frequency at the answer level. The map is
+    monotone (the order of doubt is kept) and on dev its mean is the share of bands right."""
+    train, dev = runs
+    head = calibrate(bank, train, dev, {"name": "t"}, say=lambda _: None)
+    assert head.band_map != BandMap() and list(head.band_map.sure) == sorted(head.band_map.sure)
+    shown = rescore_run(bank, dev, head)
+    sure = [g.band_probability for g in shown.grades if g.status == "graded"]
+    assert abs(float(np.mean(sure)) - metrics(shown).band_accuracy) < 0.03
+    raw = [g.band_probability for g in rescore_run(bank, dev, replace(head, band_map=BandMap())).grades
+           if g.status == "graded"]
+    in_raw_order = np.array(sure)[np.argsort(raw)]
+    assert (np.diff(in_raw_order) >= 0).all()  # a less sure raw figure is never shown surer
 
 
 def test_training_rows_are_the_labelled_judged_points(bank, runs):

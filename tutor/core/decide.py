@@ -51,6 +51,24 @@ class Thresholds:
         return self.key_point if kind == "key_point" else self.misconception
 
 
+@dataclass(frozen=True)
+class BandMap:
+    """How often a band is the examiner's, as a function of the raw band probability.
+
+    The raw probability treats the points as independent, so it runs low where several are in
+    doubt: on our dev answers the shipped head's grades put below 0.4 were right 7 times in 10,
+    and a panel said "full" and "about 8% sure" of it at once. The map, fitted at the answer level
+    (isotonic, on dev: `calibration.calibrate_doubt`), makes the figure shown a frequency; it is
+    monotone, so the order of doubt and the answers sent to review keep their order. Identity until
+    fitted."""
+
+    raw: tuple[float, ...] = (0.0, 1.0)
+    sure: tuple[float, ...] = (0.0, 1.0)
+
+    def __call__(self, raw: float) -> float:
+        return round(float(np.interp(raw, self.raw, self.sure)), 3)
+
+
 class Head(Protocol):
     """Signals → P(the answer states the claim), calibrated on labelled points."""
 
@@ -63,6 +81,11 @@ class Head(Protocol):
     @property
     def review_below(self) -> float:
         """A grade whose band is right with less probability goes to review."""
+        ...
+
+    @property
+    def band_map(self) -> BandMap:
+        """Raw band probability → how often such a band is right (`BandMap`)."""
         ...
 
     def probabilities(self, kinds: Sequence[str], signals: list[Signals]) -> list[float]: ...
@@ -86,6 +109,7 @@ class PlainHead:
     thresholds: Thresholds = Thresholds()
     review_below: float = 0.6
     name: str = "p_yes"
+    band_map: BandMap = BandMap()
 
     def probabilities(self, kinds: Sequence[str], signals: list[Signals]) -> list[float]:
         return [s.p_yes for s in signals]
@@ -126,6 +150,7 @@ class ProbeHead:
     review_below: float
     use_state: bool
     meta: dict[str, Any] = field(default_factory=dict)  # model sha256, prompt hash, layer, training data
+    band_map: BandMap = BandMap()
 
     @property
     def name(self) -> str:
@@ -146,7 +171,7 @@ class ProbeHead:
     def save(self, path: Path) -> None:
         meta = {**self.meta, "thresholds": [self.thresholds.key_point, self.thresholds.misconception],
                 "review_below": self.review_below, "use_state": self.use_state,
-                "intercept": self.intercept}
+                "intercept": self.intercept, "band_map": [list(self.band_map.raw), list(self.band_map.sure)]}
         with path.open("wb") as out:
             np.savez_compressed(out, mean=self.mean, scale=self.scale, coef=self.coef,
                                 meta=np.array(json.dumps(meta, sort_keys=True)))
@@ -158,7 +183,15 @@ class ProbeHead:
             return cls(mean=data["mean"], scale=data["scale"], coef=data["coef"],
                        intercept=float(meta["intercept"]), thresholds=Thresholds(*meta["thresholds"]),
                        review_below=float(meta["review_below"]), use_state=bool(meta["use_state"]),
-                       meta=meta)
+                       meta=meta, band_map=_band_map(meta.get("band_map")))
+
+
+def _band_map(stored: list[list[float]] | None) -> BandMap:
+    """A head saved before band maps existed reads its raw band probability as it is."""
+    if stored is None:
+        return BandMap()
+    raw, sure = stored
+    return BandMap(tuple(map(float, raw)), tuple(map(float, sure)))
 
 
 SHIPPED_HEAD = "qwen2.5-coder-1.5b-instruct-q4_k_m.npz"
@@ -255,16 +288,18 @@ class Doubt:
     uncertain: list[str]  # point ids whose verdict could flip the band, least certain first
 
 
-def doubt(rubric: Rubric, verdicts: list[Verdict], capped: bool, review_below: float) -> Doubt:
+def doubt(rubric: Rubric, verdicts: list[Verdict], capped: bool, review_below: float,
+          band_map: BandMap = BandMap()) -> Doubt:
     """Propagate each judged verdict's probability to the band: the chance that the band
-    stays what was decided, treating points as independent. The least certain points are
-    enumerated exactly; the rest keep their decided outcome."""
+    stays what was decided, treating points as independent, then read through `band_map`. The
+    least certain points are enumerated exactly; the rest keep their decided outcome."""
     outcome = {v.point_id: v.outcome for v in verdicts}
     band = rubric.band_of(compute_score(rubric, outcome, capped))
     judged = sorted((v for v in verdicts if v.kind != "numeric" and 0.02 < v.confidence < 0.98),
                     key=lambda v: abs(v.confidence - 0.5))[:MAX_ENUMERATED]
     if not judged:
-        return Doubt(1.0, False, [])
+        sure = band_map(1.0)
+        return Doubt(sure, sure < review_below, [])
     same = 0.0
     for stated in product((False, True), repeat=len(judged)):
         weight = 1.0
@@ -276,7 +311,7 @@ def doubt(rubric: Rubric, verdicts: list[Verdict], capped: bool, review_below: f
             same += weight
     flips = [v.point_id for v in judged if _flip_changes_band(rubric, outcome, v, band, capped)
              and 0.1 < v.confidence < 0.9]
-    probability = round(same, 3)
+    probability = band_map(same)
     return Doubt(probability, probability < review_below, flips)
 
 

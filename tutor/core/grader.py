@@ -167,7 +167,8 @@ def finish(rubric: Rubric, prepared: PreparedAnswer, signals: list[Signals] | No
     if capped:
         notices.append("This reads as a list of terms without claims: it cannot reach full marks.")
     score = compute_score(rubric, {v.point_id: v.outcome for v in verdicts}, capped=capped)
-    sure = doubt(rubric, verdicts, capped, head.review_below) if with_doubt else Doubt(None, False, [])
+    sure = (doubt(rubric, verdicts, capped, head.review_below, head.band_map) if with_doubt
+            else Doubt(None, False, []))
     return Grade(question_id=rubric.id, score=score, band=rubric.band_of(score), verdicts=verdicts,
                  notices=notices, pointer=rubric.pointer, model=model, mode=mode,
                  rubric_version=rubric.version, head=head.name if signals is not None else "",

@@ -17,7 +17,7 @@ import numpy as np
 
 from tutor.core.bank import Bank
 from tutor.core.console import Console, plural
-from tutor.core.decide import PlainHead, ProbeHead, Thresholds, features
+from tutor.core.decide import BandMap, PlainHead, ProbeHead, Thresholds, features, logit
 from tutor.core.errors import TutorError
 from tutor.core.grader import stored_signals
 from tutor.core.signals import Signals
@@ -34,6 +34,7 @@ from tutor.teacher.evaluation import (
 C_GRID = (0.001, 0.003, 0.01, 0.03, 0.1)
 REVIEW_GRID = tuple(round(0.40 + 0.025 * i, 3) for i in range(23))  # 0.40 … 0.95
 MAX_FLAGGED = 0.20  # at most this share of dev answers sent to review
+BAND_KNOTS = tuple(round(0.05 * i, 2) for i in range(21))  # where a fitted `BandMap` is tabulated
 TUNE_SHARE = 4  # without a dev run, one question in this many tunes (C, thresholds, review)
 H = TypeVar("H", ProbeHead, PlainHead)  # a head whose thresholds and review cut-off are chosen
 
@@ -125,6 +126,25 @@ def _finite(x: float) -> float:
     return round(x, 3) if np.isfinite(x) else -1.0
 
 
+def calibrate_doubt(bank: Bank, dev: EvalRun, head: H) -> H:
+    """The head with its band probability calibrated at the answer level on dev (`BandMap`: a
+    logistic fit of whether the band was the examiner's on the raw probability's logit, smooth
+    and monotone, so the review cut-off can still be chosen finely) and its review cut-off
+    chosen on the calibrated figure (`choose_review`)."""
+    from sklearn.linear_model import LogisticRegression
+
+    raw = rescore_run(bank, dev, replace(head, band_map=BandMap()))
+    pairs = [(logit(_sure(r.band_probability)), r.decided[1] == g.band)
+             for g, r in zip(raw.gold, raw.grades, strict=True) if r.status == "graded"]
+    if len({right for _, right in pairs}) < 2:  # all right or all wrong: nothing to fit
+        return choose_review(bank, dev, head)
+    x, right = zip(*pairs, strict=True)
+    fitted = LogisticRegression().fit(np.array(x).reshape(-1, 1), right)
+    sure = fitted.predict_proba(np.array([logit(p) for p in BAND_KNOTS]).reshape(-1, 1))[:, 1]
+    band_map = BandMap(BAND_KNOTS, tuple(round(float(p), 4) for p in np.maximum.accumulate(sure)))
+    return choose_review(bank, dev, replace(head, band_map=band_map))
+
+
 def choose_review(bank: Bank, dev: EvalRun, head: H) -> H:
     """The highest review cut-off that flags at most MAX_FLAGGED of the dev answers."""
     rescored = rescore_run(bank, dev, head)
@@ -172,7 +192,7 @@ def calibrate(bank: Bank, train: EvalRun, dev: EvalRun, meta: dict[str, Any], us
     for c, loss in zip(C_GRID, losses, strict=True):
         say(f"  C={c:<6} dev log-loss {loss:.4f}")
     head = fits[int(np.argmin(losses))]
-    head = choose_review(bank, dev, more_likely_than_not(bank, dev, head))
+    head = calibrate_doubt(bank, dev, more_likely_than_not(bank, dev, head))
     m = metrics(rescore_run(bank, dev, head))
     say(f"chosen C={head.meta['C']}, thresholds {head.thresholds.key_point}/"
         f"{head.thresholds.misconception}, review below {head.review_below}: dev band accuracy "

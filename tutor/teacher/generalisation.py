@@ -18,7 +18,7 @@ from tutor.core.bank import Bank
 from tutor.core.console import plural
 from tutor.core.decide import PlainHead
 from tutor.core.errors import TutorError
-from tutor.teacher.calibration import TUNE_SHARE, calibrate, choose_review, choose_thresholds, fit_and_tune
+from tutor.teacher.calibration import TUNE_SHARE, calibrate, calibrate_doubt, choose_thresholds, fit_and_tune
 from tutor.teacher.evaluation import EvalRun, GoldAnswer, above_band, metrics, rescore_run, subset
 
 GroupOf = Callable[[GoldAnswer], str | None]
@@ -56,7 +56,7 @@ def _hold_out(bank: Bank, run: EvalRun, group_of: GroupOf, group: str,
     say(f"without {group}: fit on {plural(len(fitting.gold), 'answer')}, tune on {len(tuning.gold)}")
     try:
         head = calibrate(bank, fitting, tuning, {"name": f"without-{group}"}, say=say)
-        plain = choose_review(bank, tuning, choose_thresholds(bank, tuning, PlainHead()))
+        plain = calibrate_doubt(bank, tuning, choose_thresholds(bank, tuning, PlainHead()))
     except TutorError as exc:
         return HeldOut(group, held, held, problem=exc.message)
     return HeldOut(group, rescore_run(bank, held, head), rescore_run(bank, held, plain))

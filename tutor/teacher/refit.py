@@ -34,7 +34,7 @@ from tutor.core.errors import TutorError
 from tutor.core.paths import replacing
 from tutor.teacher import reviewed_labels
 from tutor.teacher.batch.run import RESULTS
-from tutor.teacher.calibration import choose_review, choose_thresholds, stateless_backends
+from tutor.teacher.calibration import calibrate_doubt, choose_thresholds, stateless_backends
 from tutor.teacher.evaluation import EvalRun, metrics, rescore_run
 
 MIN_REVIEWED = 20  # reviewed answers with point labels before thresholds are refitted on them
@@ -86,7 +86,7 @@ def refit_on_reviews(bank: Bank, reviews: EvalRun, head: ProbeHead, source: str,
                          f"at least {MIN_REVIEWED} (accept or correct more answers in `tutor review`){also}")
     bounds = Bounds.of(head)
     start = replace(head, thresholds=bounds.thresholds)
-    refit = choose_review(bank, reviews, choose_thresholds(bank, reviews, start, bounds.allow))
+    refit = calibrate_doubt(bank, reviews, choose_thresholds(bank, reviews, start, bounds.allow))
     refit.meta = {**head.meta, "name": f"{head.name.split('@')[0]}@{source}", "thresholds_from": source,
                   "reviewed_answers": len(reviews.gold),
                   BOUNDS: [bounds.thresholds.key_point, bounds.thresholds.misconception]}
