@@ -11,7 +11,7 @@ writes the leave-one-source-out table of that procedure over the joined run (no 
     .venv/bin/python evals/mix_head.py --run evals/out/base-dev/results.jsonl \\
         --run evals/out/base-test/results.jsonl --run evals/out/base-writers/results.jsonl \\
         --semeval evals/out/semeval/scientsbank-train --out evals/out/mix/head.npz \\
-        [--held-out evals/out/mix/held-out.md]
+        [--held-out evals/out/mix/held-out.md] [--contrast none|p|state]
 """
 
 import argparse
@@ -22,9 +22,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tutor.core.bank import Bank, load_bank  # noqa: E402
 from tutor.core.course import open_course  # noqa: E402
+from tutor.core.decide import CONTRASTS  # noqa: E402
 from tutor.core.judge_prompts import prompts_hash  # noqa: E402
 from tutor.core.judges.llama_runtime import STATE_BLOCK  # noqa: E402
 from tutor.core.model_store import resolve, sha256_of  # noqa: E402
+from tutor.teacher import calibration  # noqa: E402
 from tutor.teacher.calibration import calibrate, file_digest, fit_and_tune  # noqa: E402
 from tutor.teacher.evaluation import EvalRun, joined, load_labelled, load_run, load_runs  # noqa: E402
 from tutor.teacher.generalisation import (  # noqa: E402
@@ -84,7 +86,10 @@ def main() -> None:
     parser.add_argument("--semeval", type=Path, action="append", default=[], help="a graded SemEval folder")
     parser.add_argument("--out", type=Path, required=True, help="where to write the head (.npz)")
     parser.add_argument("--held-out", type=Path, help="also write the leave-one-source-out table here")
+    parser.add_argument("--contrast", choices=CONTRASTS, default=calibration.CONTRAST,
+                        help="what the head reads of each misconception's correction (the ablation)")
     args = parser.parse_args()
+    calibration.CONTRAST = args.contrast  # the fits below, held-out ones included, read it
     others = [semeval_run(folder) for folder in args.semeval]
     bank = joined_bank([load_bank(), *(b for b, _ in others)])
     run = joined(load_runs(args.run) + [transcribed_run(p) for p in args.transcript] + [r for _, r in others])

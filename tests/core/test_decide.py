@@ -152,3 +152,71 @@ def test_plain_head_thresholds_decide_per_kind():
     head = PlainHead(Thresholds(key_point=0.3, misconception=0.9))
     assert head.thresholds.of("key_point") == 0.3 and head.thresholds.of("misconception") == 0.9
     assert head.probabilities(["key_point"], [Signals(0.42)]) == [0.42]
+
+
+def contrast_head(contrast: str) -> ProbeHead:
+    """A head fitted where a misconception is stated exactly when its own probe outscores its
+    correction's: P(yes) of either alone says nothing (both spread over the same range)."""
+    rng = np.random.default_rng(1)
+    kinds, signals, labels = [], [], []
+    for _ in range(300):
+        own, correction = (float(x) for x in rng.uniform(0.05, 0.95, 2))
+        kinds.append("misconception")
+        signals.append(Signals(own, (0.0, 0.0, 1.0), Signals(correction, (0.0, 0.0, -1.0))))
+        labels.append(own > correction)
+    return fit(Points(kinds, signals, np.asarray(labels), ["q"] * 300), c=1.0, use_state=True,
+               meta={"name": "contrast-head"}, contrast=contrast)
+
+
+@pytest.mark.parametrize("contrast", ["p", "state"])
+def test_a_contrast_head_decides_a_misconception_against_its_correction(contrast, tmp_path):
+    head = contrast_head(contrast)
+    head.save(tmp_path / "h.npz")
+    head = ProbeHead.load(tmp_path / "h.npz")
+    same_words = [Signals(0.8, (0.0, 0.0, 1.0), Signals(0.95, (0.0, 0.0, -1.0))),  # "memory-, not compute-bound"
+                  Signals(0.8, (0.0, 0.0, 1.0), Signals(0.1, (0.0, 0.0, -1.0)))]  # "compute-bound"
+    p = head.probabilities(["misconception", "misconception"], same_words)
+    assert head.contrast == contrast and p[0] < 0.3 < 0.7 < p[1]
+
+
+def test_a_contrast_head_asked_of_signals_without_corrections_is_refused():
+    with pytest.raises(ValueError, match="correction"):
+        contrast_head("p").probabilities(["misconception"], [Signals(0.8, (0.0, 0.0, 1.0))])
+    key_point = contrast_head("state").probabilities(["key_point"], [Signals(0.8, (0.0, 0.0, 1.0))])
+    assert 0 <= key_point[0] <= 1  # a key point has no correction, and needs none
+
+
+def test_a_head_file_with_an_unknown_contrast_is_one_clear_error(tmp_path):
+    head = contrast_head("p")
+    head.contrast = "both"
+    head.save(tmp_path / "h.npz")
+    with pytest.raises(TutorError, match="not a head file"):
+        load_head(str(tmp_path / "h.npz"))
+
+
+class CorrectionJudge(FakeJudge):
+    """Says each claim's P(yes) from a table, and streams the corrections before the points."""
+
+    def judge(self, request: JudgeRequest, on_signals=None) -> list[Signals]:
+        out = [Signals(self.answers.get(c, 0.1), (0.0, 0.0, 1.0 if c in self.answers else -1.0))
+               for c in request.claims]
+        for i in reversed(range(len(out))):
+            if on_signals:
+                on_signals(i, out[i])
+        return out
+
+
+def test_each_misconception_keeps_its_correction_and_streams_once_both_are_heard(bank):
+    rubric = bank.get("w06-thu-4")
+    wrong = rubric.misconceptions[0]
+    judge = CorrectionJudge({wrong.claim: 0.8, wrong.correction: 0.95})
+    head = contrast_head("p")
+    streamed = []
+    graded = grade(rubric, "GQA shares key/value heads, not query heads.", judge, head, streamed.append)
+    verdict = graded.by_kind("misconception")[0]
+    assert (verdict.p_yes, verdict.contrast_p_yes) == (0.8, 0.95) and verdict.outcome.value == "clear"
+    judged = [v for v in graded.verdicts if v.kind != "numeric"]
+    assert [v for v in streamed if v.kind != "numeric"] == judged[::-1]  # each once, as final
+    assert all(v.contrast_p_yes is None for v in graded.by_kind("key_point"))
+    again = rescore(rubric, "GQA shares key/value heads, not query heads.", graded, head)
+    assert again == graded

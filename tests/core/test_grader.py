@@ -14,6 +14,11 @@ def claims(rubric):
     return [p.asked for p in rubric.key_points] + [m.asked for m in rubric.misconceptions]
 
 
+def asked(rubric):
+    """What the judge is asked: every point, then each misconception's correction."""
+    return claims(rubric) + [m.correction for m in rubric.misconceptions]
+
+
 def judge_saying(rubric, yes: set[str]) -> FakeJudge:
     """A fake judge that says yes (0.9) to the named point ids and no (0.1) to the rest."""
     ids = [p.id for p in rubric.key_points] + [m.id for m in rubric.misconceptions]
@@ -27,16 +32,17 @@ def test_all_key_points_and_no_misconception_is_full(bank):
     result = grade(rubric, "MQA shares one KV head. GQA shares one per group.", judge)
     assert result.score == 1.0 and result.band == Band.FULL
     assert len(judge.requests) == 1  # one request carries every claim
-    assert judge.requests[0].claims == tuple(claims(rubric))
+    assert judge.requests[0].claims == tuple(asked(rubric))
 
 
 def test_answer_is_fenced_in_the_prompt_and_cannot_close_the_fence(bank):
     rubric = bank.get("w06-thu-4")
     judge = FakeJudge()
-    grade(rubric, 'GQA groups query heads """ and shares KV heads per group', judge)
+    grade(rubric, 'GQA groups query heads """ and shares|> KV heads per group', judge)
     user = judge.prompts[0][1]["content"]
     assert user.count('"""') == 2  # the fence's own pair
-    assert 'GQA groups query heads "“" and shares' in user
+    assert "|>" not in user  # the spoken form keeps words, never marks
+    assert '"""\ngqa groups query heads and shares kv heads per group\n"""' in user
 
 
 def test_missing_point_lowers_the_score_by_its_weight(bank):

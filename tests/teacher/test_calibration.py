@@ -13,9 +13,11 @@ from tutor.core.judges.fake import FakeJudge
 from tutor.core.result import Band
 from tutor.core.signals import Signals
 from tutor.teacher.calibration import (
+    CONTRAST,
     MAX_FLAGGED,
     calibrate,
     choose_thresholds,
+    contrast_read,
     labelled_points,
     more_likely_than_not,
 )
@@ -33,7 +35,7 @@ class LabelJudge(FakeJudge):
     def judge(self, request: JudgeRequest, on_signals=None) -> list[Signals]:
         out = []
         for claim in request.claims:
-            label = 1.0 if self.truth[claim] else -1.0
+            label = 1.0 if self.truth.get(claim, False) else -1.0  # a correction: unlabelled
             noise = self.rng.normal(0, 0.6, size=2)
             out.append(Signals(float(self.rng.uniform(0.2, 0.8)), (label + noise[0], noise[1])))
         return out
@@ -78,6 +80,17 @@ def test_the_band_probability_shown_is_fitted_on_dev_to_how_often_bands_were_rig
            if g.status == "graded"]
     in_raw_order = np.array(sure)[np.argsort(raw)]
     assert (np.diff(in_raw_order) >= 0).all()  # a less sure raw figure is never shown surer
+
+
+def test_a_head_reads_the_corrections_when_every_misconception_carries_one(bank, runs):
+    train, dev = runs
+    assert contrast_read(labelled_points(train), use_state=True) == CONTRAST
+    assert contrast_read(labelled_points(train), use_state=False) == "p"
+    head = calibrate(bank, train, dev, {"name": "t"}, say=lambda _: None)
+    assert head.contrast == CONTRAST
+    old = [g.model_copy(update={"verdicts": [v.model_copy(update={"contrast_p_yes": None})
+                                             for v in g.verdicts]}) for g in train.grades]
+    assert contrast_read(labelled_points(EvalRun(train.gold, old, 1.0)), use_state=True) == "none"
 
 
 def test_training_rows_are_the_labelled_judged_points(bank, runs):

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 MAX_WORDS = 350
 MIN_WORDS = 3
 
+SPOKEN_TOKEN = re.compile(r"\d+(?:[.,]\d+)+|[^\W_]+(?:['’-][^\W_]+)*|[×=+%]")  # 4,096 and 2.5 stay whole
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’_-]*")
 LIST_SEPARATORS = re.compile(r"[,;\n/|]+")
 SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|(?<=[。！？；])|\n+")
@@ -160,3 +161,11 @@ def best_quote(claim: str, sentences: list[str]) -> str | None:
     scored = [(len(wanted & _stems(s)), -i, s) for i, s in enumerate(sentences)]
     best = max(scored, default=(0, 0, None))
     return best[2] if best[0] > 0 else None
+
+
+def spoken_form(text: str) -> str:
+    """The answer as a speech transcript without punctuation would give it: lower-case words and
+    numbers, nothing else. The judge reads every answer this way, so a full stop made a comma, a
+    line break, letter case or a recogniser's missing punctuation cannot change what it sees
+    (what the punctuation carries, questions and open choices, `prepare` has already set aside)."""
+    return " ".join(SPOKEN_TOKEN.findall(text.lower()))

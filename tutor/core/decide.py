@@ -123,18 +123,40 @@ def logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
-def features(kinds: Sequence[str], signals: list[Signals], use_state: bool = True) -> np.ndarray:
-    """One row per claim: [logit P(yes), is-misconception, their product, hidden state…]."""
+CONTRASTS = ("none", "p", "state")  # what a head reads of a misconception's correction probe
+
+
+def features(kinds: Sequence[str], signals: list[Signals], use_state: bool = True,
+             contrast: str = "none") -> np.ndarray:
+    """One row per claim: [logit P(yes), is-misconception, their product, hidden state…], then
+    for a misconception, what its correction's probe gave (`contrast`: "p", its logit P(yes) and
+    the difference of the two logits; "state", also the difference of the two hidden states)."""
     rows = []
     for kind, s in zip(kinds, signals, strict=True):
         misc = 1.0 if kind == "misconception" else 0.0
         row = np.array([logit(s.p_yes), misc, misc * logit(s.p_yes)])
         if use_state:
-            if s.state is None:
-                raise ValueError("this head needs hidden states, and the signals carry none")
-            row = np.concatenate([row, s.state])
+            row = np.concatenate([row, _state(s)])
+        if contrast != "none":
+            row = np.concatenate([row, _contrast_row(s, misc, use_state and contrast == "state")])
         rows.append(row)
     return np.vstack(rows)
+
+
+def _state(s: Signals) -> np.ndarray:
+    if s.state is None:
+        raise ValueError("this head needs hidden states, and the signals carry none")
+    return s.state
+
+
+def _contrast_row(s: Signals, misc: float, with_state: bool) -> np.ndarray:
+    if not misc:
+        return np.zeros(2 + (len(_state(s)) if with_state else 0))
+    c = s.contrast
+    if c is None:
+        raise ValueError("this head reads each misconception's correction, and the signals carry none")
+    row = np.array([logit(c.p_yes), logit(s.p_yes) - logit(c.p_yes)])
+    return np.concatenate([row, np.subtract(_state(s), _state(c))]) if with_state else row
 
 
 @dataclass
@@ -150,6 +172,7 @@ class ProbeHead:
     review_below: float
     use_state: bool
     meta: dict[str, Any] = field(default_factory=dict)  # model sha256, prompt hash, layer, training data
+    contrast: str = "none"  # what it reads of each misconception's correction (`features`)
     band_map: BandMap = BandMap()
 
     @property
@@ -164,14 +187,15 @@ class ProbeHead:
         return digest.hexdigest()[:8]
 
     def probabilities(self, kinds: Sequence[str], signals: list[Signals]) -> list[float]:
-        x = (features(kinds, signals, self.use_state) - self.mean) / self.scale
+        x = (features(kinds, signals, self.use_state, self.contrast) - self.mean) / self.scale
         z = x @ self.coef + self.intercept
         return [round(float(p), 4) for p in 1 / (1 + np.exp(-z))]
 
     def save(self, path: Path) -> None:
         meta = {**self.meta, "thresholds": [self.thresholds.key_point, self.thresholds.misconception],
                 "review_below": self.review_below, "use_state": self.use_state,
-                "intercept": self.intercept, "band_map": [list(self.band_map.raw), list(self.band_map.sure)]}
+                "intercept": self.intercept, "contrast": self.contrast,
+                "band_map": [list(self.band_map.raw), list(self.band_map.sure)]}
         with path.open("wb") as out:
             np.savez_compressed(out, mean=self.mean, scale=self.scale, coef=self.coef,
                                 meta=np.array(json.dumps(meta, sort_keys=True)))
@@ -183,7 +207,14 @@ class ProbeHead:
             return cls(mean=data["mean"], scale=data["scale"], coef=data["coef"],
                        intercept=float(meta["intercept"]), thresholds=Thresholds(*meta["thresholds"]),
                        review_below=float(meta["review_below"]), use_state=bool(meta["use_state"]),
-                       meta=meta, band_map=_band_map(meta.get("band_map")))
+                       meta=meta, contrast=_known_contrast(meta.get("contrast", "none")),
+                       band_map=_band_map(meta.get("band_map")))
+
+
+def _known_contrast(value: object) -> str:
+    if value not in CONTRASTS:
+        raise ValueError(f"unknown contrast {value!r}")
+    return str(value)
 
 
 def _band_map(stored: list[list[float]] | None) -> BandMap:

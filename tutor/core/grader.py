@@ -7,6 +7,7 @@ import base64
 import functools
 import math
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Literal
 
 import numpy as np
@@ -98,6 +99,26 @@ def claims_of(rubric: Rubric) -> tuple[list[JudgedKind], list[str]]:
     return kinds, [p.asked for p in judged_points(rubric)]
 
 
+def asked_of(rubric: Rubric) -> list[str]:
+    """What the judge is asked, in order: every judged point (`claims_of`), then each
+    misconception's correction, the contrast its misconception is decided against."""
+    return [*claims_of(rubric)[1], *(m.correction for m in rubric.misconceptions)]
+
+
+def contrast_index(rubric: Rubric, index: int) -> int | None:
+    """Where the judged point at `index` has its correction among the asked claims (None for
+    a key point): misconception j of the rubric is contrasted with asked claim points + j."""
+    points = len(rubric.key_points) + len(rubric.misconceptions)
+    return points + index - len(rubric.key_points) if index >= len(rubric.key_points) else None
+
+
+def paired(rubric: Rubric, asked: list[Signals]) -> list[Signals]:
+    """One Signals per judged point, each misconception carrying its correction's."""
+    points = len(rubric.key_points) + len(rubric.misconceptions)
+    return [replace(asked[i], contrast=None if (c := contrast_index(rubric, i)) is None else asked[c])
+            for i in range(points)]
+
+
 def judged_points(rubric: Rubric) -> list[KeyPoint | Misconception]:
     return [*rubric.key_points, *rubric.misconceptions]
 
@@ -108,34 +129,41 @@ def prefill(rubric: Rubric, answer: str, judge: Judge) -> None:
 
 
 def request_for(rubric: Rubric, prepared: PreparedAnswer) -> JudgeRequest:
-    return JudgeRequest(question=rubric.prompt, answer=prepared.text, claims=tuple(claims_of(rubric)[1]))
+    return JudgeRequest(question=rubric.prompt, answer=prepared.text, claims=tuple(asked_of(rubric)))
 
 
 def _streamer(rubric: Rubric, prepared: PreparedAnswer, head: Head,
               on_verdict: OnVerdict | None, judge_name: str) -> OnSignals | None:
-    """Turns each claim's signals into its verdict for `on_verdict`, once per claim."""
+    """Turns each claim's signals into its verdict for `on_verdict`, once per claim: a
+    misconception's as soon as both it and its correction are heard."""
     if on_verdict is None:
         return None
     kinds, _ = claims_of(rubric)
-    heard: set[int] = set()
+    heard: dict[int, Signals] = {}
+    told: set[int] = set()
 
     def hear(index: int, signals: Signals) -> None:
-        if index not in heard:
-            _check_signals(judge_name, signals)
-            heard.add(index)
-            on_verdict(_judged_verdict(rubric, prepared, index, kinds[index], as_stored(signals), head))
+        _check_signals(judge_name, signals)
+        heard.setdefault(index, as_stored(signals))
+        for point in range(len(kinds)):
+            c = contrast_index(rubric, point)
+            if point in told or point not in heard or (c is not None and c not in heard):
+                continue
+            told.add(point)
+            own = replace(heard[point], contrast=None if c is None else heard[c])
+            on_verdict(_judged_verdict(rubric, prepared, point, kinds[point], own, head))
     return hear
 
 
 def probe(rubric: Rubric, prepared: PreparedAnswer, judge: Judge,
           on_signals: OnSignals | None = None) -> list[Signals]:
-    texts = claims_of(rubric)[1]
+    texts = asked_of(rubric)
     signals = judge.judge(request_for(rubric, prepared), on_signals)
     if len(signals) != len(texts):
         raise TutorError(f"judge returned {len(signals)} results for {len(texts)} claims")
     for s in signals:
         _check_signals(judge.name, s)
-    return [as_stored(s) for s in signals]
+    return paired(rubric, [as_stored(s) for s in signals])
 
 
 def _check_signals(judge_name: str, signals: Signals) -> None:
@@ -151,7 +179,8 @@ def _check_signals(judge_name: str, signals: Signals) -> None:
 def as_stored(signals: Signals) -> Signals:
     """Signals as a grade stores them: decided on exactly this, so re-scoring saved results
     (and a verdict streamed before the grade is done) reproduces the grade."""
-    return Signals(round(signals.p_yes, 4), signals.state)
+    contrast = None if signals.contrast is None else as_stored(signals.contrast)
+    return Signals(round(signals.p_yes, 4), signals.state, contrast)
 
 
 def finish(rubric: Rubric, prepared: PreparedAnswer, signals: list[Signals] | None, head: Head,
@@ -224,12 +253,16 @@ def _judged_verdict(rubric: Rubric, prepared: PreparedAnswer, index: int, kind: 
                    outcome=judged_outcome(kind, stated), pointer=rubric.pointer,
                    detail=point.correction if isinstance(point, Misconception) else None,
                    evidence=best_quote(point.claim, prepared.sentences) if stated else None,
-                   p_yes=signals.p_yes, state=encode_state(signals.state))
+                   p_yes=signals.p_yes, state=encode_state(signals.state),
+                   contrast_p_yes=None if signals.contrast is None else signals.contrast.p_yes,
+                   contrast_state=None if signals.contrast is None else encode_state(signals.contrast.state))
 
 
 def stored_signals(verdict: Verdict) -> Signals:
     """The probe step's signals as a verdict keeps them (for re-scoring and training)."""
-    return Signals(verdict.p_yes or 0.0, decode_state(verdict.state))
+    contrast = None if verdict.contrast_p_yes is None else Signals(
+        verdict.contrast_p_yes, decode_state(verdict.contrast_state))
+    return Signals(verdict.p_yes or 0.0, decode_state(verdict.state), contrast)
 
 
 def encode_state(state: np.ndarray | None) -> str | None:

@@ -7,6 +7,10 @@ from functools import cache
 from tutor.core import paths
 
 JUDGE_PROMPTS = ("judge_system", "judge_answer", "judge_probe")
+# What else the judge reads differently than the prompt files say: the answer in its spoken
+# form, and each misconception's correction probed beside it. Part of the hash, so a head
+# fitted before is not applied to these signals.
+JUDGE_INPUT = "answer: spoken form; misconceptions: with their corrections"
 
 
 @cache
@@ -16,7 +20,7 @@ def prompt(name: str) -> str:
 
 def prompts_hash() -> str:
     """The judge prompts' content hash: a head is only valid for the prompts it was fitted on."""
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(JUDGE_INPUT.encode())
     for name in JUDGE_PROMPTS:
         digest.update(prompt(name).encode())
     return digest.hexdigest()[:16]

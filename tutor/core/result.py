@@ -60,6 +60,8 @@ class Verdict(BaseModel):
     # the probe step's raw signals, kept so a new head or threshold re-scores without the model
     p_yes: float | None = None
     state: str | None = None  # hidden state at the probe's last token: base64 of float16
+    contrast_p_yes: float | None = None  # a misconception's correction, probed the same way
+    contrast_state: str | None = None
 
 
 class Grade(BaseModel):
@@ -90,7 +92,7 @@ class Grade(BaseModel):
     def shown_json(self) -> str:
         """The grade as JSON for people and scripts: without the hidden states, which are
         raw model data kept in history and batch results for re-scoring."""
-        return self.model_dump_json(indent=2, exclude={"verdicts": {"__all__": {"state"}}})
+        return self.model_dump_json(indent=2, exclude={"verdicts": {"__all__": {"state", "contrast_state"}}})
 
     def by_kind(self, kind: str) -> list[Verdict]:
         return [v for v in self.verdicts if v.kind == kind]

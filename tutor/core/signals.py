@@ -17,10 +17,15 @@ class Signals:
 
     `p_yes` is P(yes) read from the next-token distribution (0 or 1 in structured mode);
     `state` is the model's hidden state at the probe's last token (local backend only),
-    the input of a trained judge head. Stored in results so a new head re-scores offline."""
+    the input of a trained judge head. Stored in results so a new head re-scores offline.
+    A reference answer that says "decode is memory-bound, not compute-bound" names the
+    misconception's words; its correction's probe is what tells the two apart."""
 
     p_yes: float
     state: "np.ndarray | None" = field(default=None, compare=False)  # float16 values, as stored
+    # for a misconception: the same probe of its correction ("decode is memory-bound" beside
+    # "decode is compute-bound"), so a head can ask which of the two the answer commits to
+    contrast: "Signals | None" = field(default=None, compare=False)
 
 
 OnSignals = Callable[[int, Signals], None]  # (claim index, its signals), as each probe finishes

@@ -183,7 +183,7 @@ class ExamRecord(BaseModel):
 
     def store(self) -> str:
         """JSON without the judge's hidden states (raw model data, large)."""
-        states = {"grade": {"verdicts": {"__all__": {"state"}}}}
+        states = {"grade": {"verdicts": {"__all__": {"state", "contrast_state"}}}}
         return self.model_dump_json(exclude={"items": {"__all__": states}})
 
 

@@ -36,6 +36,7 @@ REVIEW_GRID = tuple(round(0.40 + 0.025 * i, 3) for i in range(23))  # 0.40 … 0
 MAX_FLAGGED = 0.20  # at most this share of dev answers sent to review
 BAND_KNOTS = tuple(round(0.05 * i, 2) for i in range(21))  # where a fitted `BandMap` is tabulated
 TUNE_SHARE = 4  # without a dev run, one question in this many tunes (C, thresholds, review)
+CONTRAST = "state"  # what a head reads of each misconception's correction, chosen by LOSO (README)
 H = TypeVar("H", ProbeHead, PlainHead)  # a head whose thresholds and review cut-off are chosen
 
 
@@ -63,16 +64,21 @@ def labelled_points(run: EvalRun) -> Points:
     return Points(kinds, signals, np.asarray(labels, dtype=bool), questions)
 
 
-def fit(points: Points, c: float, use_state: bool, meta: dict[str, Any]) -> ProbeHead:
+def joined_points(a: Points, b: Points) -> Points:
+    return Points(a.kinds + b.kinds, a.signals + b.signals, np.concatenate([a.labels, b.labels]),
+                  a.questions + b.questions)
+
+
+def fit(points: Points, c: float, use_state: bool, meta: dict[str, Any], contrast: str = "none") -> ProbeHead:
     from sklearn.linear_model import LogisticRegression
 
-    x = features(points.kinds, points.signals, use_state)
+    x = features(points.kinds, points.signals, use_state, contrast)
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale[scale == 0] = 1.0
     model = LogisticRegression(C=c, max_iter=2000).fit((x - mean) / scale, points.labels)
     return ProbeHead(mean=mean, scale=scale, coef=model.coef_[0], intercept=float(model.intercept_[0]),
                      thresholds=Thresholds(0.5, 0.5), review_below=0.0, use_state=use_state,
-                     meta={**meta, "C": c, "points": len(points.labels)})
+                     meta={**meta, "C": c, "points": len(points.labels)}, contrast=contrast)
 
 
 def log_loss(head: ProbeHead, points: Points) -> float:
@@ -174,20 +180,33 @@ def check_states(run: EvalRun, where: str) -> None:
             "`tutor calibrate --plain` fits on P(yes); grade with the local backend to fit a full head")
 
 
+def contrast_read(points: Points, use_state: bool) -> str:
+    """What a head fitted on these points reads of each misconception's correction: all of
+    `CONTRAST` when every misconception carries its correction's probe, else nothing (runs
+    saved before the judge asked corrections)."""
+    carried = all(s.contrast is not None for k, s in zip(points.kinds, points.signals, strict=True)
+                  if k == "misconception")
+    if not carried:
+        return "none"
+    return CONTRAST if use_state else "p"
+
+
 def calibrate(bank: Bank, train: EvalRun, dev: EvalRun, meta: dict[str, Any], use_state: bool = True,
-              say: Callable[[str], None] | None = None) -> ProbeHead:
+              say: Callable[[str], None] | None = None, contrast: str | None = None) -> ProbeHead:
     """Fit on train; choose C and the review cut-off on dev, and decide at 0.5
-    (`more_likely_than_not`; `say`: where the figures go; by default, stdout)."""
+    (`more_likely_than_not`; `say`: where the figures go; by default, stdout). `contrast`: what
+    the head reads of each misconception's correction (by default, `contrast_read`)."""
     say = say or Console().say
     if use_state:
         check_states(joined([train, dev]), "the runs to fit on")
     train_points, dev_points = labelled_points(train), labelled_points(dev)
+    contrast = contrast or contrast_read(joined_points(train_points, dev_points), use_state)
     if len(set(train_points.labels.tolist())) < 2:
         raise TutorError("the training answers need both stated and unstated points, with the "
                          "judge's signals (runs made by `tutor eval --out` on the local model)")
     say(f"train: {plural(len(train_points.labels), 'point')} ({int(train_points.labels.sum())} stated); "
         f"dev: {plural(len(dev_points.labels), 'point')}")
-    fits = [fit(train_points, c, use_state, meta) for c in C_GRID]
+    fits = [fit(train_points, c, use_state, meta, contrast) for c in C_GRID]
     losses = [log_loss(h, dev_points) for h in fits]
     for c, loss in zip(C_GRID, losses, strict=True):
         say(f"  C={c:<6} dev log-loss {loss:.4f}")

@@ -10,9 +10,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from tutor.core.answer import spoken_form
 from tutor.teacher.evaluation import EvalRun
-
-SPOKEN_TOKEN = re.compile(r"\d+(?:[.,]\d+)+|[^\W_]+(?:['’-][^\W_]+)*|[×=+%]")  # 4,096 and 2.5 stay whole
 
 
 def run_on(text: str) -> str:
@@ -27,8 +26,9 @@ def one_line_lower(text: str) -> str:
 
 
 def unpunctuated(text: str) -> str:
-    """A speech transcript without punctuation: lower-case words and numbers, nothing else."""
-    return " ".join(SPOKEN_TOKEN.findall(text.lower()))
+    """A speech transcript without punctuation: lower-case words and numbers, nothing else (the
+    form the judge reads every answer in, `tutor.core.answer.spoken_form`)."""
+    return spoken_form(text)
 
 
 VARIANTS: dict[str, Callable[[str], str]] = {

@@ -14,3 +14,22 @@ def test_claim_follows_the_answer_so_probes_share_a_prefix():
     assert first[:shared] == second[:shared]
     assert "say that in MQA, one KV head." in first  # sentence case folded
     assert "say that GQA groups heads." in second  # acronyms keep their case
+
+
+def test_the_judge_reads_the_same_prompt_however_the_answer_is_written():
+    """Sentence ends, letter case, line breaks, spacing and a transcript's missing punctuation
+    carry no claim: the judge sees one spoken form of the words (invariance by construction)."""
+    typed = "MQA keeps ONE key/value head.\nGQA? Groups of 8 share one; 2.5 GiB,  4,096 tokens!"
+    written = [typed, typed.replace(". ", ", ").replace("\n", " "), typed.lower(),
+               "mqa keeps one key value head gqa groups of 8 share one 2.5 gib 4,096 tokens"]
+    prompts = [messages_for(JudgeRequest("Q?", w, ("c",)), "c") for w in written]
+    assert all(p == prompts[0] for p in prompts)
+    assert "mqa keeps one key value head gqa groups of 8 share one 2.5 gib 4,096 tokens" in \
+        prompts[0][1]["content"]
+
+
+def test_only_the_answer_is_read_in_spoken_form_never_the_question_or_claim():
+    request = JudgeRequest("What does GQA share?", "GQA shares KV heads.", ("GQA shares KV heads.",))
+    user = messages_for(request, request.claims[0])[1]["content"]
+    assert "What does GQA share?" in user and "say that GQA shares KV heads." in user
+    assert "gqa shares kv heads\n" in user
