@@ -175,3 +175,13 @@ def test_a_retried_claim_is_streamed_once(bank):
     heard = []
     grade(rubric, "GQA shares one KV head per group.", Twice(default=0.9), on_verdict=heard.append)
     assert [v.point_id for v in heard] == [p.id for p in rubric.key_points + rubric.misconceptions]
+
+
+def test_answers_that_differ_only_in_punctuation_case_or_lines_are_one_judge_request(bank):
+    rubric = bank.get("w06-thu-4")
+    judge = FakeJudge()
+    typed = "MQA shares one KV head. GQA shares one per group!"
+    for written in (typed, "mqa shares one kv head, gqa shares one per group", typed.replace(". ", ".\n")):
+        grade(rubric, written, judge)
+    assert judge.requests[0] == judge.requests[1] == judge.requests[2]
+    assert judge.requests[0].answer == "mqa shares one kv head gqa shares one per group"

@@ -12,7 +12,7 @@ from typing import Literal
 
 import numpy as np
 
-from tutor.core.answer import PreparedAnswer, best_quote, prepare
+from tutor.core.answer import PreparedAnswer, best_quote, prepare, spoken_form
 from tutor.core.decide import Doubt, Head, compute_score, doubt, head_for, judged_outcome, stated_from
 from tutor.core.errors import ExitCode, TutorError
 from tutor.core.judges.base import Judge, JudgeRequest
@@ -129,7 +129,10 @@ def prefill(rubric: Rubric, answer: str, judge: Judge) -> None:
 
 
 def request_for(rubric: Rubric, prepared: PreparedAnswer) -> JudgeRequest:
-    return JudgeRequest(question=rubric.prompt, answer=prepared.text, claims=tuple(asked_of(rubric)))
+    """What the judge is asked: the answer in its spoken form (`spoken_form`), so answers that
+    differ only in punctuation, case or line breaks are one request (and one cache entry)."""
+    return JudgeRequest(question=rubric.prompt, answer=spoken_form(prepared.text),
+                        claims=tuple(asked_of(rubric)))
 
 
 def _streamer(rubric: Rubric, prepared: PreparedAnswer, head: Head,

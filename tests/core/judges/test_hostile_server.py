@@ -161,7 +161,7 @@ class Flaky(FakeJudge):
 
     def judge(self, request, on_signals=None):
         self.calls += 1
-        if int(request.answer.split(":")[0].removeprefix("Team ")) in self.failing:
+        if int(request.answer.split()[1]) in self.failing:  # the spoken form: "team 3 gqa …"
             raise TransientJudgeError("server hiccup")
         return super().judge(request, on_signals)
 

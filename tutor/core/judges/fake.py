@@ -3,7 +3,7 @@
 From the CLI (`--backend fake`) it gives a stable pseudo-probability per (claim,
 answer) and can be slowed with `TUTOR_FAKE_DELAY` seconds per claim, so tests of
 orchestration (resuming a killed batch) need no model. `TUTOR_FAKE_FAIL`: an answer containing
-this text makes the judge fail (a backend error), for tests of how a failure is recorded.
+this text (in any case) makes the judge fail (a backend error), for tests of how a failure is recorded.
 """
 
 import hashlib
@@ -59,7 +59,7 @@ class FakeJudge:
     def judge(self, request: JudgeRequest, on_signals: OnSignals | None = None) -> list[Signals]:
         if self.record:
             self.requests.append(request)
-        if self.fail and self.fail in request.answer:
+        if self.fail and self.fail.lower() in request.answer.lower():
             raise TutorError("the fake judge failed on this answer (TUTOR_FAKE_FAIL)", ExitCode.BACKEND)
         results = []
         for claim in request.claims:
