@@ -173,7 +173,7 @@ def test_a_contrast_head_decides_a_misconception_against_its_correction(contrast
     head = contrast_head(contrast)
     head.save(tmp_path / "h.npz")
     head = ProbeHead.load(tmp_path / "h.npz")
-    same_words = [Signals(0.8, (0.0, 0.0, 1.0), Signals(0.95, (0.0, 0.0, -1.0))),  # "memory-, not compute-bound"
+    same_words = [Signals(0.8, (0.0, 0.0, 1.0), Signals(0.95, (0.0, 0.0, -1.0))),  # "memory-, not compute-"
                   Signals(0.8, (0.0, 0.0, 1.0), Signals(0.1, (0.0, 0.0, -1.0)))]  # "compute-bound"
     p = head.probabilities(["misconception", "misconception"], same_words)
     assert head.contrast == contrast and p[0] < 0.3 < 0.7 < p[1]

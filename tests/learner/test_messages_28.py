@@ -8,7 +8,9 @@ from tests.learner.test_drill import InterruptingInput, drill_with
 from tests.learner.test_voice import fake_speech, run  # noqa: F401 (a fixture)
 from tests.recordings import write_wav
 from tutor.core.console import Console
+from tutor.core.feedback import clarifying_question
 from tutor.core.judges.fake import FakeJudge
+from tutor.core.result import Band, Grade, Outcome, Verdict
 from tutor.learner.drill import Drill
 from tutor.learner.history import History
 from tutor.learner.session import HELP, Session
@@ -22,8 +24,21 @@ def test_ask_audio_shows_no_typing_instructions_and_says_you_said(tmp_path: Path
     assert result.exit_code == 0, result.stderr
     assert "Transcript of answer.wav" in result.stdout
     assert TYPING not in result.stdout and "/quit" not in result.stdout
-    assert "— you said" in result.stdout and "You said “in GQA" in result.stdout  # feedback, follow-up
-    assert "wrote" not in result.stdout
+    assert "— you said" in result.stdout and "wrote" not in result.stdout  # feedback and follow-up
+
+
+def test_a_clarifying_question_quotes_a_spoken_answer_as_said_and_a_typed_one_as_written(bank):
+    rubric = bank.get("w06-thu-4").model_copy(update={"follow_ups": []})  # no examiner question
+    point = rubric.key_points[1]
+    unsure = Verdict(point_id=point.id, kind="key_point", claim=point.claim, outcome=Outcome.HIT,
+                     confidence=0.5, evidence="in GQA each group shares one", pointer=rubric.pointer)
+    grade = Grade(question_id=rubric.id, score=0.5, band=Band.PARTIAL, verdicts=[unsure], review=True,
+                  uncertain=[point.id])
+    spoken = clarifying_question(rubric, grade, "In GQA each group shares one.", said=True)
+    typed = clarifying_question(rubric, grade, "In GQA each group shares one.")
+    assert spoken == ("You said “in GQA each group shares one”. "
+                      "Say precisely what you mean there, in a sentence or two.")
+    assert typed == spoken.replace("You said", "You wrote")
 
 
 def test_typed_answers_still_get_the_typing_instructions_and_you_wrote(bank):
