@@ -1,0 +1,52 @@
+"""Invariance of a saved run, without the model, where the judge is asked the same thing.
+
+`tutor eval --invariance` grades each answer again written three other ways. Since the judge reads
+the answer's spoken form (`tutor.core.answer.spoken_form`), a variant whose prepared text has the
+same spoken form is the same judge request as the typed answer, so the model gives it the same
+signals (bit-identical on one machine; `tests/core/test_judge_input_model.py` checks it through the
+real model). For those answers the variant's grade is the typed answer's signals decided on the
+variant's text, exactly what grading it would give: this script does that, and lists the answers
+whose request differs (the answer-side patterns read punctuation: a question mark, a hedge's
+sentence), which only a graded run (`tutor eval --invariance`) can decide.
+
+    .venv/bin/python evals/invariance_saved.py evals/out/norm/dev/results.jsonl [--head H.npz]
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tutor.core.answer import prepare, spoken_form  # noqa: E402
+from tutor.core.bank import load_bank  # noqa: E402
+from tutor.core.decide import load_head  # noqa: E402
+from tutor.core.grader import rescore  # noqa: E402
+from tutor.teacher.evaluation import load_runs  # noqa: E402
+from tutor.teacher.invariance import VARIANTS  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("run", type=Path)
+    parser.add_argument("--head", help="a head file (default: the shipped head)")
+    args = parser.parse_args()
+    bank, head, run = load_bank(), load_head(args.head), load_runs([args.run])[0]
+    print("| written as | answers | same judge request | band changed among them | request differs |")
+    print("|---|---|---|---|---|")
+    for name, rewrite in VARIANTS.items():
+        same, moved, differs = 0, [], []
+        for gold, typed in zip(run.gold, run.grades, strict=True):
+            rubric, variant = bank.get(gold.question_id), rewrite(gold.answer)
+            if spoken_form(prepare(variant).text) != spoken_form(prepare(gold.answer).text):
+                differs.append(gold.id)
+                continue
+            same += 1
+            before, after = rescore(rubric, gold.answer, typed, head), rescore(rubric, variant, typed, head)
+            if before.band != after.band:
+                moved.append(gold.id)
+        print(f"| {name} | {len(run.gold)} | {same} | {len(moved)} {moved} | {len(differs)} {differs} |")
+
+
+if __name__ == "__main__":
+    main()
