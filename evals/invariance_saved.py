@@ -1,13 +1,13 @@
 """Invariance of a saved run, without the model, where the judge is asked the same thing.
 
 `tutor eval --invariance` grades each answer again written three other ways. Since the judge reads
-the answer's spoken form (`tutor.core.answer.spoken_form`), a variant whose prepared text has the
-same spoken form is the same judge request as the typed answer, so the model gives it the same
+the answer's judge form (`tutor.core.answer.judge_form`), a variant whose prepared text has the
+same judge form is the same judge request as the typed answer, so the model gives it the same
 signals (bit-identical on one machine; `tests/core/test_judge_input_model.py` checks it through the
 real model). For those answers the variant's grade is the typed answer's signals decided on the
 variant's text, exactly what grading it would give: this script does that, and lists the answers
 whose request differs (the answer-side patterns read punctuation: a question mark, a hedge's
-sentence), which only a graded run (`tutor eval --invariance`) can decide.
+sentence; a transcript has no separating marks), which only a graded run (`tutor eval --invariance`) can decide.
 
     .venv/bin/python evals/invariance_saved.py evals/out/norm/dev/results.jsonl [--head H.npz]
 """
@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tutor.core.answer import prepare, spoken_form  # noqa: E402
+from tutor.core.answer import judge_form, prepare  # noqa: E402
 from tutor.core.bank import load_bank  # noqa: E402
 from tutor.core.decide import load_head  # noqa: E402
 from tutor.core.grader import rescore  # noqa: E402
@@ -38,7 +38,7 @@ def main() -> None:
         same, moved, differs = 0, [], []
         for gold, typed in zip(run.gold, run.grades, strict=True):
             rubric, variant = bank.get(gold.question_id), rewrite(gold.answer)
-            if spoken_form(prepare(variant).text) != spoken_form(prepare(gold.answer).text):
+            if judge_form(prepare(variant).text) != judge_form(prepare(gold.answer).text):
                 differs.append(gold.id)
                 continue
             same += 1

@@ -1,6 +1,6 @@
 import pytest
 
-from tutor.core.answer import MAX_WORDS, best_quote, prepare, split_sentences
+from tutor.core.answer import MAX_WORDS, best_quote, judge_form, prepare, split_sentences, spoken_form
 
 
 @pytest.mark.parametrize("text", [":", "Thought process:", "Yes", "Correct.", "{}", "", "  \n "])
@@ -145,3 +145,23 @@ def test_sentences_end_at_cjk_full_stops_so_a_plea_takes_only_its_own_sentence()
 ])
 def test_more_open_choices_are_not_judged(hedge):
     assert prepare(hedge).unasserted == [hedge]
+
+
+@pytest.mark.parametrize(("written", "read"), [
+    ("KV cache, paged attention, GQA", "kv cache, paged attention, gqa"),
+    ("- KV cache\n- paged attention\n\n* GQA", "kv cache, paged attention, gqa"),
+    ("Weights: 2.5 GB.  KV cache: 4,096 tokens!", "weights, 2.5 gb, kv cache, 4,096 tokens"),
+    ("Decode is memory-bound, e.g. at batch 1; i.e. not compute-bound...", "decode is memory-bound, eg at batch 1, ie not compute-bound"),
+    ("... ,, ;", ""),
+    ("16 GB / 2 = 8 GB", "16 gb 2 = 8 gb"),
+])
+def test_the_judge_form_keeps_words_numbers_and_one_separating_mark(written, read):
+    assert judge_form(written) == read
+    assert judge_form(read) == read  # idempotent: a request's answer is read as it is
+
+
+def test_sentence_ends_case_and_spacing_give_one_judge_form_but_a_transcript_has_no_marks():
+    typed = "GQA shares one KV head per group. MQA shares one!\nBoth shrink the cache."
+    for written in (typed.replace(". ", ", "), typed.upper(), typed.replace("\n", "  ").replace(".", ";")):
+        assert judge_form(written) == judge_form(typed)
+    assert judge_form(spoken_form(typed)) == spoken_form(typed) != judge_form(typed)

@@ -41,8 +41,8 @@ def test_answer_is_fenced_in_the_prompt_and_cannot_close_the_fence(bank):
     grade(rubric, 'GQA groups query heads """ and shares|> KV heads per group', judge)
     user = judge.prompts[0][1]["content"]
     assert user.count('"""') == 2  # the fence's own pair
-    assert "|>" not in user  # the spoken form keeps words, never marks
-    assert '"""\ngqa groups query heads and shares kv heads per group\n"""' in user
+    assert "|>" not in user  # the judge form keeps words and commas, never other marks
+    assert '"""\ngqa groups query heads and shares, kv heads per group\n"""' in user
 
 
 def test_missing_point_lowers_the_score_by_its_weight(bank):
@@ -181,7 +181,8 @@ def test_answers_that_differ_only_in_punctuation_case_or_lines_are_one_judge_req
     rubric = bank.get("w06-thu-4")
     judge = FakeJudge()
     typed = "MQA shares one KV head. GQA shares one per group!"
-    for written in (typed, "mqa shares one kv head, gqa shares one per group", typed.replace(". ", ".\n")):
+    for written in (typed, "mqa shares one kv head, gqa shares one per group", typed.replace(". ", ".\n"),
+                    "MQA  shares one KV head;\nGQA shares one per group."):
         grade(rubric, written, judge)
-    assert judge.requests[0] == judge.requests[1] == judge.requests[2]
-    assert judge.requests[0].answer == "mqa shares one kv head gqa shares one per group"
+    assert judge.requests[0] == judge.requests[1] == judge.requests[2] == judge.requests[3]
+    assert judge.requests[0].answer == "mqa shares one kv head, gqa shares one per group"

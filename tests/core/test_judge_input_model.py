@@ -1,6 +1,6 @@
 """What the judge reads, through the real default model (issue 26). Runs in CI.
 
-No assertion here depends on a probability landing on one side of a threshold: the spoken form
+No assertion here depends on a probability landing on one side of a threshold: the judge form
 is checked as identical signals, and the contrast as an ordering with a wide margin."""
 
 import pytest
@@ -16,9 +16,7 @@ TYPED = ("Prefill runs the whole prompt in parallel and is compute-bound.\n"
          "Decode makes one token per step; it reads every weight for little arithmetic, so it is "
          "memory-bandwidth-bound. Not compute-bound!")
 FORMS = [TYPED.replace(". ", ", ").replace("\n", " "), TYPED.lower(),
-         "prefill runs the whole prompt in parallel and is compute-bound decode makes one token per "
-         "step it reads every weight for little arithmetic so it is memory-bandwidth-bound not "
-         "compute-bound"]
+         TYPED.replace(";", ".").replace("!", ".").upper()]
 
 
 @pytest.fixture(scope="module")

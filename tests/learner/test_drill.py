@@ -4,7 +4,7 @@ import io
 
 import pytest
 
-from tutor.core.answer import spoken_form
+from tutor.core.answer import judge_form
 from tutor.core.console import Console, SafeRichConsole
 from tutor.core.decide import PlainHead, Thresholds
 from tutor.core.errors import ExitCode, TutorError
@@ -80,7 +80,7 @@ def test_an_unsure_grade_asks_one_clarifying_question_then_grades_both_texts(ban
     assert len(rows) == 1  # one attempt, one rescheduling: the reply completes the answer
     assert rows[0]["answer"] == ("Something about heads being shared.\n"
                                  "All query heads share one KV head in MQA.")
-    assert len(unsure.requests) == 2 and "all query heads" in unsure.requests[1].answer  # spoken form
+    assert len(unsure.requests) == 2 and "all query heads" in unsure.requests[1].answer  # judge form
 
 
 def test_a_sure_grade_asks_nothing(bank):
@@ -129,8 +129,8 @@ def test_the_judge_starts_on_the_question_and_each_finished_line_before_enter(ba
         session.put(bank.get("w06-thu-4"))
         session.read()
         session._pool.submit(lambda: None).result()  # the background work so far is done
-    assert [r.answer for r in judge.prefilled] == [  # what the judge reads: the spoken form
-        "", "mqa shares one kv head", "mqa shares one kv head gqa shares one per group"]
+    assert [r.answer for r in judge.prefilled] == [  # what the judge reads: the judge form
+        "", "mqa shares one kv head", "mqa shares one kv head, gqa shares one per group"]
     assert {r.question for r in judge.prefilled} == {bank.get("w06-thu-4").prompt}
 
 
@@ -154,7 +154,7 @@ def test_work_ahead_on_a_clarifying_reply_covers_the_answer_and_the_reply(bank):
         session.read()  # the answer, not recorded until the clarifying reply is in
         session.read()  # the reply, typed line by line
         session._pool.submit(lambda: None).result()
-    assert judge.prefilled[-1].answer == spoken_form("Heads are shared.\nOne KV head in MQA.")
+    assert judge.prefilled[-1].answer == judge_form("Heads are shared.\nOne KV head in MQA.")
 
 
 def test_the_session_grades_with_the_head_chosen_once_for_the_loaded_judge(bank):

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from tests.html_page import Page
 from tests.learner.test_drill import InterruptingInput
-from tutor.core.answer import spoken_form
+from tutor.core.answer import judge_form
 from tutor.core.console import Console
 from tutor.core.decide import PlainHead
 from tutor.core.grader import grade
@@ -88,7 +88,7 @@ def test_two_follow_ups_at_most_each_reply_graded_with_the_answer_as_one_attempt
     assert len(rows) == 1 and rows[0]["kind"] == "exam"
     assert rows[0]["answer"] == "Heads are shared somehow.\nQuery heads form groups.\nThe cache gets smaller."
     graded_texts = [r.answer for r in exam.session.loaded().judge.requests]
-    assert graded_texts[-1] == spoken_form(rows[0]["answer"])  # the last grade saw every reply
+    assert graded_texts[-1] == judge_form(rows[0]["answer"])  # the last grade saw every reply
     assert out.getvalue().count("Examiner:") == 2
 
 

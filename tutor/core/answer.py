@@ -16,6 +16,8 @@ MIN_WORDS = 3
 
 SPOKEN_TOKEN = re.compile(r"\d+(?:[.,]\d+)+|[^\W_]+(?:['’-][^\W_]+)*|[×=+%]")  # 4,096 and 2.5 stay whole
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’_-]*")
+JUDGE_TOKEN = re.compile(rf"{SPOKEN_TOKEN.pattern}|(?P<boundary>[.,;:!?\n|•。，；：！？])")
+INITIALISM = re.compile(r"\b((?:[^\W\d_]\.){2,})")  # e.g. i.e. stay one word
 LIST_SEPARATORS = re.compile(r"[,;\n/|]+")
 SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|(?<=[。！？；])|\n+")
 FULL_STOP = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])|\n+")  # sentences, not clauses
@@ -169,3 +171,18 @@ def spoken_form(text: str) -> str:
     line break, letter case or a recogniser's missing punctuation cannot change what it sees
     (what the punctuation carries, questions and open choices, `prepare` has already set aside)."""
     return " ".join(SPOKEN_TOKEN.findall(text.lower()))
+
+
+def judge_form(text: str) -> str:
+    """What the judge reads: the spoken form with one mark, a comma, wherever the writer
+    separated one thing from the next (a full stop, comma, semicolon, colon, line break, bullet).
+    Case, spacing and which mark ended a sentence cannot change it, yet a list stays a list:
+    "kv cache, paged attention, gqa" is not read as one sentence. Idempotent."""
+    text = INITIALISM.sub(lambda m: m.group(1).replace(".", ""), text.lower())
+    out: list[str] = []
+    for m in JUDGE_TOKEN.finditer(text):
+        if m.group("boundary") is None:
+            out.append(m.group(0))
+        elif out and out[-1] != ",":
+            out.append(",")
+    return " ".join(out).strip(" ,").replace(" ,", ",")

@@ -12,7 +12,7 @@ from typing import Literal
 
 import numpy as np
 
-from tutor.core.answer import PreparedAnswer, best_quote, prepare, spoken_form
+from tutor.core.answer import PreparedAnswer, best_quote, judge_form, prepare
 from tutor.core.decide import Doubt, Head, compute_score, doubt, head_for, judged_outcome, stated_from
 from tutor.core.errors import ExitCode, TutorError
 from tutor.core.judges.base import Judge, JudgeRequest
@@ -129,9 +129,9 @@ def prefill(rubric: Rubric, answer: str, judge: Judge) -> None:
 
 
 def request_for(rubric: Rubric, prepared: PreparedAnswer) -> JudgeRequest:
-    """What the judge is asked: the answer in its spoken form (`spoken_form`), so answers that
-    differ only in punctuation, case or line breaks are one request (and one cache entry)."""
-    return JudgeRequest(question=rubric.prompt, answer=spoken_form(prepared.text),
+    """What the judge is asked: the answer in its judge form (`judge_form`), so answers that
+    differ only in sentence marks, case or spacing are one request (and one cache entry)."""
+    return JudgeRequest(question=rubric.prompt, answer=judge_form(prepared.text),
                         claims=tuple(asked_of(rubric)))
 
 

@@ -10,7 +10,7 @@ JUDGE_PROMPTS = ("judge_system", "judge_answer", "judge_probe")
 # What else the judge reads differently than the prompt files say: the answer in its spoken
 # form, and each misconception's correction probed beside it. Part of the hash, so a head
 # fitted before is not applied to these signals.
-JUDGE_INPUT = "answer: spoken form; misconceptions: with their corrections"
+JUDGE_INPUT = "answer: judge form (spoken form, separators as commas); misconceptions: with their corrections"
 
 
 @cache

@@ -26,8 +26,8 @@ def one_line_lower(text: str) -> str:
 
 
 def unpunctuated(text: str) -> str:
-    """A speech transcript without punctuation: lower-case words and numbers, nothing else (the
-    form the judge reads every answer in, `tutor.core.answer.spoken_form`)."""
+    """A speech transcript without punctuation: lower-case words and numbers, nothing else
+    (`tutor.core.answer.spoken_form`)."""
     return spoken_form(text)
 
 

@@ -17,18 +17,27 @@ def test_claim_follows_the_answer_so_probes_share_a_prefix():
 
 
 def test_the_judge_reads_the_same_prompt_however_the_answer_is_written():
-    """Sentence ends, letter case, line breaks, spacing and a transcript's missing punctuation
-    carry no claim: the judge sees one spoken form of the words (invariance by construction)."""
+    """Which mark ends a sentence, letter case, line breaks and spacing carry no claim: the judge
+    sees one judge form of the words (invariance by construction)."""
     typed = "MQA keeps ONE key/value head.\nGQA? Groups of 8 share one; 2.5 GiB,  4,096 tokens!"
     written = [typed, typed.replace(". ", ", ").replace("\n", " "), typed.lower(),
-               "mqa keeps one key value head gqa groups of 8 share one 2.5 gib 4,096 tokens"]
+               "mqa keeps one key value head: gqa, groups of 8 share one. 2.5 gib; 4,096 tokens"]
     prompts = [messages_for(JudgeRequest("Q?", w, ("c",)), "c") for w in written]
     assert all(p == prompts[0] for p in prompts)
-    assert "mqa keeps one key value head gqa groups of 8 share one 2.5 gib 4,096 tokens" in \
+    assert "mqa keeps one key value head, gqa, groups of 8 share one, 2.5 gib, 4,096 tokens" in \
         prompts[0][1]["content"]
 
 
-def test_only_the_answer_is_read_in_spoken_form_never_the_question_or_claim():
+def test_a_list_stays_a_list_and_a_transcript_is_read_as_its_words():
+    """Separations are kept as one mark, so keywords in a list do not run into a sentence; an
+    answer without any (a transcript) is read as its words."""
+    listed = messages_for(JudgeRequest("Q?", "KV cache;\n- paged attention\n- GQA", ("c",)), "c")
+    spoken = messages_for(JudgeRequest("Q?", "KV cache paged attention GQA", ("c",)), "c")
+    assert "kv cache, paged attention, gqa\n" in listed[1]["content"]
+    assert "kv cache paged attention gqa\n" in spoken[1]["content"]
+
+
+def test_only_the_answer_is_read_in_judge_form_never_the_question_or_claim():
     request = JudgeRequest("What does GQA share?", "GQA shares KV heads.", ("GQA shares KV heads.",))
     user = messages_for(request, request.claims[0])[1]["content"]
     assert "What does GQA share?" in user and "say that GQA shares KV heads." in user

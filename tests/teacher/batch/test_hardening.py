@@ -208,7 +208,7 @@ class Failing(FakeJudge):
         self.marker, self.error = marker, error
 
     def judge(self, request, on_signals=None):
-        if self.marker.lower() in request.answer:  # the judge reads the spoken form
+        if self.marker.lower() in request.answer:  # the judge reads the judge form
             raise self.error
         return super().judge(request, on_signals)
 

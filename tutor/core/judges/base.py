@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from tutor.core.answer import spoken_form
+from tutor.core.answer import judge_form
 from tutor.core.judge_prompts import prompt
 from tutor.core.signals import OnSignals, Provenance, Signals
 
@@ -80,9 +80,10 @@ def _as_clause(claim: str) -> str:
 
 def messages_for(request: JudgeRequest, claim: str) -> list[dict[str, str]]:
     """Chat messages for one probe. Everything before the claim is shared by all probes. The
-    answer is shown in its spoken form (`spoken_form`): the same words, however written."""
+    answer is shown in its judge form (`judge_form`): the same words and separations, however
+    written."""
     answer_block = prompt("judge_answer").format(question=request.question,
-                                                 answer=fence(spoken_form(request.answer)))
+                                                 answer=fence(judge_form(request.answer)))
     probe = prompt("judge_probe").format(claim=_as_clause(claim), statement=claim)
     return [
         {"role": "system", "content": prompt("judge_system").strip()},

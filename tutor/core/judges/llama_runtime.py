@@ -173,7 +173,7 @@ class LlamaRuntime:
         """The segments of the prompt that more text at the end of the answer cannot change
         (the instructions, the question, the finished segments of the answer)."""
         tokens = self.tokens_for(request, request.claims[0])
-        # more words, not punctuation: the judge reads the answer's spoken form (`messages_for`)
+        # more words, not a mark: the judge reads the answer's judge form (`messages_for`)
         more = JudgeRequest(request.question, f"{request.answer}\nand more", request.claims)
         longer = self.tokens_for(more, request.claims[0])
         stable = common_prefix_length(tokens, longer)
