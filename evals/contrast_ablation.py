@@ -49,6 +49,8 @@ def main() -> None:
     parser.add_argument("--block", action="append", required=True, help="NAME=results.jsonl (repeatable)")
     parser.add_argument("--refs", type=Path, help="the reference answers' saved run")
     parser.add_argument("--refs-labelled", type=Path, help="their labelled file")
+    parser.add_argument("--reads", default=",".join(CONTRASTS),
+                        help="which heads (default: all; `none` alone for runs saved before corrections)")
     args = parser.parse_args()
     bank, blocks = load_bank(), blocks_of(args.block)
     refs = load_runs([args.refs], [args.refs_labelled])[0] if args.refs else None
@@ -56,7 +58,7 @@ def main() -> None:
           "above the examiner's band | flagged / band accuracy on the rest | band calibration error | "
           "reference answers full |")
     print("|---|---|---|---|---|---|---|---|---|---|")
-    for contrast in CONTRASTS:
+    for contrast in args.reads.split(","):
         for held, block in blocks.items():
             rest = joined([b for name, b in blocks.items() if name != held])
             head = calibrate(bank, *fit_and_tune(rest), {"name": f"without-{held}"}, say=lambda _: None,

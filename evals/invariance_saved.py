@@ -7,7 +7,8 @@ signals (bit-identical on one machine; `tests/core/test_judge_input_model.py` ch
 real model). For those answers the variant's grade is the typed answer's signals decided on the
 variant's text, exactly what grading it would give: this script does that, and lists the answers
 whose request differs (the answer-side patterns read punctuation: a question mark, a hedge's
-sentence; a transcript has no separating marks), which only a graded run (`tutor eval --invariance`) can decide.
+sentence; a transcript has no separating marks), which only a graded run (`tutor eval
+--invariance`) can decide.
 
     .venv/bin/python evals/invariance_saved.py evals/out/norm/dev/results.jsonl [--head H.npz]
 """

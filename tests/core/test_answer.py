@@ -151,7 +151,8 @@ def test_more_open_choices_are_not_judged(hedge):
     ("KV cache, paged attention, GQA", "kv cache, paged attention, gqa"),
     ("- KV cache\n- paged attention\n\n* GQA", "kv cache, paged attention, gqa"),
     ("Weights: 2.5 GB.  KV cache: 4,096 tokens!", "weights, 2.5 gb, kv cache, 4,096 tokens"),
-    ("Decode is memory-bound, e.g. at batch 1; i.e. not compute-bound...", "decode is memory-bound, eg at batch 1, ie not compute-bound"),
+    ("Decode is memory-bound, e.g. at batch 1; i.e. not compute-bound...",
+     "decode is memory-bound, eg at batch 1, ie not compute-bound"),
     ("... ,, ;", ""),
     ("16 GB / 2 = 8 GB", "16 gb 2 = 8 gb"),
 ])

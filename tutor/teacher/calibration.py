@@ -246,7 +246,7 @@ def fit_head(bank: Bank, train: list[Path], dev: Path | None, model: Path,
     runs = joined(load_runs(train, labelled))  # checks the files
     fitting, tuning = (runs, joined(load_runs([dev], labelled))) if dev else fit_and_tune(runs)
     meta = {"model_sha256": sha256_of(model), "prompts": prompts_hash(), "layer": f"l_out-{STATE_BLOCK}",
-            "train": {p.name: file_digest(p) for p in train},
+            "train": {f"{p.parent.name}/{p.name}": file_digest(p) for p in train},
             "dev": file_digest(dev) if dev else "one question in four of the train runs"}
     head = calibrate(bank, fitting, tuning, meta, use_state=not plain)
     head.meta["name"] = f"probe-{'plain' if plain else head.meta['layer']}-{head.fingerprint()}"
