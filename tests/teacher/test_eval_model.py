@@ -13,11 +13,11 @@ import pytest
 pytestmark = pytest.mark.model
 
 SUBSET = "g009,g044,g045,g010,g047,g050,g064,g054,g156,g092,g142,g012,g065"
-# with the shipped judge head (probe-l_out-20-94c0e3a4, deciding at 0.5 since issue 26), from
-# evals/out/base-test/results.jsonl re-decided: Spearman 0.797, band accuracy 0.769 (10 of 13);
-# at the old thresholds 0.10 / 0.55 the same signals gave 0.800 / 0.615
-MIN_SPEARMAN = 0.72
-MIN_BAND_ACCURACY = 0.6  # the margin allows two flips (8 of 13)
+# with the shipped judge head (probe-l_out-20-8af8e6b6: the judge form and the corrections, issue
+# 26), from evals/out/sep/test/results.jsonl re-decided: Spearman 0.620, band accuracy 0.692 (9 of
+# 13); the head before (probe-l_out-20-94c0e3a4, the judge before) measured 0.797 / 0.769 here
+MIN_SPEARMAN = 0.54
+MIN_BAND_ACCURACY = 0.53  # the margin allows two flips (7 of 13)
 
 
 def test_eval_guard_on_a_fixed_test_subset(tmp_path):

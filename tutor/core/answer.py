@@ -167,9 +167,8 @@ def best_quote(claim: str, sentences: list[str]) -> str | None:
 
 def spoken_form(text: str) -> str:
     """The answer as a speech transcript without punctuation would give it: lower-case words and
-    numbers, nothing else. The judge reads every answer this way, so a full stop made a comma, a
-    line break, letter case or a recogniser's missing punctuation cannot change what it sees
-    (what the punctuation carries, questions and open choices, `prepare` has already set aside)."""
+    numbers, nothing else (the invariance report's transcript; the judge reads it as it is, since
+    it has no marks for `judge_form` to keep)."""
     return " ".join(SPOKEN_TOKEN.findall(text.lower()))
 
 

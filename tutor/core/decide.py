@@ -56,11 +56,11 @@ class BandMap:
     """How often a band is the examiner's, as a function of the raw band probability.
 
     The raw probability treats the points as independent, so it runs low where several are in
-    doubt: on our dev answers the shipped head's grades put below 0.4 were right 7 times in 10,
-    and a panel said "full" and "about 8% sure" of it at once. The map, fitted at the answer level
-    (isotonic, on dev: `calibration.calibrate_doubt`), makes the figure shown a frequency; it is
-    monotone, so the order of doubt and the answers sent to review keep their order. Identity until
-    fitted."""
+    doubt: of the grades an earlier head put below 0.4 on dev, 7 in 10 were right, and a panel
+    said "full" and "about 8% sure" of it at once. The map, fitted at the answer level (a logistic
+    fit on the tuning answers: `calibration.calibrate_doubt`), makes the figure shown a frequency;
+    it is monotone, so the order of doubt and the answers sent to review keep their order.
+    Identity until fitted."""
 
     raw: tuple[float, ...] = (0.0, 1.0)
     sure: tuple[float, ...] = (0.0, 1.0)

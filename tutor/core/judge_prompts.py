@@ -7,9 +7,9 @@ from functools import cache
 from tutor.core import paths
 
 JUDGE_PROMPTS = ("judge_system", "judge_answer", "judge_probe")
-# What else the judge reads differently than the prompt files say: the answer in its spoken
-# form, and each misconception's correction probed beside it. Part of the hash, so a head
-# fitted before is not applied to these signals.
+# What else the judge reads differently than the prompt files say: the answer in its judge
+# form (`answer.judge_form`), and each misconception's correction probed beside it. Part of the
+# hash, so a head fitted before is not applied to these signals.
 JUDGE_INPUT = "answer: judge form (spoken form, separators as commas); misconceptions: with their corrections"
 
 
