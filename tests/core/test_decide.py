@@ -116,7 +116,7 @@ def _verdicts(bank, probability: float):
 
 def test_confident_verdicts_give_a_sure_band(bank):
     rubric, result = _verdicts(bank, 0.99)
-    sure = doubt(rubric, result.verdicts, capped=False, review_below=0.6)
+    sure = doubt(rubric, result.verdicts, term_list=False, review_below=0.6)
     assert sure.band_probability == 1.0 and not sure.review and sure.uncertain == []
 
 

@@ -2,9 +2,9 @@
 
 import pytest
 
-from tutor.core.decide import ESSENTIAL_MISSING_CAP, SCORE_CURVE
+from tutor.core.decide import ESSENTIAL_MISSING_CAP, SCORE_CURVE, TERM_LIST_CAP
 from tutor.core.errors import TutorError
-from tutor.core.grader import grade
+from tutor.core.grader import TERM_LIST_NOTICE, grade
 from tutor.core.judges.fake import FakeJudge
 from tutor.core.result import Band, Outcome
 from tutor.core.rubric import Rubric
@@ -146,14 +146,35 @@ def test_same_inputs_same_grade(bank):
     assert grade(rubric, "Prefill is parallel over the prompt.", judge) == first
 
 
-def test_keyword_list_cannot_reach_full(bank):
+@pytest.mark.parametrize("terms", [
+    "MQA, GQA, KV heads, query heads, KV cache, memory",
+    "MQA\nGQA\nKV heads\nquery heads\nKV cache",
+    "- MQA\n- GQA\n- KV heads\n- query heads",
+    "MQA; GQA; KV heads; query heads; memory",
+    "MQA / GQA / KV heads / query heads / memory",
+], ids=["commas", "lines", "bullets", "semicolons", "slashes"])
+def test_a_term_list_earns_a_fail_whatever_the_judge_credits(bank, terms):
     rubric = bank.get("w06-thu-4")
     judge = judge_saying(rubric, {p.id for p in rubric.key_points})
-    result = grade(rubric, "MQA, GQA, KV heads, query heads, KV cache, memory", judge)
-    assert result.score == ESSENTIAL_MISSING_CAP and result.band == Band.PARTIAL
-    assert any("list of terms" in n for n in result.notices)
+    result = grade(rubric, terms, judge)
+    assert result.score == TERM_LIST_CAP and result.band == Band.FAIL
+    assert TERM_LIST_NOTICE in result.notices
+    assert result.band_probability == 1.0 and not result.review  # no verdict can lift it
     sentence = grade(rubric, "MQA shares one KV head, and GQA shares one per group of query heads.", judge)
-    assert sentence.band == Band.FULL
+    assert sentence.band == Band.FULL and TERM_LIST_NOTICE not in sentence.notices
+
+
+def test_a_list_of_right_numbers_claims_something_but_cannot_reach_full(bank):
+    rubric = bank.get("w06-fri-3")
+    judge = judge_saying(rubric, {p.id for p in rubric.key_points})
+    numbers = ("B: 4096x16 = 65,536\nA: 16x4096 = 65,536\n"
+               "total = 65,536 + 65,536 = 131,072 trainable params, i.e. r(d+k)")
+    result = grade(rubric, numbers, judge)
+    assert TERM_LIST_NOTICE in result.notices
+    assert any(v.kind == "numeric" and v.outcome == Outcome.HIT for v in result.verdicts)
+    assert result.score == ESSENTIAL_MISSING_CAP and result.band == Band.PARTIAL
+    wrong = grade(rubric, numbers.replace("131,072", "262,144").replace("65,536", "32,768"), judge)
+    assert TERM_LIST_NOTICE in wrong.notices and wrong.score == TERM_LIST_CAP
 
 
 def test_verdicts_stream_numeric_first_then_each_claim_and_are_the_final_ones(bank):

@@ -11,9 +11,10 @@ from tests.html_page import Page
 from tests.learner.test_drill import InterruptingInput
 from tutor.core.answer import judge_form
 from tutor.core.console import Console
-from tutor.core.decide import PlainHead
+from tutor.core.decide import TERM_LIST_CAP, PlainHead
 from tutor.core.grader import grade
 from tutor.core.judges.fake import FakeJudge
+from tutor.core.result import Band
 from tutor.edge.cli import app
 from tutor.learner.drill import Drill
 from tutor.learner.exam import Exam, ExamRecord, choose_follow_up, pick_questions
@@ -171,6 +172,14 @@ def test_the_mark_is_a_range_when_the_grader_is_unsure_and_a_number_when_sure(ba
     mark = overall_mark(build(unsure, bank, [unsure]).items)
     assert not mark.sure and mark.low < mark.expected < mark.high
     assert abs(sum(mark.bands.values()) - 1) < 1e-6 and "likely" in mark.text()
+
+
+def test_a_term_list_s_mark_stays_in_fail_however_unsure_the_grader(bank):
+    unsure_judge = judge_of(mqa=0.66, groups=0.66, shrinks=0.66, tradeoff=0.66)
+    terms = "MQA, GQA, KV heads, query heads, KV cache\n.\n/skip\n/skip\n"
+    _, record, _ = exam_with(bank, terms, unsure_judge)
+    mark = overall_mark(build(record, bank, [record]).items)
+    assert mark.high <= TERM_LIST_CAP and abs(mark.bands[Band.FAIL] - 1) < 1e-9
 
 
 def test_sections_to_reread_are_ordered_by_the_mark_they_would_add(bank):

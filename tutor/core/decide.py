@@ -27,6 +27,11 @@ from tutor.core.signals import Provenance, Signals
 log = logging.getLogger("tutor.judge")
 
 ESSENTIAL_MISSING_CAP = 0.79
+# A list of terms without claims (`PreparedAnswer.keyword_list`) names words, not what they do:
+# every source of the gold set marks one 0.0–0.1 (`fail`), whatever the judge makes of the
+# terms. A list that carries a right number ("B: 4096x16 = 65,536, A: …") claims something:
+# it keeps the cap below `full` only.
+TERM_LIST_CAP = 0.1
 # A wrong essential number (the 21 GB of 64 query heads where 8 KV heads give 2.7 GB) leaves
 # method credit only: examiners mark such answers about 0.15, in the `fail` band.
 WRONG_NUMBER_CAP = 0.25
@@ -281,10 +286,10 @@ def judged_outcome(kind: str, stated: bool) -> Outcome:
     return Outcome.WRONG if stated else Outcome.CLEAR
 
 
-def compute_score(rubric: Rubric, outcome: dict[str, Outcome], capped: bool = False) -> float:
+def compute_score(rubric: Rubric, outcome: dict[str, Outcome], term_list: bool = False) -> float:
     """Weighted share of key points and numbers (curved), reduced by each misconception stated,
-    kept below `full` when an essential point or number is missing or `capped` is set, and
-    at method credit when an essential number is wrong."""
+    kept below `full` when an essential point or number is missing, at method credit when an
+    essential number is wrong, and in `fail` for a `term_list` with no right number."""
     kp_total = sum(p.weight for p in rubric.key_points)
     hits = [p for p in rubric.key_points if outcome[p.id] == Outcome.HIT]
     if rubric.at_least:
@@ -297,11 +302,18 @@ def compute_score(rubric: Rubric, outcome: dict[str, Outcome], capped: bool = Fa
     for wrong in rubric.misconceptions:
         if outcome[wrong.id] == Outcome.WRONG:
             score *= 1 - wrong.penalty
-    if _essential_missing(rubric, outcome) or capped:
+    if _essential_missing(rubric, outcome):
         score = min(score, ESSENTIAL_MISSING_CAP)
+    if term_list:
+        score = min(score, _term_list_cap(rubric, outcome))
     if any(n.essential and outcome[n.id] == Outcome.WRONG for n in rubric.numeric):
         score = min(score, WRONG_NUMBER_CAP)
     return round(min(1.0, max(0.0, score)), 3)
+
+
+def _term_list_cap(rubric: Rubric, outcome: dict[str, Outcome]) -> float:
+    numbers = any(outcome[n.id] == Outcome.HIT for n in rubric.numeric)
+    return ESSENTIAL_MISSING_CAP if numbers else TERM_LIST_CAP
 
 
 def _essential_missing(rubric: Rubric, outcome: dict[str, Outcome]) -> bool:
@@ -319,13 +331,13 @@ class Doubt:
     uncertain: list[str]  # point ids whose verdict could flip the band, least certain first
 
 
-def doubt(rubric: Rubric, verdicts: list[Verdict], capped: bool, review_below: float,
+def doubt(rubric: Rubric, verdicts: list[Verdict], term_list: bool, review_below: float,
           band_map: BandMap = BandMap()) -> Doubt:
     """Propagate each judged verdict's probability to the band: the chance that the band
     stays what was decided, treating points as independent, then read through `band_map`. The
     least certain points are enumerated exactly; the rest keep their decided outcome."""
     outcome = {v.point_id: v.outcome for v in verdicts}
-    band = rubric.band_of(compute_score(rubric, outcome, capped))
+    band = rubric.band_of(compute_score(rubric, outcome, term_list))
     judged = sorted((v for v in verdicts if v.kind != "numeric" and 0.02 < v.confidence < 0.98),
                     key=lambda v: abs(v.confidence - 0.5))[:MAX_ENUMERATED]
     if not judged:
@@ -338,16 +350,16 @@ def doubt(rubric: Rubric, verdicts: list[Verdict], capped: bool, review_below: f
         for v, s in zip(judged, stated, strict=True):
             weight *= v.confidence if s else 1 - v.confidence
             trial[v.point_id] = judged_outcome(v.kind, s)
-        if rubric.band_of(compute_score(rubric, trial, capped)) == band:
+        if rubric.band_of(compute_score(rubric, trial, term_list)) == band:
             same += weight
-    flips = [v.point_id for v in judged if _flip_changes_band(rubric, outcome, v, band, capped)
+    flips = [v.point_id for v in judged if _flip_changes_band(rubric, outcome, v, band, term_list)
              and 0.1 < v.confidence < 0.9]
     probability = band_map(same)
     return Doubt(probability, probability < review_below, flips)
 
 
 def _flip_changes_band(rubric: Rubric, outcome: dict[str, Outcome], verdict: Verdict, band: Band,
-                       capped: bool) -> bool:
+                       term_list: bool) -> bool:
     stated = verdict.outcome in (Outcome.HIT, Outcome.WRONG)
     trial = {**outcome, verdict.point_id: judged_outcome(verdict.kind, not stated)}
-    return rubric.band_of(compute_score(rubric, trial, capped)) != band
+    return rubric.band_of(compute_score(rubric, trial, term_list)) != band

@@ -22,6 +22,8 @@ from tutor.core.rubric import KeyPoint, Misconception, NumericCheck, Rubric
 from tutor.core.signals import OnSignals, Signals
 
 OnVerdict = Callable[[Verdict], None]
+TERM_LIST_NOTICE = ("This reads as a list of terms without claims, which earns a fail: say what "
+                    "each one does or why it matters.")
 
 
 def grade(rubric: Rubric, answer: str, judge: Judge | None, head: Head | None = None,
@@ -74,7 +76,7 @@ def overruled(rubric: Rubric, answer: str, machine: Grade, outcomes: Mapping[str
     prepared = prepare(answer)
     verdicts = [_set_by_person(v, outcomes[v.point_id], prepared) if v.point_id in outcomes else v
                 for v in machine.verdicts]
-    score = compute_score(rubric, {v.point_id: v.outcome for v in verdicts}, capped=prepared.keyword_list)
+    score = compute_score(rubric, {v.point_id: v.outcome for v in verdicts}, term_list=prepared.keyword_list)
     sure = doubt(rubric, verdicts, prepared.keyword_list, review_below=0.0)
     return machine.model_copy(update={"verdicts": verdicts, "score": score, "band": rubric.band_of(score),
                                       "band_probability": sure.band_probability, "review": False,
@@ -195,11 +197,11 @@ def finish(rubric: Rubric, prepared: PreparedAnswer, signals: list[Signals] | No
         rubric, prepared, signals, head)
     notices = prepared.notices + (["Nothing to grade: the answer has no claims."]
                                   if prepared.contentless else [])
-    capped = prepared.keyword_list
-    if capped:
-        notices.append("This reads as a list of terms without claims: it cannot reach full marks.")
-    score = compute_score(rubric, {v.point_id: v.outcome for v in verdicts}, capped=capped)
-    sure = (doubt(rubric, verdicts, capped, head.review_below, head.band_map) if with_doubt
+    term_list = prepared.keyword_list
+    if term_list:
+        notices.append(TERM_LIST_NOTICE)
+    score = compute_score(rubric, {v.point_id: v.outcome for v in verdicts}, term_list=term_list)
+    sure = (doubt(rubric, verdicts, term_list, head.review_below, head.band_map) if with_doubt
             else Doubt(None, False, []))
     return Grade(question_id=rubric.id, score=score, band=rubric.band_of(score), verdicts=verdicts,
                  notices=notices, pointer=rubric.pointer, model=model, mode=mode,

@@ -28,6 +28,7 @@ from tutor.core.bank import Bank
 from tutor.core.console import safe_text, score_text
 from tutor.core.decide import MAX_ENUMERATED, compute_score, judged_outcome
 from tutor.core.feedback import doubt_lines, reread_text, verdict_text
+from tutor.core.grader import TERM_LIST_NOTICE
 from tutor.core.result import DEFAULT_CUTOFFS, Band, Grade, Outcome
 from tutor.core.rubric import Rubric
 from tutor.learner.exam import ExamItem, ExamRecord, clock_text
@@ -41,7 +42,7 @@ def score_distribution(rubric: Rubric, grade: Grade) -> dict[int, float]:
     """The answer's score in hundredths → its probability, from the verdicts' confidences."""
     outcome = {v.point_id: v.outcome for v in grade.verdicts}
     score = grade.score or 0.0
-    capped = compute_score(rubric, outcome) != score  # the keyword-list cap, not kept in the grade
+    term_list = TERM_LIST_NOTICE in grade.notices
     judged = sorted((v for v in grade.verdicts if v.kind != "numeric" and 0.02 < v.confidence < 0.98),
                     key=lambda v: abs(v.confidence - 0.5))[:MAX_ENUMERATED]
     found: dict[int, float] = defaultdict(float)
@@ -52,7 +53,7 @@ def score_distribution(rubric: Rubric, grade: Grade) -> dict[int, float]:
         for verdict, said in zip(judged, stated, strict=True):
             chance *= verdict.confidence if said else 1 - verdict.confidence
             trial[verdict.point_id] = judged_outcome(verdict.kind, said)
-        found[round(compute_score(rubric, trial, capped) * 100)] += chance
+        found[round(compute_score(rubric, trial, term_list) * 100)] += chance
     return dict(found)
 
 
