@@ -96,6 +96,39 @@ def test_questions_and_open_choices_assert_nothing_and_are_not_judged(unasserted
     assert any("asserts nothing" in n for n in prepared.notices)
 
 
+@pytest.mark.parametrize("asked", [
+    "Does the decode step read every weight for each new token.",  # the mark lost, as in a transcript
+    "so is the kv cache the part that grows with context",
+    "And could GQA cut the cache by the group size.",
+    "Are both K and V stored for every layer",
+    "The cache grows with every token, doesn't it.",
+    "bf16 keeps the fp32 exponent, right",
+    "I wonder whether paging removes the fragmentation.",
+    "I'd like to know if int4 weights take half a byte each.",
+    "My question is whether LoRA freezes the base weights.",
+    "It is unclear if the adapter can be merged.",
+])
+def test_questions_without_a_question_mark_assert_nothing(asked):
+    prepared = prepare(f"Loading proves the weights fit. {asked}")
+    assert prepared.text == "Loading proves the weights fit."
+    assert prepared.unasserted == [asked]
+
+
+@pytest.mark.parametrize("claim", [
+    "Is memory-bound because every token reads all the weights.",  # note style: no subject
+    "Does one token per step, so it reads the weights each time.",
+    "Whether you use fp16 or bf16, each weight takes 2 bytes.",
+    "If the batch doubles, the KV cache doubles.",
+    "What grows is the KV cache, not the weights.",
+    "The cache is per request, and it grows with context.",
+    "You only see the damage if you test your own tasks.",
+    "Can fit on one 80 GB card once the weights are int4.",
+    "Do the math: 2 bytes times 70 billion is 140 GB.",  # an imperative, not a question
+])
+def test_claims_that_share_words_with_questions_are_still_judged(claim):
+    assert prepare(claim).text == claim
+
+
 def test_a_hedge_takes_its_whole_sentence_across_semicolons():
     hedged = ["one phase is compute-bound and the other memory-bound;",
               "I'd guess prefill is the compute one but it might be the other way round."]

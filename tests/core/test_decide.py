@@ -108,6 +108,17 @@ def test_state_survives_storage_so_rescoring_equals_grading(bank, tmp_path):
     assert decode_state(encode_state(state)).tolist() == [float(np.float16(x)) for x in state]
 
 
+def test_an_answer_with_nothing_left_to_judge_rescores_as_grading_decides_it(bank):
+    """Saved signals of a sentence that the preparation rules now set aside (a question without
+    its mark) are not applied to it: re-scoring equals grading the answer today."""
+    rubric = bank.get("w06-thu-4")
+    asked = "Does MQA share one key/value head across all the query heads."
+    saved = grade(rubric, "MQA shares one key/value head across all query heads.", FakeJudge(default=0.99))
+    again = rescore(rubric, asked, saved, PlainHead())
+    assert again == grade(rubric, asked, FakeJudge(default=0.99), PlainHead())
+    assert again.score == 0 and again.mode == "none" and again.band == Band.FAIL
+
+
 def _verdicts(bank, probability: float):
     rubric = bank.get("w06-thu-4")
     judge = FakeJudge(default=probability)

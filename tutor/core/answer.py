@@ -65,6 +65,31 @@ HEDGE = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 
+# A question written without its question mark (a transcript never has one) asserts nothing
+# either: a yes/no question (an auxiliary before its subject at the start of a sentence), a
+# question tag ending the sentence, or a question embedded in a verb of asking or wondering.
+# An auxiliary with no subject after it ("Is memory-bound", note style) still asserts; so does
+# one before a bare noun ("Is quantization lossy"), which a note can read the same way, and
+# "Do" before anything but a pronoun ("Do the math: …" is an imperative).
+QUESTION_FORM = re.compile(
+    r"""
+      ^\W*(?:(?:so|and|but|ok(?:ay)?|well|now|then|also|and\s+so|um+|uh+)\W+)*
+        (?:(?:is|are|was|were|does|did|can|could|would|will|should|shall|has|have|isn'?t|aren'?t
+          |wasn'?t|doesn'?t|didn'?t|can'?t|couldn'?t|wouldn'?t|won'?t|shouldn'?t|hasn'?t|haven'?t)
+          \s+(?:the|a|an|it|its|this|that|these|those|there|they|their|we|our|you|your|i|my|he|she
+            |each|every|all|any|some|both|\d|(?-i:[A-Z][A-Za-z0-9]*[A-Z0-9]))
+        | (?:do|don'?t)\s+(?:they|we|you|i|both|all))\b
+    | ,\s*(?:isn'?t|aren'?t|wasn'?t|weren'?t|doesn'?t|don'?t|didn'?t|won'?t|wouldn'?t|can'?t
+          |couldn'?t|shouldn'?t|hasn'?t|haven'?t|is|does|do|would|right|no|yes)
+        (?:\s+(?:it|they|that|this|there|he|she|we|you|i))?\W*$
+    | \b(?:wonder(?:s|ed|ing)?|ask(?:s|ed|ing)?|curious|question\s+(?:is|would\s+be)
+        |(?:like|want|need|love)\s+to\s+(?:know|find\s+out|check)
+        |unclear|not\s+clear|not\s+certain|uncertain)
+        \s+(?:about\s+)?(?:whether|if)\b
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+
 
 @dataclass
 class PreparedAnswer:
@@ -102,7 +127,8 @@ def asserts(sentence: str) -> bool:
     """Whether a sentence claims something: a question or a hedge between alternatives does not.
     A hedge takes its whole sentence: in "one phase is compute-bound and the other memory-bound;
     I think prefill is the memory one but it could be the other way round" nothing is asserted."""
-    return not sentence.rstrip().endswith(("?", "？")) and not HEDGE.search(sentence)
+    return (not sentence.rstrip().endswith(("?", "？")) and not HEDGE.search(sentence)
+            and not QUESTION_FORM.search(sentence))
 
 
 def prepare(answer: str, max_words: int = MAX_WORDS) -> PreparedAnswer:

@@ -57,14 +57,19 @@ def default_head(judge: Judge | None) -> Head:
 
 def rescore(rubric: Rubric, answer: str, old: Grade, head: Head, with_doubt: bool = True) -> Grade:
     """Decide again from the signals stored in a grade (no model call): a new head or
-    threshold applied to saved results gives what grading with it would have given."""
+    threshold applied to saved results gives what grading with it would have given. An answer
+    that has nothing left to judge (the preparation rules changed since) is decided as `grade`
+    decides it, on no signals."""
     if old.status != "graded":
         return old
+    prepared = prepare(answer)
+    if prepared.contentless:
+        return finish(rubric, prepared, None, head, mode="none", model="", with_doubt=with_doubt)
     judged = [v for v in old.verdicts if v.kind != "numeric"]
     signals = None
     if old.mode != "none" and all(v.p_yes is not None for v in judged):
         signals = [stored_signals(v) for v in judged]
-    return finish(rubric, prepare(answer), signals, head, old.mode, old.model, with_doubt)
+    return finish(rubric, prepared, signals, head, old.mode, old.model, with_doubt)
 
 
 def overruled(rubric: Rubric, answer: str, machine: Grade, outcomes: Mapping[str, Outcome]) -> Grade:
