@@ -88,16 +88,8 @@ def test_text_addressed_to_the_grader_in_any_form_is_removed(steering):
     "fp16 is 1/5/10 and bf16 is 1/8/7, or it might be the other way round.",
     "Maybe the weights, maybe the KV cache.",
     "I'm not sure whether prefill or decode is the memory-bound one.",
-])
-def test_questions_and_open_choices_assert_nothing_and_are_not_judged(unasserted):
-    prepared = prepare(f"Loading proves the weights fit. {unasserted}")
-    assert prepared.text == "Loading proves the weights fit."
-    assert prepared.unasserted == [unasserted]
-    assert any("asserts nothing" in n for n in prepared.notices)
-
-
-@pytest.mark.parametrize("asked", [
-    "Does the decode step read every weight for each new token.",  # the mark lost, as in a transcript
+    # questions without their question mark, as a transcript writes every question
+    "Does the decode step read every weight for each new token.",
     "so is the kv cache the part that grows with context",
     "And could GQA cut the cache by the group size.",
     "Are both K and V stored for every layer",
@@ -108,10 +100,11 @@ def test_questions_and_open_choices_assert_nothing_and_are_not_judged(unasserted
     "My question is whether LoRA freezes the base weights.",
     "It is unclear if the adapter can be merged.",
 ])
-def test_questions_without_a_question_mark_assert_nothing(asked):
-    prepared = prepare(f"Loading proves the weights fit. {asked}")
+def test_questions_and_open_choices_assert_nothing_and_are_not_judged(unasserted):
+    prepared = prepare(f"Loading proves the weights fit. {unasserted}")
     assert prepared.text == "Loading proves the weights fit."
-    assert prepared.unasserted == [asked]
+    assert prepared.unasserted == [unasserted]
+    assert any("asserts nothing" in n for n in prepared.notices)
 
 
 @pytest.mark.parametrize("claim", [
