@@ -100,10 +100,10 @@ def literature_metrics(gold: list[str], predicted: list[str]) -> str:
             f"{f1_score(gold, predicted, average='weighted'):.3f}")
 
 
-def score(folder: Path, head_option: str | None) -> str:
+def score(folder: Path, head_option: str | None, run_name: str = "run") -> str:
     bank = open_course(folder / "course").bank
     labelled = load_labelled(folder / "labelled.jsonl")
-    run = rescore_run(bank, load_run(folder / "run" / "results.jsonl", labelled), load_head(head_option))
+    run = rescore_run(bank, load_run(folder / run_name / "results.jsonl", labelled), load_head(head_option))
     graded = [(g, r) for g, r in zip(run.gold, run.grades, strict=True) if r.status == "graded"]
     said = ["correct" if r.band == Band.FULL else "incorrect" for _, r in graded]
     two_way = [g.note.split(";")[0].removeprefix("2-way ") for g, _ in graded]
@@ -125,6 +125,7 @@ def main() -> None:
     scored = commands.add_parser("score", help="2-way and 3-way figures of a graded folder")
     scored.add_argument("folders", nargs="+", type=Path)
     scored.add_argument("--head", help="'plain' for P(yes) with thresholds; default: the shipped head")
+    scored.add_argument("--run", default="run", help="the saved run's folder in each set (default: run)")
     args = parser.parse_args()
     if args.command == "build":
         build(args.corpus, args.split, args.limit, args.seed)
@@ -132,7 +133,7 @@ def main() -> None:
     print("| set | answers | 2-way accuracy | 2-way macro-F1 | 2-way weighted F1 | 3-way accuracy "
           "| 3-way macro-F1 | 3-way weighted F1 |\n|---|---|---|---|---|---|---|---|")
     for folder in args.folders:
-        print(score(folder, args.head))
+        print(score(folder, args.head, args.run))
 
 
 if __name__ == "__main__":
