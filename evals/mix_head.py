@@ -10,7 +10,7 @@ writes the leave-one-source-out table of that procedure over the joined run (no 
 
     .venv/bin/python evals/mix_head.py --run evals/out/base-dev/results.jsonl \\
         --run evals/out/base-test/results.jsonl --run evals/out/base-writers/results.jsonl \\
-        --semeval evals/out/semeval/scientsbank-train --out evals/out/mix/head.npz \\
+        --semeval evals/out/semeval/scientsbank-train [--semeval-run run-sep] --out evals/out/mix/head.npz \\
         [--held-out evals/out/mix/held-out.md] [--contrast none|p|state]
 """
 
@@ -40,10 +40,10 @@ from tutor.teacher.invariance import unpunctuated  # noqa: E402
 from tutor.teacher.refit import save_head  # noqa: E402
 
 
-def semeval_run(folder: Path) -> tuple[Bank, EvalRun]:
-    """A SemEval folder made by `evals/semeval.py build` and graded by `tutor eval --out run`."""
+def semeval_run(folder: Path, run_name: str = "run") -> tuple[Bank, EvalRun]:
+    """A SemEval folder made by `evals/semeval.py build` and graded by `tutor eval --out RUN_NAME`."""
     bank = open_course(folder / "course").bank
-    return bank, load_run(folder / "run" / "results.jsonl", load_labelled(folder / "labelled.jsonl"))
+    return bank, load_run(folder / run_name / "results.jsonl", load_labelled(folder / "labelled.jsonl"))
 
 
 TRANSCRIBED = "~transcript"  # the id suffix of an answer's unpunctuated copy
@@ -84,19 +84,20 @@ def main() -> None:
     parser.add_argument("--transcript", type=Path, action="append", default=[],
                         help="a Week 6 run graded as unpunctuated transcripts (trained on as a second form)")
     parser.add_argument("--semeval", type=Path, action="append", default=[], help="a graded SemEval folder")
+    parser.add_argument("--semeval-run", default="run", help="its saved run's folder (default: run)")
     parser.add_argument("--out", type=Path, required=True, help="where to write the head (.npz)")
     parser.add_argument("--held-out", type=Path, help="also write the leave-one-source-out table here")
     parser.add_argument("--contrast", choices=CONTRASTS, default=calibration.CONTRAST,
                         help="what the head reads of each misconception's correction (the ablation)")
     args = parser.parse_args()
     calibration.CONTRAST = args.contrast  # the fits below, held-out ones included, read it
-    others = [semeval_run(folder) for folder in args.semeval]
+    others = [semeval_run(folder, args.semeval_run) for folder in args.semeval]
     bank = joined_bank([load_bank(), *(b for b, _ in others)])
     run = joined(load_runs(args.run) + [transcribed_run(p) for p in args.transcript] + [r for _, r in others])
     model = resolve(None)
     meta = {"model_sha256": sha256_of(model), "prompts": prompts_hash(), "layer": f"l_out-{STATE_BLOCK}",
             "train": {str(p): file_digest(p) for p in args.run + args.transcript}
-            | {str(f): file_digest(f / "run" / "results.jsonl") for f in args.semeval},
+            | {str(f): file_digest(f / args.semeval_run / "results.jsonl") for f in args.semeval},
             "dev": "one question in four of the train runs"}
     head = calibrate(bank, *fit_and_tune(run), meta)
     head.meta["name"] = f"probe-{head.meta['layer']}-{head.fingerprint()}"
