@@ -34,7 +34,7 @@ def grade(rubric: Rubric, answer: str, judge: Judge | None, head: Head | None = 
     prepared = prepare(answer)
     head = head if head is not None else default_head(judge)
     if prepared.contentless or judge is None:
-        return finish(rubric, prepared, None, head, mode="none", model="")
+        return _without_judge(rubric, prepared, head)
     if on_verdict:
         for verdict in _numeric_verdicts(rubric, prepared):
             on_verdict(verdict)
@@ -46,6 +46,11 @@ def grade(rubric: Rubric, answer: str, judge: Judge | None, head: Head | None = 
         return Grade.ungraded(rubric.id, exc.message, model=judge.name,
                               rubric_version=rubric.version, pointer=rubric.pointer)
     return finish(rubric, prepared, signals, head, mode=judge.mode, model=judge.name)
+
+
+def _without_judge(rubric: Rubric, prepared: PreparedAnswer, head: Head, with_doubt: bool = True) -> Grade:
+    """The grade of an answer no judge reads (nothing left to judge, or no judge): numbers only."""
+    return finish(rubric, prepared, None, head, mode="none", model="", with_doubt=with_doubt)
 
 
 def default_head(judge: Judge | None) -> Head:
@@ -64,7 +69,7 @@ def rescore(rubric: Rubric, answer: str, old: Grade, head: Head, with_doubt: boo
         return old
     prepared = prepare(answer)
     if prepared.contentless:
-        return finish(rubric, prepared, None, head, mode="none", model="", with_doubt=with_doubt)
+        return _without_judge(rubric, prepared, head, with_doubt)
     judged = [v for v in old.verdicts if v.kind != "numeric"]
     signals = None
     if old.mode != "none" and all(v.p_yes is not None for v in judged):
