@@ -1,9 +1,10 @@
-"""Questions written without a question mark: how many does answer preparation set aside?
+"""Questions and open choices written without a question mark: how many does answer preparation
+set aside, and how many committed answers does it keep whole?
 
-Two sets written for this check by a helper session that never saw the rules in
-`tutor/core/answer.py` (`evals/questions_unseen/README.md`): 40 answers that only ask (each should
-have nothing left to judge) and 40 that assert in forms a question detector could confuse (each
-should keep every sentence). No model call.
+Sets written for this check by helper sessions that never saw the rules in `tutor/core/answer.py`
+(`evals/questions_unseen/README.md`): answers that only ask, or only offer alternatives without
+choosing (each should have nothing left to judge), and committed answers in forms a detector could
+confuse (each should keep every sentence). No model call.
 
     .venv/bin/python evals/question_forms.py [--show]
 """
@@ -21,12 +22,23 @@ from tutor.core.answer import PreparedAnswer, prepare  # noqa: E402
 DATA = Path(__file__).parent / "questions_unseen"
 
 
-def answers(name: str) -> list[dict[str, str]]:
-    return [json.loads(line) for line in (DATA / name).read_text(encoding="utf-8").splitlines() if line]
+# file name → (what its answers are, how preparation should decide each)
+KINDS: dict[str, tuple[str, Callable[[PreparedAnswer], bool]]] = {
+    "asks.jsonl": ("answers that only ask: nothing left to judge", lambda p: p.contentless),
+    "asserts.jsonl": ("answers that assert: every sentence judged", lambda p: not p.unasserted),
+    "hedges.jsonl": ("answers that choose no alternative: nothing left to judge", lambda p: p.contentless),
+    "commits.jsonl": ("answers that choose between alternatives: every sentence judged",
+                      lambda p: not p.unasserted),
+}
+SETS = {"first": DATA, "second": DATA / "second", "third": DATA / "third"}
 
 
-def count(name: str, right: Callable[[PreparedAnswer], bool], show: bool) -> str:
-    rows = answers(name)
+def answers(path: Path) -> list[dict[str, str]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def count(path: Path, right: Callable[[PreparedAnswer], bool], show: bool) -> str:
+    rows = answers(path)
     wrong = [r for r in rows if not right(prepare(r["answer"]))]
     if show:
         for r in wrong:
@@ -38,11 +50,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--show", action="store_true", help="list the answers decided wrongly")
     show = parser.parse_args().show
-    asks = count("asks.jsonl", lambda p: p.contentless, show)
-    kept = count("asserts.jsonl", lambda p: not p.unasserted, show)
-    print("| set | decided right |\n|---|---|")
-    print(f"| answers that only ask: nothing left to judge | {asks} |")
-    print(f"| answers that assert: every sentence judged | {kept} |")
+    table = ["| set | answers | decided right |", "|---|---|---|"]
+    for set_name, folder in SETS.items():
+        for file_name, (what, right) in KINDS.items():
+            if (folder / file_name).exists():
+                table.append(f"| {set_name} | {what} | {count(folder / file_name, right, show)} |")
+    print("\n".join(table))
 
 
 if __name__ == "__main__":

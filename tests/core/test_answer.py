@@ -99,6 +99,17 @@ def test_text_addressed_to_the_grader_in_any_form_is_removed(steering):
     "I'd like to know if int4 weights take half a byte each.",
     "My question is whether LoRA freezes the base weights.",
     "It is unclear if the adapter can be merged.",
+    "What does the exponent control in bf16.",  # wh-questions
+    "why is the cache bigger than the weights here",
+    "How many bytes does each int4 weight take.",
+    "Which phase does the GPU spend most time in.",
+    "My question for you: is the cache shared between requests.",  # after a colon
+    "seventy billion times two bytes is a hundred forty gigabytes or am i way off",
+    "GQA keeps one KV head per group, right or wrong.",
+    "Please tell me if the adapter can be merged.",
+    "I can't say whether paging copies the cache.",
+    "It is 131,072 or 65,536, and I'm torn on which the question wants.",  # can't choose
+    "RAG wins when facts change or when labels are few, and I can't rank them.",
 ])
 def test_questions_and_open_choices_assert_nothing_and_are_not_judged(unasserted):
     prepared = prepare(f"Loading proves the weights fit. {unasserted}")
@@ -117,6 +128,12 @@ def test_questions_and_open_choices_assert_nothing_and_are_not_judged(unasserted
     "You only see the damage if you test your own tasks.",
     "Can fit on one 80 GB card once the weights are int4.",
     "Do the math: 2 bytes times 70 billion is 140 GB.",  # an imperative, not a question
+    "Which heads get shared is the whole difference between MQA and GQA.",  # wh-word, no question
+    "How it works: the cache keeps K and V for every past token.",
+    "Which is why the cache grows with every token.",
+    "When the cache is full, new requests wait.",
+    "Why bf16 wins: it keeps the fp32 exponent.",
+    "It does not matter whether you serve one user or a thousand: the weights cost the same.",
 ])
 def test_claims_that_share_words_with_questions_are_still_judged(claim):
     assert prepare(claim).text == claim
@@ -128,6 +145,29 @@ def test_a_hedge_takes_its_whole_sentence_across_semicolons():
     prepared = prepare("Decode makes one token per step. " + " ".join(hedged))
     assert prepared.text == "Decode makes one token per step."
     assert prepared.unasserted == hedged
+
+
+@pytest.mark.parametrize("undecided", [
+    "Can't decide between those two.",
+    "No idea which pairing is right.",
+    "One of those two layouts is bf16, I can't say which.",
+    "I am between these two, not decided.",
+])
+def test_alternatives_followed_by_not_choosing_assert_nothing(undecided):
+    alternatives = "Per-tensor crushes the small channel because of an outlier, or because of the zero-point."
+    prepared = prepare(f"Decode makes one token per step. {alternatives} {undecided}")
+    assert prepared.text == "Decode makes one token per step."
+    assert prepared.unasserted == [alternatives, undecided]
+
+
+@pytest.mark.parametrize("answer", [
+    # no choice offered before it
+    "The cache grows with context. I can't say which framework you use, but paging helps.",
+    "fp16 or bf16 both take 2 bytes. Between these two, bf16 is safer for training.",  # a choice made
+    "Whether you pick fp16 or bf16, each weight takes 2 bytes. The torn pages are freed in blocks.",
+])
+def test_not_choosing_needs_alternatives_just_before_it(answer):
+    assert not prepare(answer).unasserted
 
 
 def test_an_answer_made_only_of_questions_has_nothing_to_grade():
