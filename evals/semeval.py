@@ -24,13 +24,14 @@ import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 from sklearn.metrics import accuracy_score, f1_score
 
 from tutor.core.course import open_course
 from tutor.core.decide import load_head
 from tutor.core.result import Band
-from tutor.teacher.evaluation import load_labelled, load_run, rescore_run
+from tutor.teacher.evaluation import EvalRun, load_labelled, load_run, rescore_run
 
 DATA = Path(__file__).parent / "semeval"
 OUT = Path(__file__).parent / "out" / "semeval"
@@ -100,18 +101,46 @@ def literature_metrics(gold: list[str], predicted: list[str]) -> str:
             f"{f1_score(gold, predicted, average='weighted'):.3f}")
 
 
-def score(folder: Path, head_option: str | None, run_name: str = "run") -> str:
+def decided(folder: Path, head_option: str | None, run_name: str) -> tuple[EvalRun, list[str], list[str]]:
+    """The re-decided run, each graded answer's 2-way word ("correct" when `full`) and its gold one."""
     bank = open_course(folder / "course").bank
     labelled = load_labelled(folder / "labelled.jsonl")
     run = rescore_run(bank, load_run(folder / run_name / "results.jsonl", labelled), load_head(head_option))
-    graded = [(g, r) for g, r in zip(run.gold, run.grades, strict=True) if r.status == "graded"]
-    said = ["correct" if r.band == Band.FULL else "incorrect" for _, r in graded]
-    two_way = [g.note.split(";")[0].removeprefix("2-way ") for g, _ in graded]
-    three_way = [g.category for g, _ in graded]
-    name = folder.name
-    return "\n".join([
-        f"| {name} | {len(graded)} ({len(run.gold) - len(graded)} ungraded) | "
-        f"{literature_metrics(two_way, said)} | {literature_metrics(three_way, said)} |"])
+    said = ["correct" if r.band == Band.FULL else ("incorrect" if r.status == "graded" else "ungraded")
+            for r in run.grades]
+    two_way = [g.note.split(";")[0].removeprefix("2-way ") for g in run.gold]
+    return run, said, two_way
+
+
+def score(folder: Path, head_option: str | None, run_name: str = "run") -> str:
+    run, said_all, two_way_all = decided(folder, head_option, run_name)
+    graded = [i for i, r in enumerate(run.grades) if r.status == "graded"]
+    said = [said_all[i] for i in graded]
+    two_way = [two_way_all[i] for i in graded]
+    three_way = [run.gold[i].category for i in graded]
+    return (f"| {folder.name} | {len(graded)} ({len(run.gold) - len(graded)} ungraded) | "
+            f"{literature_metrics(two_way, said)} | {literature_metrics(three_way, said)} |")
+
+
+def paired_difference(folder: Path, head: str | None, against: str, run_name: str,
+                      resamples: int = 2000) -> str:
+    """2-way macro-F1 of `head` minus `against` on the same answers, with a 95% interval from a
+    paired bootstrap over answers (seeded): is a difference between two heads more than the
+    sample's noise?"""
+    _, said, gold = decided(folder, head, run_name)
+    _, other, _ = decided(folder, against, run_name)
+    both = [i for i in range(len(gold)) if "ungraded" not in (said[i], other[i])]
+    rng = np.random.default_rng(0)
+    arrays = tuple(np.array(x)[both] for x in (said, other, gold))
+
+    def gap(index: np.ndarray) -> float:
+        a, b, g = (x[index] for x in arrays)
+        return float(f1_score(g, a, average="macro") - f1_score(g, b, average="macro"))
+
+    n = len(both)
+    draws = [gap(rng.integers(0, n, n)) for _ in range(resamples)]
+    low, high = np.percentile(draws, [2.5, 97.5])
+    return f"| {folder.name} | {n} | {gap(np.arange(n)):+.3f} | {low:+.3f} to {high:+.3f} |"
 
 
 def main() -> None:
@@ -126,9 +155,17 @@ def main() -> None:
     scored.add_argument("folders", nargs="+", type=Path)
     scored.add_argument("--head", help="'plain' for P(yes) with thresholds; default: the shipped head")
     scored.add_argument("--run", default="run", help="the saved run's folder in each set (default: run)")
+    scored.add_argument("--against", metavar="HEAD",
+                        help="instead: 2-way macro-F1 of --head minus this head's, with a paired "
+                             "bootstrap 95%% interval")
     args = parser.parse_args()
     if args.command == "build":
         build(args.corpus, args.split, args.limit, args.seed)
+        return
+    if args.against:
+        print("| set | answers | 2-way macro-F1, head minus against | 95% interval |\n|---|---|---|---|")
+        for folder in args.folders:
+            print(paired_difference(folder, args.head, args.against, args.run))
         return
     print("| set | answers | 2-way accuracy | 2-way macro-F1 | 2-way weighted F1 | 3-way accuracy "
           "| 3-way macro-F1 | 3-way weighted F1 |\n|---|---|---|---|---|---|---|---|")
