@@ -26,6 +26,7 @@ from tutor.core.decide import CONTRASTS  # noqa: E402
 from tutor.core.judge_prompts import prompts_hash  # noqa: E402
 from tutor.core.judges.llama_runtime import STATE_BLOCK  # noqa: E402
 from tutor.core.model_store import resolve, sha256_of  # noqa: E402
+from tutor.core.rubric import Rubric  # noqa: E402
 from tutor.teacher import calibration  # noqa: E402
 from tutor.teacher.calibration import calibrate, file_digest, fit_and_tune  # noqa: E402
 from tutor.teacher.evaluation import EvalRun, joined, load_labelled, load_run, load_runs  # noqa: E402
@@ -72,10 +73,12 @@ def by_form(results: list[HeldOut]) -> list[HeldOut]:
 
 
 def joined_bank(banks: list[Bank]) -> Bank:
-    rubrics = [r for bank in banks for r in bank.rubrics]
-    if len({r.id for r in rubrics}) != len(rubrics):
-        raise SystemExit("the courses share question ids; they cannot be joined")
-    return Bank(rubrics)
+    """One bank of every course's rubrics; two samples of one corpus share identical rubrics."""
+    by_id: dict[str, Rubric] = {}
+    for rubric in (r for bank in banks for r in bank.rubrics):
+        if by_id.setdefault(rubric.id, rubric) != rubric:
+            raise SystemExit(f"the courses give question {rubric.id} two different rubrics; cannot join them")
+    return Bank(list(by_id.values()))
 
 
 def main() -> None:

@@ -75,12 +75,17 @@ def point_labels(row: dict[str, Any]) -> dict[str, bool]:
     return {"reference-1": row["label_2way"] == "correct"} if len(references(row)) == 1 else {}
 
 
-def build(corpus: str, split: str, limit: int | None, seed: int) -> Path:
+def build(corpus: str, split: str, limit: int | None, seed: int, name: str | None = None,
+          exclude: list[Path] | None = None) -> Path:
+    """A course and a labelled file in `OUT/NAME` (default `corpus-split`); answers already in an
+    `exclude` folder's labelled file are left out, so a second sample never repeats the first."""
+    taken = {json.loads(line)["id"] for folder in exclude or []
+             for line in (folder / "labelled.jsonl").read_text().splitlines() if line}
     rows = [json.loads(line) for line in (DATA / f"{corpus}-{split}.jsonl").read_text().splitlines()]
-    rows = [r for r in rows if references(r)]
+    rows = [r for r in rows if references(r) and r["id"] not in taken]
     if limit and limit < len(rows):
         rows = sorted(random.Random(seed).sample(rows, limit), key=lambda r: r["id"])
-    folder = OUT / f"{corpus}-{split}"
+    folder = OUT / (name or f"{corpus}-{split}")
     rubrics = folder / "course" / "rubrics"
     rubrics.mkdir(parents=True, exist_ok=True)
     info = f'title = "SemEval-2013 {corpus} {split}"\nmodule = "se"\n'
@@ -151,6 +156,9 @@ def main() -> None:
     made.add_argument("--split", choices=["train", "test-ua", "test-uq", "test-ud"], required=True)
     made.add_argument("--limit", type=int, help="a random sample of this many answers (seeded)")
     made.add_argument("--seed", type=int, default=13)
+    made.add_argument("--name", help="the folder's name under evals/out/semeval (default: corpus-split)")
+    made.add_argument("--exclude", type=Path, action="append", default=[],
+                      help="a built folder whose answers to leave out (repeatable)")
     scored = commands.add_parser("score", help="2-way and 3-way figures of a graded folder")
     scored.add_argument("folders", nargs="+", type=Path)
     scored.add_argument("--head", help="'plain' for P(yes) with thresholds; default: the shipped head")
@@ -160,7 +168,7 @@ def main() -> None:
                              "bootstrap 95%% interval")
     args = parser.parse_args()
     if args.command == "build":
-        build(args.corpus, args.split, args.limit, args.seed)
+        build(args.corpus, args.split, args.limit, args.seed, args.name, args.exclude)
         return
     if args.against:
         print("| set | answers | 2-way macro-F1, head minus against | 95% interval |\n|---|---|---|---|")
