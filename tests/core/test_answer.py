@@ -103,7 +103,7 @@ def test_text_addressed_to_the_grader_in_any_form_is_removed(steering):
     "why is the cache bigger than the weights here",
     "How many bytes does each int4 weight take.",
     "Which phase does the GPU spend most time in.",
-    "My question for you: is the cache shared between requests.",  # after a colon
+    "My question for you: is it shared between requests.",  # after a colon
     "seventy billion times two bytes is a hundred forty gigabytes or am i way off",
     "GQA keeps one KV head per group, right or wrong.",
     "Please tell me if the adapter can be merged.",
@@ -134,6 +134,9 @@ def test_questions_and_open_choices_assert_nothing_and_are_not_judged(unasserted
     "When the cache is full, new requests wait.",
     "Why bf16 wins: it keeps the fp32 exponent.",
     "It does not matter whether you serve one user or a thousand: the weights cost the same.",
+    "Decode: is the memory-bound phase, one token per step.",  # a note after a label
+    "Weights - are the fixed cost, paid once.",
+    "Which is the reason the cache grows with traffic.",
 ])
 def test_claims_that_share_words_with_questions_are_still_judged(claim):
     assert prepare(claim).text == claim

@@ -84,29 +84,32 @@ UNDECIDED = re.compile(
 ALTERNATIVES = re.compile(r"\b(?:or|unless)\b", re.IGNORECASE)
 
 # A question written without its question mark (a transcript never has one) asserts nothing
-# either: a yes/no question (an auxiliary before its subject where a sentence starts, or after a
-# colon or a dash), a wh-question (a wh-word before an auxiliary and its subject, or before "do"),
-# a question after a comma, "and" or "or" ("…, is it the weights", "… or is there a batch term"),
+# either: a yes/no question (an auxiliary before its subject where a sentence starts), a
+# wh-question (a wh-word before an auxiliary and its subject, or before "do"), a question after a
+# comma, colon, dash, "and" or "or" with a pronoun for subject ("…, is it the weights", "My
+# question: is it shared", "… or is there a batch term"; "Decode: is the memory-bound phase" is a
+# note),
 # a question tag ending the sentence ("…, doesn't it", "… or am I wrong", "…, correct"), or
 # a question embedded in asking, wondering or not knowing ("I wonder whether", "tell me if",
 # "I can't say whether"). An auxiliary with no subject after it ("Is memory-bound", note style)
 # still asserts; so does one before a bare noun ("Is quantization lossy"), which a note can read
 # the same way, "Do" before anything but a pronoun ("Do the math: …" is an imperative) and a
-# wh-word before a verb or a clause ("What grows is …", "How it works: …", "Which is why …").
+# wh-word before a verb or a clause ("What grows is …", "How it works: …", "Which is why …"; "Which
+# is the reason …" refers back, as a note does).
 _AUX = r"""(?:is|are|was|were|does|did|can|could|would|will|should|shall|has|have|isn'?t|aren'?t
     |wasn'?t|doesn'?t|didn'?t|can'?t|couldn'?t|wouldn'?t|won'?t|shouldn'?t|hasn'?t|haven'?t)"""
 _SUBJECT = r"""(?:the|a|an|it|its|this|that|these|those|there|they|their|we|our|you|your|i|my|he|she
     |each|every|all|any|some|both|\d|(?-i:[A-Z][A-Za-z0-9]*[A-Z0-9]))"""
-_START = r"""(?:^|[:;—–…]|\s-)\W*(?:(?:so|and|but|ok(?:ay)?|well|now|then|also|and\s+so|um+|uh+|like|hi|hey
-    |sorry|please|quick\s+question)\W+)*"""
+_FILLERS = r"""\W*(?:(?:so|and|but|ok(?:ay)?|well|now|then|also|and\s+so|um+|uh+|like|hi|hey|sorry|please
+    |quick\s+question)\W+)*"""
 _PRONOUN = r"(?:it|that|this|there|they|we|i|you)"
 _WH = r"""(?:what|why|how|when|where|which|who)"""
 QUESTION_FORM = re.compile(
     rf"""
-      {_START}(?:
+      ^{_FILLERS}(?:
           {_AUX}\s+{_SUBJECT}
         | (?:do|don'?t)\s+(?:they|we|you|i|both|all)
-        | {_WH}(?:'s|\s+{_AUX})\s+{_SUBJECT}
+        | (?!which){_WH}(?:'s|\s+{_AUX})\s+{_SUBJECT}
         | {_WH}\s+(?:do|does|did)\s+\w
         | how\s+(?:many|much)(?:\s+[\w-]+){{1,3}}?\s+(?:{_AUX}|do)\s+{_SUBJECT}
         | (?:what|which)(?:\s+[\w-]+){{1,2}}?\s+(?:do|does|did)\s+{_SUBJECT}
@@ -114,7 +117,7 @@ QUESTION_FORM = re.compile(
     | ,\s*(?:isn'?t|aren'?t|wasn'?t|weren'?t|doesn'?t|don'?t|didn'?t|won'?t|wouldn'?t|can'?t
           |couldn'?t|shouldn'?t|hasn'?t|haven'?t|is|does|do|would|right|no|yes)
         (?:\s+(?:it|they|that|this|there|he|she|we|you|i))?\W*$
-    | (?:,|\band|\bor)\s+{_AUX}\s+{_PRONOUN}\b
+    | (?:[,:;—–…]|\s-|\band|\bor){_FILLERS}{_AUX}\s+{_PRONOUN}\b
     | \b(?:is|was)\s+(?:it|that)\s+because\b
     | \bor\s+am\s+i\b
     | \b(?:correct|right|true|wrong|yes)\s+or\s+(?:not|wrong|false|right|no)\W*$
