@@ -116,9 +116,17 @@ def test_sprayed_or_wrong_essential_numbers_leave_method_credit_only(bank, judge
     assert any(v.outcome == Outcome.WRONG for v in result.by_kind("numeric"))
 
 
-def test_an_answer_written_as_questions_scores_nothing(bank, judge):
-    answer = ("Isn't MQA one shared K/V head for all query heads? Doesn't GQA share one K/V head per group? "
-              "Wouldn't fewer KV heads make the KV cache smaller?")
+@pytest.mark.parametrize("answer", [
+    "Isn't MQA one shared K/V head for all query heads? Doesn't GQA share one K/V head per group? "
+    "Wouldn't fewer KV heads make the KV cache smaller?",
+    # spoken: no question marks, wh-questions and a tag
+    "so what does mqa share across the query heads and how many kv heads does gqa keep "
+    "it's one per group or am i way off",
+    # alternatives, then the writer says they cannot choose
+    "MQA shares one K/V head for all query heads, or GQA does and MQA keeps one per group. "
+    "Can't decide between those two.",
+])
+def test_an_answer_written_as_questions_scores_nothing(bank, judge, answer):
     result = grade(bank.get("w06-thu-4"), answer, judge)
     assert result.score == 0.0 and result.band == Band.FAIL
     assert any("asserts nothing" in n for n in result.notices)
