@@ -6,11 +6,11 @@ content words with the claim (a lexical pick: sentences, then cut after colons a
 its plain P(yes) is set beside the one saved for the whole answer (`evals/out/sep/refs`, made by
 `evals/reference_answers.py`; no head on either side).
 
-    .venv/bin/python evals/claim_clause_pilot.py [--refs evals/out/sep/refs/results.jsonl]
+    .venv/bin/python evals/claim_clause_pilot.py [--refs evals/out/sep/refs/results.jsonl \
+        --labelled evals/out/refs/labelled.jsonl]
 """
 
 import argparse
-import json
 import re
 import sys
 from pathlib import Path
@@ -21,6 +21,7 @@ from tutor.core import model_store  # noqa: E402
 from tutor.core.answer import STOPWORDS, WORD, split_sentences  # noqa: E402
 from tutor.core.bank import load_bank  # noqa: E402
 from tutor.core.judges.base import JudgeRequest  # noqa: E402
+from tutor.teacher.evaluation import load_labelled, load_run  # noqa: E402
 
 
 def content_words(text: str) -> set[str]:
@@ -34,16 +35,11 @@ def best_clause(answer: str, claim: str) -> str:
     return max(clauses, key=lambda c: len(content_words(c) & wanted) / (1 + 0.02 * len(c.split())))
 
 
-def saved_whole(path: Path) -> dict[tuple[str, str], float]:
+def saved_whole(path: Path, labelled: Path) -> dict[tuple[str, str], float]:
     """Plain P(yes) of each key point as the whole typed reference answer was judged."""
-    out = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        row = json.loads(line) if line.strip() else {}
-        if str(row.get("gold_id", "")).startswith("ref-typed-"):
-            for v in row["grade"]["verdicts"]:
-                if v["kind"] == "key_point":
-                    out[(row["grade"]["question_id"], v["point_id"])] = v["p_yes"]
-    return out
+    run = load_run(path, load_labelled(labelled))
+    return {(g.question_id, v.point_id): v.p_yes for g, grade in zip(run.gold, run.grades, strict=True)
+            if g.source == "reference-typed" for v in grade.by_kind("key_point") if v.p_yes is not None}
 
 
 def main() -> None:
@@ -51,7 +47,9 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--refs", type=Path, default=Path("evals/out/sep/refs/results.jsonl"))
-    whole = saved_whole(parser.parse_args().refs)
+    parser.add_argument("--labelled", type=Path, default=Path("evals/out/refs/labelled.jsonl"))
+    args = parser.parse_args()
+    whole = saved_whole(args.refs, args.labelled)
     judge = LocalJudge.load(model_store.resolve(None))
     pairs = []
     for rubric in load_bank().rubrics:

@@ -17,7 +17,6 @@ The rules (`answer.prepare`) are measured on the same third set for comparison. 
 """
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -27,13 +26,12 @@ from sklearn.metrics import roc_auc_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from evals.question_forms import SETS, answers  # noqa: E402
 from tutor.core import model_store  # noqa: E402
 from tutor.core.answer import prepare  # noqa: E402
 from tutor.core.bank import load_bank  # noqa: E402
 from tutor.core.judges.base import JudgeRequest  # noqa: E402
 
-DATA = Path(__file__).parent / "questions_unseen"
-SETS = {"first": DATA, "second": DATA / "second", "third": DATA / "third"}
 COMMITS = {"asserts.jsonl": 1, "commits.jsonl": 1, "asks.jsonl": 0, "hedges.jsonl": 0}
 CLAIMS = (
     "the student gives an answer of their own and stands by it.",
@@ -48,12 +46,8 @@ def rows() -> list[dict[str, str | int]]:
     for set_name, folder in SETS.items():
         for file_name, label in COMMITS.items():
             path = folder / file_name
-            if path.exists():
-                for line in path.read_text(encoding="utf-8").splitlines():
-                    if line:
-                        row = json.loads(line)
-                        out.append({**row, "set": set_name, "commits": label,
-                                    "prompt": bank.get(row["question_id"]).prompt})
+            out += [{**row, "set": set_name, "commits": label, "prompt": bank.get(row["question_id"]).prompt}
+                    for row in (answers(path) if path.exists() else [])]
     return out
 
 

@@ -88,8 +88,7 @@ ALTERNATIVES = re.compile(r"\b(?:or|unless)\b", re.IGNORECASE)
 # wh-question (a wh-word before an auxiliary and its subject, or before "do"), a question after a
 # comma, colon, dash, "and" or "or" with a pronoun for subject ("…, is it the weights", "My
 # question: is it shared", "… or is there a batch term"; "Decode: is the memory-bound phase" is a
-# note),
-# a question tag ending the sentence ("…, doesn't it", "… or am I wrong", "…, correct"), or
+# note), a question tag ending the sentence ("…, doesn't it", "… or am I wrong", "…, correct"), or
 # a question embedded in asking, wondering or not knowing ("I wonder whether", "tell me if",
 # "I can't say whether"). An auxiliary with no subject after it ("Is memory-bound", note style)
 # still asserts; so does one before a bare noun ("Is quantization lossy"), which a note can read
