@@ -235,3 +235,83 @@ def test_sentence_ends_case_and_spacing_give_one_judge_form_but_a_transcript_has
     for written in (typed.replace(". ", ", "), typed.upper(), typed.replace("\n", "  ").replace(".", ";")):
         assert judge_form(written) == judge_form(typed)
     assert judge_form(spoken_form(typed)) == spoken_form(typed) != judge_form(typed)
+
+
+# A claim named only to be denied is credited neither way; the writer's own claim beside it is judged.
+@pytest.mark.parametrize(("answer", "denied", "kept"), [
+    ("It's a myth that RAG wins when knowledge changes often. Fine-tuning keeps facts current.",
+     ["It's a myth that RAG wins when knowledge changes often."], ["Fine-tuning keeps facts current."]),
+    ("It is not true that GQA shrinks the cache, and it is false that MQA shares one KV head.",
+     ["It is not true that GQA shrinks the cache, and it is false that MQA shares one KV head."], []),
+    ("Nobody would seriously claim that QLoRA freezes the base - the base weights get updated.",
+     ["Nobody would seriously claim that QLoRA freezes the base -"], ["the base weights get updated."]),
+    ("Those who say int4 rounding error is large are mistaken: int4 is lossless.",
+     ["Those who say int4 rounding error is large are mistaken:"], ["int4 is lossless."]),
+    ("Whoever told you GPTQ keeps layer outputs had it backwards.",
+     ["Whoever told you GPTQ keeps layer outputs had it backwards."], []),
+    ("A common misconception is that bf16 keeps the fp32 range; it is more precise.",
+     ["A common misconception is that bf16 keeps the fp32 range;"], ["it is more precise."]),
+    ("It would be a mistake to think the cache is per request.",
+     ["It would be a mistake to think the cache is per request."], []),
+    ("The claim that per-channel scales help small channels is overrated.",
+     ["The claim that per-channel scales help small channels is overrated."], []),
+    # denials that refer back take the clause or sentence before them
+    ("People think fp16 takes 2 bytes, but that's wrong - it is 4.",
+     ["People think fp16 takes 2 bytes,", "but that's wrong -"], ["it is 4."]),
+    ("I keep hearing that int4 spares the KV cache. That's simply not so: it shrinks everything.",
+     ["I keep hearing that int4 spares the KV cache.", "That's simply not so:"], ["it shrinks everything."]),
+    ('"Loading proves the weights fit" - I reject that. Loading proves it serves.',
+     ['"Loading proves the weights fit" -', "I reject that."], ["Loading proves it serves."]),
+    ("The usual line is that RAG adds knowledge. I think that line is false.",
+     ["The usual line is that RAG adds knowledge.", "I think that line is false."], []),
+    ('"Weights are a fixed cost" - nah. Both grow with traffic.',
+     ['"Weights are a fixed cost" -', "nah."], ["Both grow with traffic."]),
+    ("The slides say decode is memory-bound. I think this is not correct, it is compute-bound.",
+     ["The slides say decode is memory-bound.", "I think this is not correct,"], ["it is compute-bound."]),
+    ("int4 is lossless - that's what they told us, but honestly I doubt it. It loses accuracy.",
+     ["int4 is lossless -", "that's what they told us,"], ["but honestly I doubt it.", "It loses accuracy."]),
+    # a view reported of people in general is theirs, not the writer's
+    ("People say speed but the real reason is range.",
+     ["People say speed"], ["but the real reason is range."]),
+    ("Some folks think RAG saves memory lol. It brings fresh knowledge.",
+     ["Some folks think RAG saves memory lol."], ["It brings fresh knowledge."]),
+    # frames that deny inside their own clause
+    ("You'd think one scale per tensor is fine, but an outlier sets the step.",
+     ["You'd think one scale per tensor is fine,"], ["but an outlier sets the step."]),
+    ("The trap is assuming perplexity tells you int4 is safe.",
+     ["The trap is assuming perplexity tells you int4 is safe."], []),
+    ("GQA cutting the cache by the head ratio is a fairy tale; it depends on query heads.",
+     ["GQA cutting the cache by the head ratio is a fairy tale;"], ["it depends on query heads."]),
+    ("I'm not convinced that prompting is enough. You always need PEFT.",
+     ["I'm not convinced that prompting is enough."], ["You always need PEFT."]),
+    ("I first mapped the sketch to a full copy, which is wrong: it is the LoRA adapter.",
+     ["I first mapped the sketch to a full copy, which is wrong:"], ["it is the LoRA adapter."]),
+])
+def test_claims_named_only_to_be_denied_are_not_judged(answer, denied, kept):
+    prepared = prepare(answer)
+    assert prepared.denied == denied
+    assert prepared.sentences == kept
+    assert any("call false" in n for n in prepared.notices)
+
+
+@pytest.mark.parametrize("claim", [
+    "fp16 overflows in training, which is not the case for bf16.",  # denies no claim, ends no clause
+    "It would be wrong to skip prompting: try it first.",  # advice, not a denied claim
+    "Weight quantization does not shrink the KV cache.",  # a negation inside a claim
+    "Contrary to fp16, bf16 keeps the fp32 exponent range.",
+    "It is true that GQA shares one KV head per group, and the explainer is right that it saves memory.",
+    "The myth of free quantization aside, int4 costs some accuracy on math.",
+    "A common mistake is to quantize the KV cache without measuring.",
+    "The notes say decode is memory-bound, and that is why batching helps.",  # a source, not rejected
+    "Most people think bf16 trades precision for range, and they're right.",  # agreed with
+    "And int4 is safer than people think: quality barely moves on chat.",
+    "When people say precision they mean how finely values are spaced.",
+    "The danger is that with only 16 levels the rounding is coarse.",  # a real danger, asserted
+    "Small errors accumulate over the steps and the final answer is wrong.",
+    "If someone asked me to write the int4 kernel I would be lost.",
+    "No, because the string is not made of metal.",  # "No" opening an answer answers the question
+    "I disagree, water evaporates at any temperature, only slower.",
+])
+def test_look_alike_claims_are_judged_whole(claim):
+    prepared = prepare(claim)
+    assert prepared.denied == [] and prepared.text == claim
