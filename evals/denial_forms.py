@@ -1,10 +1,10 @@
 """Claims named only to be denied: how many does answer preparation set aside, and how many
 committed claims does it keep?
 
-A set written for this check by a helper session that never saw the rules in
-`tutor/core/answer.py` (`evals/reversal_unseen/README.md`). Each answer lists the exact words of
-the claims it denies (`denied`: none may reach the judge) and of the claims it commits to
-(`kept`: each must reach it). No model call.
+Sets written for this check by helper sessions that never saw a rule for it
+(`evals/reversal_unseen/README.md`). Each answer lists the exact words of the claims it denies
+(`denied`: none may reach the judge) and of the claims it commits to (`kept`: each must reach
+it). No model call. README's "Claims named only to be denied" has the figures of the rule tried.
 
     .venv/bin/python evals/denial_forms.py [--show]
 """

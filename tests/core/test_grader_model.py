@@ -132,19 +132,6 @@ def test_an_answer_written_as_questions_scores_nothing(bank, judge, answer):
     assert any("asserts nothing" in n for n in result.notices)
 
 
-# Claims named only to be denied: every key point of w06-thu-4, each under another frame.
-DENIED_POINTS = (
-    "It's a myth that MQA gives all query heads one shared key/value head. People think GQA shares one "
-    "key/value head per group of query heads, but that's wrong. The explainer says fewer KV heads make "
-    "the KV cache smaller; I don't buy it.")
-
-
-def test_claims_named_only_to_be_denied_earn_nothing(bank, judge):
-    result = grade(bank.get("w06-thu-4"), DENIED_POINTS, judge)
-    assert result.score == 0.0 and result.band == Band.FAIL, shown(result)
-    assert any("call false" in n for n in result.notices)
-
-
 def test_two_runs_give_identical_grades(bank, judge):
     """Uncached: the second run recomputes everything after another answer was graded."""
     rubric, inner = bank.get("w06-thu-4"), judge.inner

@@ -605,13 +605,3 @@ def test_accept_unit_of_another_dimension_is_flagged():
 def test_unit_answers_never_state_is_flagged():
     problem = unit_problem(check(1, "GB/s"))
     assert problem is not None and "'GB/s'" in problem
-
-
-@pytest.mark.parametrize(("answer", "passed"), [
-    ("It's a myth that a 70B model needs 280 GB in fp16: it needs 140 GB.", True),  # the rejected amount
-    ("Those who say 280 GB are mistaken; the weights take 140 GB.", True),  # is no alternative
-    ("It's a myth that a 70B model needs 140 GB in fp16: it needs 280 GB.", False),  # nor a pass
-    ("People say 140 GB, but that's wrong.", False),
-])
-def test_an_amount_named_only_to_be_denied_neither_passes_nor_competes(answer, passed):
-    assert numeric_outcomes([WEIGHTS], prepare(answer))[0].passed is passed

@@ -6,9 +6,8 @@ of sentence are set aside and reported to the learner: those addressed to the gr
 verdicts, requests for marks in other languages), questions ("Isn't the KV cache what
 grows?" asserts nothing, nor does a transcript's "so is the kv cache what grows") and hedges
 that offer alternatives without choosing ("either per-tensor or per-channel, not sure which";
-"… or because of the zero-point. Can't decide between those two."); and claims named only to be
-denied ("It's a myth that …", "Those who say … are mistaken") are credited neither way. Answers
-with no words left never reach a model.
+"… or because of the zero-point. Can't decide between those two."). Answers with no words left
+never reach a model.
 """
 
 import re
@@ -133,119 +132,6 @@ QUESTION_FORM = re.compile(
 )
 
 
-# A claim named only to be denied ("It's a myth that RAG wins when knowledge changes", "People
-# think X, but it doesn't", "X - I reject that") is not credited, nor counted as a misconception:
-# the writer commits to its opposite, which the judge would have to read through the frame. A
-# frame takes only its own clause: the text after a colon, semicolon or dash, or from "but", is
-# the writer's own claim and is judged ("Nobody would claim X - the point is Y" judges Y). Four
-# shapes:
-# - a frame that denies the claim in its own clause: "it's false that X", "X is a myth", "I'm not
-#   convinced that X", "the trap is assuming X", "you'd think X", "X, which is wrong";
-# - a denial that refers back ("…, but that's wrong", "That's simply not so:", "nah", "I
-#   disagree") takes the clause before it as well;
-# - a view reported of people in general ("people think X", "some folks say X", "I've seen people
-#   write X") is theirs, not the writer's, unless the writer agrees ("…, and they're right");
-# - a view reported of a source ("the notes say X", "X - that's what they told us") is the
-#   writer's unless the writer rejects it next ("…, but honestly I don't buy that").
-# A negation inside a claim ("the cache does not shrink") is no frame, nor is a denial of
-# something other than a claim ("which is not the case for bf16", "It would be wrong to skip
-# prompting").
-_FALSE = r"""(?:(?:simply|just|plain|plainly|totally|completely|absolutely|dead|kind\s+of)\s+)?
-    (?:false|untrue|wrong|incorrect|mistaken|erroneous|untenable|outdated|debunked|overrated|nonsense
-    |backwards|a\s+(?:myth|fairy\s+tale|red\s+herring)|an\s+exaggeration|not\s+(?:so|true|right|correct
-    |the\s+case)|(?:a\s+)?(?:common\s+|popular\s+|widespread\s+|classic\s+)?(?:misconception|mistake|error))"""
-# Said only of claims (a result "is wrong", a connection "is incorrect"; a claim "is a myth").
-_DISMISSED = r"""(?:(?:simply|just|plain|plainly|kind\s+of)\s+)?
-    (?:untrue|untenable|debunked|overrated|nonsense|a\s+(?:myth|fairy\s+tale|red\s+herring)|an\s+exaggeration)"""
-_TO_SAY = r"to\s+(?:say|think|claim|believe|assume)"
-_SAYERS = r"""(?:those|people|anyone|anybody|everyone|everybody|whoever|someone|somebody|who(?:ever)?)"""
-_ING = r"(?:thinking|assuming|believing|saying|claiming|treating)"
-_SAYS = r"""(?:say|says|said|think|thinks|thought|believe|believes|claim|claims|assume|assumes|write|writes
-    |wrote|treat|treats|tell|tells|told\s+us|call|calls|state|states|suggest|suggests)"""
-DENIAL = re.compile(
-    rf"""
-      \bit(?:'s|’s|\s+is|\s+was|\s+would\s+be)\s+{_FALSE}\s+(?:that|{_TO_SAY})\b
-    | \bit(?:'s|’s|\s+is)\s+not\s+because\b
-    | \b(?:nobody|no\s+one|no-one)\s+(?:(?:would|should|could|can|will|seriously)\s+)*(?:claims?|says?|argues?
-        |thinks?|believes?)\b
-    | \bthe\s+(?:myth|misconception|fallacy)\s+that\b
-    | \b(?:myth|misconception|fallacy)\s+(?:is|was)\s+that\b
-    | \b(?:myth|misconception|mistake|fallacy|trap|danger)\s+(?:is|was)\s+(?:{_TO_SAY}|{_ING})\b
-    | \b(?:idea|claim|notion|belief|view|line|statement|position|story)\s+that\b.{{0,160}}?\b(?:is|are|was)\s+
-        (?:[\w,]+\s+){{0,4}}?{_FALSE}
-    | \b(?:is|are|was|were|has\s+been|have\s+been)\s+{_DISMISSED}\W*$
-    | \b(?:is|are|was|were)\s+{_FALSE}\s+(?:in\s+my\s+opinion|imo)\b
-    | \b(?:is|are|was|were)\s+(?:the\s+(?:trap|misconception|danger|myth|confusion)|dishonest)\b
-    | \b(?:misses|miss)\s+the\s+point\b | \b(?:doesn'?t|does\s+not|don'?t|do\s+not)\s+hold\s+up\b
-    | \bwhich\s+is\s+{_FALSE}\W*$
-    | \bno\s+way\s+(?:is|are|does|do)\b
-    | \bi\s+(?:reject|dispute|deny|doubt|don'?t\s+buy|do\s+not\s+buy|disagree\s+with)
-        \s+(?:the\s+(?:claim|idea|notion|view|line)\s+)?that\b
-    | \bi'?m\s+not\s+convinced\s+(?:that\b|by\b)
-    | \b(?:you'?d|you\s+would|one\s+would|you\s+might)\s+think\b | \btempting\s+{_TO_SAY}\b
-    | \b(?:i|we)\s+(?:used\s+to\s+(?:think|believe)|first\s+(?:thought|mapped|assumed))\b
-    | \bmy\s+first\s+guess\b
-    | \b{_SAYERS}(?:\s+\w+)?\s+(?:who\s+)?(?:say|says|said|claim|claims|think|thinks|told\s+you|tells\s+you)\b
-        .{{0,160}}?\b(?:are|is|were|was|had\s+it|has\s+it|have\s+it|got\s+it)\s+{_FALSE}
-    """,
-    re.IGNORECASE | re.VERBOSE,
-)
-# A denial of what came just before ("…, but that's wrong", "That's simply not so:", "— nah.",
-# "I disagree."). It may lead a clause that goes on with the writer's own claim ("I think this
-# is not correct, it is more …"): only the lead is set aside. A bare "no" is one only when it is
-# all its clause says ("…; no, it doesn't change the math" goes on with a claim of its own).
-DENIAL_BACK = re.compile(
-    rf"""
-    ^\W*(?:(?:but|and|so|ok|well|honestly|frankly)\W+)*(?:
-        (?:i\s+(?:think|believe|'d\s+say|would\s+say)\s+)?
-        (?:that|this|it|they)(?:\s+(?:line|idea|claim|view|statement|notion|belief|one|part|figure|number))?
-        (?:'s|’s|'re|\s+is|\s+are|\s+was)\s+{_FALSE}
-      | i\s+(?:reject|deny|dispute|don'?t\s+buy|do\s+not\s+buy|(?:am\s+)?disagree(?:\s+with)?
-        |don'?t\s+think\s+(?:that|this|it)(?:'s|\s+is)\s+(?:right|correct|true))(?:\s+(?:that|this|it))?
-      | (?:they'?re|it'?s|that'?s)\s+not(?:\s+it)? | it\s+(?:doesn'?t|isn'?t|does\s+not|is\s+not)
-    )(?=\W*(?:[,;:—–-]|$))
-    | ^\W*(?:(?:but|and|so|ok|well|honestly)\W+)*(?:nah|nope|no|lol\s+no|false|wrong|hard\s+disagree)\W*$
-    """,
-    re.IGNORECASE | re.VERBOSE,
-)
-# Views reported of people in general, and of a source ("the notes say", "that's what they told us").
-GENERIC_VIEW = re.compile(
-    rf"""
-      (?<!\bthan\s)(?<!\bas\s)(?<!\bwhen\s)(?<!\bwhat\s)
-      \b(?:(?:a\s+lot\s+of|many|most|some|lots\s+of|half\s+the)\s+(?:people|folks|classmates|students|sources
-        |tutorials|blogs|rows\s+people)|people|folks|everyone|everybody|classmates
-        |some(?:one|body)(?:\s+(?:in|on)\s+(?:the\s+)?\w+)?|i'?ve\s+(?:seen|heard)\s+(?:people|it))
-      (?:\s+(?:often|usually|always|sometimes|commonly|also|still|online))?\s+(?:{_SAYS}|(?:is|are|'re|'s)\s+like)\b
-    | \bit\s+is\s+(?:\w+\s+)?(?:asserted|said|claimed|believed)\s+that\b | \b(?:supposedly|allegedly)\b
-    """,
-    re.IGNORECASE | re.VERBOSE,
-)
-SOURCE_VIEW = re.compile(
-    rf"""
-      \b(?:notes|slides|explainer|textbook|book|lecture|lecturer|teacher|tutor|table|answer\s+key|example|course
-        |ta|professor|paper|docs|they)\s+(?:\w+\s+)?{_SAYS}\b
-    | \b(?:is|are|was)\s+written\b | \bapparently\b | \bis\s+supposed\s+to\s+be\b
-    | \bthe\s+(?:standard|usual|textbook|official)\s+(?:answer|line|story)\s+is\b
-    """,
-    re.IGNORECASE | re.VERBOSE,
-)
-# "X — that's what the table says": a report of the clause before it.
-VIEW_BACK = re.compile(
-    r"^\W*(?:that'?s|thats|this\s+is)\s+(?:what|the\s+(?:textbook|standard|usual|official))\b", re.IGNORECASE)
-AGREED = re.compile(r"\b(?:they'?re|they\s+are|that'?s|which\s+is|and\s+it'?s)\s+(?:right|correct|true)\b"
-                    r"|\b(?:agree|rightly|correctly)\b", re.IGNORECASE)
-REJECTED = re.compile(
-    r"""\b(?:nah|nope|no|false|wrong|disagree|don'?t\s+buy|don'?t\s+think|not\s+(?:true|right|correct|so|it)
-    |exaggerat\w*|nonsense|myth|backwards|actually|in\s+fact|really|misconception|mistake|untrue|incorrect
-    |forgetting|doubt)\b""",
-    re.IGNORECASE | re.VERBOSE,
-)
-# Where a frame's reach ends inside a sentence: after a colon, semicolon or dash, or before
-# "but"/"yet"/"whereas"/"instead" (each part keeps its own marks and words).
-CLAUSE_BREAK = re.compile(r"(?<=[;:])\s+|(?<=[—–])\s*|(?<=\s-)\s+|\s+(?=(?:but|yet|whereas|instead)\b)",
-                          re.IGNORECASE)
-
-
 @dataclass
 class PreparedAnswer:
     text: str  # what the judge sees
@@ -253,7 +139,6 @@ class PreparedAnswer:
     removed: list[str] = field(default_factory=list)  # steering sentences, verbatim
     notices: list[str] = field(default_factory=list)
     unasserted: list[str] = field(default_factory=list)  # questions and hedges, verbatim
-    denied: list[str] = field(default_factory=list)  # claims named only to be denied, verbatim
 
     @property
     def contentless(self) -> bool:
@@ -316,9 +201,7 @@ def prepare(answer: str, max_words: int = MAX_WORDS) -> PreparedAnswer:
                 removed.append(plea)
             if content:
                 (kept if committed and asserts(content) else unasserted).append(content)
-    kept, denied = _without_denials(kept)
-    prepared = PreparedAnswer(text="\n".join(kept), sentences=kept, removed=removed, unasserted=unasserted,
-                              denied=denied)
+    prepared = PreparedAnswer(text="\n".join(kept), sentences=kept, removed=removed, unasserted=unasserted)
     if cut:
         prepared.notices.append(f"Your answer was cut to its first {max_words} words for grading.")
     if removed:
@@ -327,65 +210,7 @@ def prepare(answer: str, max_words: int = MAX_WORDS) -> PreparedAnswer:
     if unasserted:
         prepared.notices.append("Not graded, because a question or a choice left open asserts nothing: "
                                 f"{_quoted(unasserted)}")
-    if denied:
-        prepared.notices.append("Not graded, because a claim you call false is credited neither way "
-                                f"(say what is true instead): {_quoted(denied)}")
     return prepared
-
-
-def _without_denials(claims: list[str]) -> tuple[list[str], list[str]]:
-    """(what the writer commits to, the claims named only to be denied), both verbatim. A claim
-    with no denial in it stays whole; one with a denial keeps its other clauses, one per line."""
-    clauses = [_clauses(claim) for claim in claims]
-    flat = [c for parts in clauses for c in parts]
-    flags = iter(_denied(flat))
-    kept: list[str] = []
-    denied: list[str] = []
-    for claim, parts in zip(claims, clauses, strict=True):
-        marks = [next(flags) for _ in parts]
-        kept.extend([claim] if not any(marks) else [c for c, m in zip(parts, marks, strict=True) if not m])
-        denied.extend(c for c, m in zip(parts, marks, strict=True) if m)
-    return kept, denied
-
-
-def _clauses(claim: str) -> list[str]:
-    """A claim's clauses; a denial that leads a clause ("I think this is not correct, it is …")
-    is a clause of its own."""
-    parts: list[str] = []
-    for clause in (c for c in CLAUSE_BREAK.split(claim) if c.strip()):
-        while (lead := DENIAL_BACK.match(clause)) and WORD.search(rest := clause[lead.end():].lstrip(" ,")):
-            parts.append(clause[:len(clause) - len(rest)].rstrip())
-            clause = rest
-        parts.append(clause)
-    return parts or [claim]
-
-
-def _denied(clauses: list[str]) -> list[bool]:
-    """Which clauses deny, refer back to a denial, or report a view the writer does not hold."""
-    denied = [bool(DENIAL.search(c)) for c in clauses]
-    for i, clause in enumerate(clauses):
-        after = clauses[i + 1] if i + 1 < len(clauses) else ""
-        back = bool(DENIAL_BACK.match(clause)) or (bool(VIEW_BACK.match(clause)) and _rejected(clause, after))
-        if back and i > 0:  # an answer that opens with "No," answers the question
-            denied[i - 1 : i + 1] = [True, True]
-        elif not back:
-            denied[i] = denied[i] or _view_not_held(clause, after)
-    return denied
-
-
-def _view_not_held(clause: str, after: str) -> bool:
-    """A view reported of people in general that the writer does not agree with, or of a
-    source that the writer rejects next."""
-    if GENERIC_VIEW.search(clause):
-        return not AGREED.search(f"{clause} {after}")
-    return bool(SOURCE_VIEW.search(clause)) and _rejected(clause, after)
-
-
-def _rejected(clause: str, after: str) -> bool:
-    """Whether a reported view is rejected right after it: later in its clause, after a comma,
-    or in the first words of the next clause."""
-    rest = clause.partition(",")[2]
-    return bool(REJECTED.search(rest) or REJECTED.search(" ".join(after.split()[:8])))
 
 
 def _split_plea(sentence: str) -> tuple[str, str]:

@@ -63,11 +63,10 @@ def _hold_out(bank: Bank, run: EvalRun, group_of: GroupOf, group: str,
 
 
 def caught_by_patterns(gold: GoldAnswer) -> bool:
-    """Whether the answer-side pattern lists act on it (a plea, a question, a hedge or a denied
-    claim set aside, a bare keyword list): the leave-one-family-out report separates those from
-    new phrasings."""
+    """Whether the answer-side pattern lists act on it (a plea, a question or hedge set aside, a
+    bare keyword list): the leave-one-family-out report separates those from new phrasings."""
     prepared = prepare(gold.answer)
-    return bool(prepared.removed or prepared.unasserted or prepared.denied or prepared.keyword_list)
+    return bool(prepared.removed or prepared.unasserted or prepared.keyword_list)
 
 
 def _pair(head: float, plain: float) -> str:
