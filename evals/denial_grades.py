@@ -1,7 +1,7 @@
 """What the grader makes of answers that deny claims: each answer of the denial sets graded
 through the real default model, bands counted per file; with `--against` an earlier run of the
-same answers (for example with the code before a rule, `PYTHONPATH=<old checkout>`), the answers
-whose band changed. The sets have no examiner's marks, so the table says only how the grades
+same answers, the answers whose band changed. To grade with other code (a rule's commit), run
+this script from a worktree of it: the script puts its own checkout first on the path. The sets have no examiner's marks, so the table says only how the grades
 move: an answer that denies what the course teaches and asserts the opposite has no key point
 to earn, and a committed answer should keep its grade.
 
