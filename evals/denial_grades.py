@@ -1,9 +1,10 @@
 """What the grader makes of answers that deny claims: each answer of the denial sets graded
 through the real default model, bands counted per file; with `--against` an earlier run of the
 same answers, the answers whose band changed. To grade with other code (a rule's commit), run
-this script from a worktree of it: the script puts its own checkout first on the path. The sets have no examiner's marks, so the table says only how the grades
-move: an answer that denies what the course teaches and asserts the opposite has no key point
-to earn, and a committed answer should keep its grade.
+this script from a worktree of it: the script puts its own checkout first on the path. The sets
+have no examiner's marks, so the table says only how the grades move: an answer that denies
+what the course teaches and asserts the opposite has no key point to earn, and a committed
+answer should keep its grade.
 
     .venv/bin/python evals/denial_grades.py --set second --out evals/out/denial/second-after.jsonl \
         [--against evals/out/denial/second-before.jsonl]
