@@ -15,7 +15,6 @@ folders (`TUTOR_PROMPTS`), on:
 """
 
 import argparse
-import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,10 +25,11 @@ from pydantic import BaseModel  # noqa: E402
 
 from evals.denial_forms import DATA, cases  # noqa: E402
 from tutor.core import model_store  # noqa: E402
-from tutor.core.answer import _stems, judge_form, prepare  # noqa: E402
+from tutor.core.answer import best_quote, judge_form, prepare  # noqa: E402
 from tutor.core.bank import Bank, load_bank  # noqa: E402
 from tutor.core.judges.base import JudgeRequest  # noqa: E402
 from tutor.core.rubric import KeyPoint, Misconception, Rubric  # noqa: E402
+from tutor.teacher.evaluation import load_labelled  # noqa: E402
 
 GOLD = Path(__file__).parent / "gold" / "writers.jsonl"
 # role → (what it is, whether the judge should say yes)
@@ -58,21 +58,21 @@ class Ask(BaseModel):
 
 
 def nearest(text: str, claims: list[KeyPoint] | list[Misconception]) -> str:
-    """The claim sharing most content words with `text`."""
-    words = _stems(text)
-    return max(claims, key=lambda c: len(words & _stems(c.asked))).id
+    """The claim sharing most content words with `text` (the first when none shares any)."""
+    asked = [c.asked for c in claims]
+    best = best_quote(text, asked)
+    return claims[asked.index(best) if best is not None else 0].id
 
 
 def asks(bank: Bank) -> Iterator[Ask]:
     for rubric in bank.rubrics:
         yield Ask(item=f"ref:{rubric.id}", rubric_id=rubric.id, answer=rubric.reference_answer,
                   roles={p.id: "ref" for p in rubric.key_points})
-    for line in GOLD.read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
-        if row.get("family") == "reversal_frames":
-            labels = {**row["key_points"], **row["misconceptions"]}
-            yield Ask(item=row["id"], rubric_id=row["question_id"], answer=row["answer"],
-                      roles={k: "gold-yes" if v else "gold-no" for k, v in labels.items() if v is not None})
+    for gold in load_labelled(GOLD):
+        if gold.family == "reversal_frames":
+            labels = {**gold.key_points, **gold.misconceptions}
+            yield Ask(item=gold.id, rubric_id=gold.question_id, answer=gold.answer,
+                      roles={k: "gold-yes" if v else "gold-no" for k, v in labels.items()})
     for file_name in ("denies.jsonl", "affirms.jsonl", "corrects.jsonl"):
         for case in cases(DATA / "second" / file_name):
             yield Ask(item=case.id, rubric_id=case.question_id, answer=case.answer,

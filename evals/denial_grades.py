@@ -26,6 +26,8 @@ from tutor.core.grader import grade  # noqa: E402
 from tutor.core.judges.local import LocalJudge  # noqa: E402
 from tutor.core.judges.registry import ReliableJudge  # noqa: E402
 
+BAND_ORDER = {"fail": 0, "partial": 1, "full": 2}
+
 
 class Graded(BaseModel):
     id: str
@@ -58,8 +60,7 @@ def table(rows: list[Graded], before: dict[str, Graded]) -> str:
         bands = Counter(r.band for r in mine)
         mean = sum(r.score or 0.0 for r in mine) / max(len(mine), 1)
         moved = [(before[r.id].band, r.band) for r in mine if r.id in before and before[r.id].band != r.band]
-        order = {"fail": 0, "partial": 1, "full": 2}
-        up = sum(order[b] < order[a] for b, a in moved)
+        up = sum(BAND_ORDER[b] < BAND_ORDER[a] for b, a in moved)
         lines.append(f"| {what} ({len(mine)}) | {bands['full']} / {bands['partial']} / {bands['fail']} "
                      f"| {mean:.3f} | {len(moved)} ({up} / {len(moved) - up}) |")
     return "\n".join(lines)
