@@ -21,7 +21,8 @@ the recipe's own tuning answers (one question in four), as `evals/mix_head.py` d
     .venv/bin/python evals/reference_fit.py --run evals/out/sep/dev/results.jsonl \\
         --run evals/out/sep/writers/results.jsonl --semeval evals/out/semeval/scientsbank-train \\
         --semeval-run run-sep --refs evals/out/sep/refs/results.jsonl \\
-        --refs-labelled evals/out/refs/labelled.jsonl [--out evals/out/refs-fit/head.npz]
+        --refs-labelled evals/out/refs/labelled.jsonl [--out evals/out/refs-fit/head.npz] \\
+        [--no-held-out] [--score RUN]   # RUN: a saved Week 6 run left out of the fit, by source
 """
 
 import argparse
