@@ -1,3 +1,5 @@
+from tutor.core import paths
+from tutor.core.judge_prompts import prompt
 from tutor.core.judges.base import JudgeRequest, fence, messages_for
 
 
@@ -42,3 +44,18 @@ def test_only_the_answer_is_read_in_judge_form_never_the_question_or_claim():
     user = messages_for(request, request.claims[0])[1]["content"]
     assert "What does GQA share?" in user and "say that GQA shares KV heads." in user
     assert "gqa shares kv heads\n" in user
+
+
+def test_a_prompt_folder_can_list_the_claims_before_the_answer_and_ask_by_number(monkeypatch):
+    """`evals/prompts/numbered` (a pilot of issue 16's shorter probes): the claims are listed with
+    the question, where every answer to it shares them, and each probe names only a number."""
+    monkeypatch.setenv("TUTOR_PROMPTS", str(paths.PROJECT_ROOT / "evals" / "prompts" / "numbered"))
+    prompt.cache_clear()
+    try:
+        request = JudgeRequest("Q?", "my answer", ("In MQA, one KV head.", "GQA groups heads."))
+        user = messages_for(request, request.claims[1])[1]["content"]
+    finally:
+        prompt.cache_clear()
+    listed, probe = user.split("my answer", 1)
+    assert "1. In MQA, one KV head.\n2. GQA groups heads." in listed
+    assert probe.rstrip().endswith("statement 2?") and "GQA" not in probe

@@ -78,13 +78,19 @@ def _as_clause(claim: str) -> str:
     return claim[0].lower() + claim[1:] if claim[1:2].islower() else claim
 
 
+def numbered(claims: tuple[str, ...]) -> str:
+    return "\n".join(f"{n}. {claim}" for n, claim in enumerate(claims, 1))
+
+
 def messages_for(request: JudgeRequest, claim: str) -> list[dict[str, str]]:
     """Chat messages for one probe. Everything before the claim is shared by all probes. The
     answer is shown in its judge form (`judge_form`): the same words and separations, however
-    written."""
-    answer_block = prompt("judge_answer").format(question=request.question,
+    written. A prompt folder may also list every claim before the answer (`{claims}`) and ask
+    by number (`{number}`); the shipped prompts name the claim in the probe."""
+    answer_block = prompt("judge_answer").format(question=request.question, claims=numbered(request.claims),
                                                  answer=fence(judge_form(request.answer)))
-    probe = prompt("judge_probe").format(claim=_as_clause(claim), statement=claim)
+    probe = prompt("judge_probe").format(claim=_as_clause(claim), statement=claim,
+                                         number=request.claims.index(claim) + 1)
     return [
         {"role": "system", "content": prompt("judge_system").strip()},
         {"role": "user", "content": answer_block + probe.strip()},
