@@ -5,26 +5,29 @@ reference answers) without crediting more of what it should not?
 The reference answers' misses are points stated in other words inside lists and long answers
 ("use a smaller or distilled model, giving up capability"), while the examiner marks a bare
 mention ("smaller model") not stated. `evals/contrast_pairs/` has, for every question and from
-two writers in voices of their own, a complete answer and the same answer with about half of its
+three writers in voices of their own, a complete answer and the same answer with about half of its
 points cut back to a mention, each point labelled. Measured, no model call past `build`'s run:
 
 - the reference answers full, each quarter of the questions graded by a head fitted with the
-  pairs of the other quarters (the pairs of a question teach its claims: they stay out of its fold);
-- one writer's pairs graded by a head fitted with the other's: the complete answers' points
-  credited, and the cut points refused;
-- leave one source out and one attack family out, the shipped recipe against it with every pair
-  in the fit;
+  pairs of the other quarters (the pairs of a question teach its claims: they stay out of its
+  fold), with the complete answers alone and the mixed answers alone beside them;
+- each writer's pairs graded by a head fitted with the other writers': the complete answers'
+  points credited, and the points not stated refused;
+- leave one source out (with the held-out answers' key-point and misconception agreement) and
+  one attack family out, the shipped recipe against it with every pair in the fit;
+- `--changes SOURCE`: that source's answers the pairs move across the examiner's band, held out,
+  with the verdicts that moved and the examiner's label of each;
 - `--out H.npz`: the head fitted with all pairs, for `evals/semeval.py score --head H`.
 
 Pairs join the fitting answers only, as the reference answers did in `evals/reference_fit.py`.
 
     .venv/bin/python evals/contrast_fit.py build --out evals/out/pairs/labelled.jsonl
-    tutor eval --labelled evals/out/pairs/labelled.jsonl --out evals/out/pairs/run
+    tutor eval --labelled evals/out/pairs/labelled.jsonl --out evals/out/pairs/run   # or one run per writer
     .venv/bin/python evals/contrast_fit.py measure --pairs evals/out/pairs/run/results.jsonl \\
         --run evals/out/sep/dev/results.jsonl --run evals/out/sep/writers/results.jsonl \\
         --semeval evals/out/semeval/scientsbank-train --semeval-run run-sep \\
         --refs evals/out/sep/refs/results.jsonl --refs-labelled evals/out/refs/labelled.jsonl \\
-        [--out evals/out/pairs/head.npz] [--no-held-out]
+        [--out evals/out/pairs/head.npz] [--no-held-out] [--changes SOURCE]
 """
 
 import argparse
@@ -36,10 +39,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from pydantic import BaseModel  # noqa: E402
 
 from evals.mix_head import joined_bank, semeval_run  # noqa: E402
-from evals.reference_fit import fitted, fold_of, full_by_form, held_out_table, parted  # noqa: E402
+from evals.reference_fit import fitted, fold_of, full_by_form, held_out_table, parted, row  # noqa: E402
 from tutor.core.bank import Bank, load_bank  # noqa: E402
 from tutor.core.decide import ProbeHead, compute_score  # noqa: E402
-from tutor.core.result import Band, Outcome  # noqa: E402
+from tutor.core.result import Band, Grade, Outcome  # noqa: E402
 from tutor.teacher.evaluation import (  # noqa: E402
     EvalRun,
     GoldAnswer,
@@ -47,6 +50,7 @@ from tutor.teacher.evaluation import (  # noqa: E402
     load_labelled,
     load_run,
     load_runs,
+    metrics,
     rescore_run,
 )
 from tutor.teacher.generalisation import by_family, by_source  # noqa: E402
@@ -54,6 +58,7 @@ from tutor.teacher.refit import save_head  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "contrast_pairs"
 FOLDS = 4
+ORDER = {Band.FAIL: 0, Band.PARTIAL: 1, Band.FULL: 2}
 
 
 class Pair(BaseModel):
@@ -135,6 +140,34 @@ def by_writer(bank: Bank, run: EvalRun, pairs: EvalRun) -> list[str]:
     return lines
 
 
+def with_points(run: EvalRun) -> str:
+    """`row`, then key points accuracy / F1 and misconceptions F1."""
+    m = metrics(run)
+    return f"{row(run)}; {m.key_point.accuracy:.3f} / {m.key_point.f1:.3f} / {m.misconception.f1:.3f}"
+
+
+def verdicts_moved(gold: GoldAnswer, before: Grade, after: Grade) -> list[str]:
+    truth = {**gold.key_points, **gold.misconceptions}
+    label = {True: "stated", False: "not stated", None: "no label"}
+    return [f"    {a.point_id}: {a.outcome} → {b.outcome} (examiner: {label[truth.get(a.point_id)]})"
+            for a, b in zip(before.verdicts, after.verdicts, strict=True) if a.outcome != b.outcome]
+
+
+def above_changes(bank: Bank, run: EvalRun, pairs: EvalRun, source: str) -> list[str]:
+    """The held-out source's answers that the pairs move above the examiner's band or back,
+    with the verdicts that moved and the examiner's label of each."""
+    rest, held = parted(run, lambda g: g.source, source)
+    before, after = (rescore_run(bank, held, fitted(bank, rest, extra)) for extra in (None, pairs))
+    lines = []
+    for gold, a, b in zip(held.gold, before.grades, after.grades, strict=True):
+        above = [ORDER[g.decided[1]] > ORDER[gold.band] for g in (a, b)]
+        if above[0] != above[1]:
+            lines.append(f"{gold.id} ({gold.family or source}), examiner {gold.band} {gold.mark}: "
+                         f"{a.decided[1]} {a.score} → {b.decided[1]} {b.score}: {gold.answer[:160]!r}")
+            lines.extend(verdicts_moved(gold, a, b))
+    return lines
+
+
 def measure(args: argparse.Namespace) -> None:
     others = [semeval_run(folder, args.semeval_run) for folder in args.semeval]
     bank = joined_bank([load_bank(), *(b for b, _ in others)])
@@ -147,13 +180,16 @@ def measure(args: argparse.Namespace) -> None:
         full = cross_fitted(bank, run, refs, extra)
         print(f"reference answers full, cross-fitted by question ({name}):", full)
     print("\n".join(by_writer(bank, run, pairs)))
+    for source in args.changes:
+        print("\n".join(above_changes(bank, run, pairs, source)))
     if args.out:
         head: ProbeHead = fitted(bank, run, pairs)
         head.meta["name"] = f"probe-pairs-{head.fingerprint()}"
         save_head(head, args.out)
         print(f"head {head.meta['name']} → {args.out}")
     if not args.no_held_out:
-        print("\n".join(held_out_table(bank, run, pairs, by_source, "source", "with contrast pairs")))
+        print("\n".join(held_out_table(bank, run, pairs, by_source, "source", "with contrast pairs",
+                                        with_points)))
         print("\n".join(held_out_table(bank, run, pairs, by_family, "attack family", "with contrast pairs")))
 
 
@@ -170,6 +206,8 @@ def main() -> None:
     m.add_argument("--refs-labelled", type=Path, required=True)
     m.add_argument("--out", type=Path, help="write the head fitted with every pair")
     m.add_argument("--no-held-out", action="store_true", help="skip the held-out tables (slow)")
+    m.add_argument("--changes", action="append", default=[],
+                   help="a source: its answers the pairs move across the examiner's band, held out")
     args = parser.parse_args()
     if args.command == "build":
         build(args.out)

@@ -101,14 +101,15 @@ def row(run: EvalRun) -> str:
 
 
 def held_out_table(bank: Bank, run: EvalRun, refs: EvalRun, group: Callable[[GoldAnswer], str | None],
-                   name: str, added: str = "with reference answers") -> list[str]:
+                   name: str, added: str = "with reference answers",
+                   cell: Callable[[EvalRun], str] = row) -> list[str]:
     """Each group held out of fit and tuning, the shipped recipe against it with `refs` (the
-    reference answers, or other added answers) fitted: Spearman / band accuracy / answers above
-    the examiner's band."""
+    reference answers, or other added answers) fitted: by default Spearman / band accuracy /
+    answers above the examiner's band."""
     lines = [f"| held-out {name} | answers | shipped recipe | {added} |", "|---|---|---|---|"]
     for value in sorted({k for g in run.gold if (k := group(g))}):
         rest, held = parted(run, group, value)
-        cells = [row(rescore_run(bank, held, fitted(bank, rest, r))) for r in (None, refs)]
+        cells = [cell(rescore_run(bank, held, fitted(bank, rest, r))) for r in (None, refs)]
         lines.append(f"| {value} | {len(held.gold)} | {cells[0]} | {cells[1]} |")
     return lines
 
