@@ -46,7 +46,7 @@ def within_answers(run: EvalRun) -> float:
         for a, b in itertools.product(stated, missing):
             right += 1.0 if a > b else 0.5 if a == b else 0.0
             pairs += 1
-    return right / pairs
+    return right / pairs if pairs else float("nan")
 
 
 def row(name: str, run: EvalRun) -> str:
