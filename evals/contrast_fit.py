@@ -38,8 +38,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pydantic import BaseModel  # noqa: E402
 
-from evals.mix_head import joined_bank, semeval_run  # noqa: E402
-from evals.reference_fit import fitted, fold_of, full_by_form, held_out_table, parted, row  # noqa: E402
+from evals.reference_fit import (  # noqa: E402
+    add_fit_inputs,
+    cross_fitted,
+    fit_inputs,
+    fitted,
+    held_out_table,
+    parted,
+    row,
+)
 from tutor.core.bank import Bank, load_bank  # noqa: E402
 from tutor.core.decide import ProbeHead, compute_score  # noqa: E402
 from tutor.core.result import Band, Grade, Outcome  # noqa: E402
@@ -47,9 +54,7 @@ from tutor.teacher.evaluation import (  # noqa: E402
     EvalRun,
     GoldAnswer,
     joined,
-    load_labelled,
     load_run,
-    load_runs,
     metrics,
     rescore_run,
 )
@@ -57,7 +62,6 @@ from tutor.teacher.generalisation import by_family, by_source  # noqa: E402
 from tutor.teacher.refit import save_head  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "contrast_pairs"
-FOLDS = 4
 ORDER = {Band.FAIL: 0, Band.PARTIAL: 1, Band.FULL: 2}
 
 
@@ -98,19 +102,6 @@ def build(out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("".join(g.model_dump_json() + "\n" for g in gold), encoding="utf-8")
     print(f"{len(gold)} labelled answers → {out}")
-
-
-def cross_fitted(bank: Bank, run: EvalRun, refs: EvalRun, pairs: EvalRun | None) -> dict[str, int]:
-    """Each quarter of the questions' reference answers graded by a head fitted with the pairs of
-    the other quarters' questions."""
-    fold = fold_of([g.question_id for g in refs.gold])
-    total: dict[str, int] = {}
-    for f in range(FOLDS):
-        held = parted(refs, lambda g: fold(g.question_id), f)[1]
-        extra = None if pairs is None else parted(pairs, lambda g: fold(g.question_id), f)[0]
-        for form, n in full_by_form(bank, held, fitted(bank, run, extra)).items():
-            total[form] = total.get(form, 0) + n
-    return total
 
 
 def point_counts(run: EvalRun) -> str:
@@ -169,11 +160,9 @@ def above_changes(bank: Bank, run: EvalRun, pairs: EvalRun, source: str) -> list
 
 
 def measure(args: argparse.Namespace) -> None:
-    others = [semeval_run(folder, args.semeval_run) for folder in args.semeval]
-    bank = joined_bank([load_bank(), *(b for b, _ in others)])
-    run = joined(load_runs(args.run) + [r for _, r in others])
-    refs = load_run(args.refs, load_labelled(args.refs_labelled))
-    pairs = joined([load_run(path, labelled(bank)) for path in args.pairs])
+    bank, run, refs = fit_inputs(args)
+    gold = labelled(bank)
+    pairs = joined([load_run(path, gold) for path in args.pairs])
     complete, mixed = parted(pairs, lambda g: g.category, "contrast-mixed")
     for name, extra in (("shipped recipe", None), ("complete answers only", complete),
                         ("mixed answers only", mixed), ("with contrast pairs", pairs)):
@@ -199,13 +188,7 @@ def main() -> None:
     sub.add_parser("build").add_argument("--out", type=Path, required=True)
     m = sub.add_parser("measure")
     m.add_argument("--pairs", type=Path, action="append", required=True, help="a saved run of pairs")
-    m.add_argument("--run", type=Path, action="append", default=[], help="a Week 6 saved run")
-    m.add_argument("--semeval", type=Path, action="append", default=[], help="a graded SemEval folder")
-    m.add_argument("--semeval-run", default="run")
-    m.add_argument("--refs", type=Path, required=True, help="the reference answers' saved run")
-    m.add_argument("--refs-labelled", type=Path, required=True)
-    m.add_argument("--out", type=Path, help="write the head fitted with every pair")
-    m.add_argument("--no-held-out", action="store_true", help="skip the held-out tables (slow)")
+    add_fit_inputs(m, "pair")
     m.add_argument("--changes", action="append", default=[],
                    help="a source: its answers the pairs move across the examiner's band, held out")
     args = parser.parse_args()

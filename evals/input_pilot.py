@@ -17,12 +17,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from evals.reference_fit import fitted, fold_of, full_by_form, parted  # noqa: E402
+from evals.reference_fit import FOLDS, fitted, fold_of, full_by_form, parted  # noqa: E402
 from tutor.core.bank import Bank, load_bank  # noqa: E402
 from tutor.core.decide import PlainHead  # noqa: E402
 from tutor.teacher.evaluation import EvalRun, joined, load_labelled, load_run, metrics, rescore_run  # noqa: E402
-
-FOLDS = 4
 
 
 def cross_fitted(bank: Bank, run: EvalRun) -> EvalRun:

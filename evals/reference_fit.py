@@ -84,12 +84,15 @@ def parted(run: EvalRun, key: Callable[[GoldAnswer], object], value: object) -> 
     return subset(run, lambda g: key(g) != value), subset(run, lambda g: key(g) == value)
 
 
-def cross_fitted(bank: Bank, run: EvalRun, refs: EvalRun) -> dict[str, int]:
-    """Each fold's reference answers graded by a head fitted with the other folds' ones."""
+def cross_fitted(bank: Bank, run: EvalRun, refs: EvalRun, extra: EvalRun | None) -> dict[str, int]:
+    """Each quarter of the questions' reference answers graded by a head fitted with `extra`'s
+    answers to the other quarters' questions (the reference answers themselves, or other added
+    answers; None: the recipe alone)."""
     fold = fold_of([g.question_id for g in refs.gold])
     total: dict[str, int] = {}
     for f in range(FOLDS):
-        others, held = parted(refs, lambda g: fold(g.question_id), f)
+        held = parted(refs, lambda g: fold(g.question_id), f)[1]
+        others = None if extra is None else parted(extra, lambda g: fold(g.question_id), f)[0]
         for form, n in full_by_form(bank, held, fitted(bank, run, others)).items():
             total[form] = total.get(form, 0) + n
     return total
@@ -114,29 +117,40 @@ def held_out_table(bank: Bank, run: EvalRun, refs: EvalRun, group: Callable[[Gol
     return lines
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def add_fit_inputs(parser: argparse.ArgumentParser, added: str) -> None:
+    """The saved runs the recipe fits on, the reference answers' run, and the common options."""
     parser.add_argument("--run", type=Path, action="append", default=[], help="a Week 6 saved run")
     parser.add_argument("--semeval", type=Path, action="append", default=[], help="a graded SemEval folder")
     parser.add_argument("--semeval-run", default="run")
     parser.add_argument("--refs", type=Path, required=True, help="the reference answers' saved run")
     parser.add_argument("--refs-labelled", type=Path, required=True)
-    parser.add_argument("--out", type=Path, help="write the head fitted with every reference answer")
+    parser.add_argument("--out", type=Path, help=f"write the head fitted with every {added}")
     parser.add_argument("--no-held-out", action="store_true", help="skip the held-out tables (slow)")
-    parser.add_argument("--score", type=Path, action="append", default=[],
-                        help="a saved Week 6 run outside the fit: its sources graded by the head without")
-    args = parser.parse_args()
+
+
+def fit_inputs(args: argparse.Namespace) -> tuple[Bank, EvalRun, EvalRun]:
+    """(one bank of every course's rubrics, the joined fitting run, the reference answers' run)."""
     others = [semeval_run(folder, args.semeval_run) for folder in args.semeval]
     bank = joined_bank([load_bank(), *(b for b, _ in others)])
     run = joined(load_runs(args.run) + [r for _, r in others])
-    refs = load_run(args.refs, load_labelled(args.refs_labelled))
+    return bank, run, load_run(args.refs, load_labelled(args.refs_labelled))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_fit_inputs(parser, "reference answer")
+    parser.add_argument("--score", type=Path, action="append", default=[],
+                        help="a saved Week 6 run outside the fit: its sources graded by the head without")
+    args = parser.parse_args()
+    bank, run, refs = fit_inputs(args)
     without = fitted(bank, run, None)
     print("reference answers full, fitted without any:", full_by_form(bank, refs, without))
     for scored in load_runs(args.score):
         for source in sorted({g.source for g in scored.gold}):
             print(f"{source}, fitted without it and without any reference answer:",
                   row(rescore_run(bank, parted(scored, lambda g: g.source, source)[1], without)))
-    print("each fold's reference answers full, head fitted with the others':", cross_fitted(bank, run, refs))
+    full = cross_fitted(bank, run, refs, refs)
+    print("each fold's reference answers full, head fitted with the others':", full)
     if args.out:
         head = fitted(bank, run, refs)
         head.meta["name"] = f"probe-refs-{head.fingerprint()}"
