@@ -97,6 +97,12 @@ def labelled(bank: Bank) -> list[GoldAnswer]:
             for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+def pairs_of(bank: Bank, paths: list[Path]) -> EvalRun:
+    """Saved runs of the contrast pairs, as one run with their labels."""
+    gold = labelled(bank)
+    return joined([load_run(path, gold) for path in paths])
+
+
 def build(out: Path) -> None:
     gold = labelled(load_bank())
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -161,8 +167,7 @@ def above_changes(bank: Bank, run: EvalRun, pairs: EvalRun, source: str) -> list
 
 def measure(args: argparse.Namespace) -> None:
     bank, run, refs = fit_inputs(args)
-    gold = labelled(bank)
-    pairs = joined([load_run(path, gold) for path in args.pairs])
+    pairs = pairs_of(bank, args.pairs)
     complete, mixed = parted(pairs, lambda g: g.category, "contrast-mixed")
     for name, extra in (("shipped recipe", None), ("complete answers only", complete),
                         ("mixed answers only", mixed), ("with contrast pairs", pairs)):

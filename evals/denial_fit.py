@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pydantic import BaseModel  # noqa: E402
 
-from evals.contrast_fit import labelled, with_points  # noqa: E402
+from evals.contrast_fit import pairs_of, with_points  # noqa: E402
 from evals.denial_forms import DATA, Case, cases  # noqa: E402
 from evals.reference_fit import add_fit_inputs, cross_fitted, fit_inputs, fitted, held_out_table  # noqa: E402
 from tutor.core.bank import Bank  # noqa: E402
@@ -109,7 +109,7 @@ def second_set(bank: Bank, second: EvalRun, head: ProbeHead) -> str:
 
 def measure(args: argparse.Namespace) -> None:
     bank, run, refs = fit_inputs(args)
-    pairs = joined([load_run(path, labelled(bank)) for path in args.pairs])
+    pairs = pairs_of(bank, args.pairs)
     denials = fit_part(load_run(args.denials, load_labelled(args.denials_labelled)))
     second = load_run(args.second, load_labelled(args.second_labelled)) if args.second else None
     added = {"shipped recipe": None, "denials": denials, "pairs": pairs,

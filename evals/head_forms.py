@@ -31,13 +31,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from evals.contrast_fit import labelled, point_counts  # noqa: E402
-from evals.reference_anchor import Tally, full_count  # noqa: E402
+from evals.contrast_fit import pairs_of, point_counts  # noqa: E402
+from evals.reference_anchor import Tally, refs_full  # noqa: E402
 from evals.reference_fit import add_fit_inputs, fit_inputs, parted  # noqa: E402
 from tutor.core.bank import Bank  # noqa: E402
 from tutor.core.decide import ProbeHead, Thresholds, features  # noqa: E402
 from tutor.teacher.calibration import labelled_points  # noqa: E402
-from tutor.teacher.evaluation import EvalRun, GoldAnswer, joined, load_run, rescore_run  # noqa: E402
+from tutor.teacher.evaluation import EvalRun, GoldAnswer, rescore_run  # noqa: E402
 from tutor.teacher.generalisation import by_family, by_source  # noqa: E402
 
 
@@ -113,7 +113,7 @@ def main() -> None:
                         help="a saved run of contrast pairs")
     args = parser.parse_args()
     bank, run, refs = fit_inputs(args)
-    pairs = joined([load_run(path, labelled(bank)) for path in args.pairs])
+    pairs = pairs_of(bank, args.pairs)
     print("| form | held-out sources: above band, Week 6 / SciEntsBank; band accuracy | held-out families: "
           "above band; band accuracy | reference answers full, typed / unpunct. | contrast pairs |")
     print("|---|---|---|---|---|")
@@ -123,7 +123,7 @@ def main() -> None:
         read = rescore_run(bank, refs, head, with_doubt=False)
         print(f"| {form} | {s.week6_above} / {s.other_above}; {s.accuracy:.3f} | "
               f"{f.week6_above}; {f.accuracy:.3f} | "
-              f"{full_count(read, 'typed')} / {full_count(read, 'unpunctuated')} | "
+              f"{refs_full(read)} | "
               f"{point_counts(rescore_run(bank, pairs, head, with_doubt=False))} |", flush=True)
 
 

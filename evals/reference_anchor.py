@@ -37,13 +37,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from evals.contrast_fit import labelled, point_counts  # noqa: E402
-from evals.reference_fit import add_fit_inputs, fit_inputs, fitted, parted  # noqa: E402
+from evals.contrast_fit import pairs_of, point_counts  # noqa: E402
+from evals.reference_fit import add_fit_inputs, fit_inputs, fitted, full_counts, parted  # noqa: E402
 from tutor.core.answer import prepare  # noqa: E402
 from tutor.core.bank import Bank  # noqa: E402
 from tutor.core.decide import Head, compute_score, doubt, judged_outcome, logit, shipped_head, stated_from  # noqa: E402
-from tutor.core.result import Band, Grade, Verdict  # noqa: E402
-from tutor.teacher.evaluation import EvalRun, GoldAnswer, above_band, joined, load_run, metrics, rescore_run  # noqa: E402
+from tutor.core.result import Grade, Verdict  # noqa: E402
+from tutor.teacher.evaluation import EvalRun, GoldAnswer, above_band, metrics, rescore_run  # noqa: E402
 from tutor.teacher.generalisation import by_family, by_source  # noqa: E402
 
 Anchors = dict[tuple[str, str], float]  # (question, point) → the head's P(stated) on the reference answer
@@ -119,9 +119,10 @@ def decided(bank: Bank, run: EvalRun, head: Head, anchors: Anchors, setting: Set
     return EvalRun(run.gold, grades, run.seconds)
 
 
-def full_count(run: EvalRun, form: str) -> int:
-    return sum(g.source == f"reference-{form}" and x.decided[1] == Band.FULL
-               for g, x in zip(run.gold, run.grades, strict=True))
+def refs_full(graded: EvalRun) -> str:
+    """The reference answers in the top band: "typed / unpunctuated"."""
+    counts = full_counts(graded)
+    return f"{counts.get('reference-typed', 0)} / {counts.get('reference-unpunctuated', 0)}"
 
 
 @dataclass
@@ -177,7 +178,7 @@ def main() -> None:
                         help="a saved run of contrast pairs")
     args = parser.parse_args()
     bank, run, refs = fit_inputs(args)
-    pairs = joined([load_run(path, labelled(bank)) for path in args.pairs])
+    pairs = pairs_of(bank, args.pairs)
     head = shipped_head()
     assert head is not None
     anchors = anchors_of(bank, refs, head)
@@ -189,7 +190,7 @@ def main() -> None:
     print("|---|---|---|---|---|")
     for n, setting in enumerate(SETTINGS):
         refs_read = decided(bank, refs, head, anchors, setting)
-        cells = [str(setting), f"{full_count(refs_read, 'typed')} / {full_count(refs_read, 'unpunctuated')}"]
+        cells = [str(setting), refs_full(refs_read)]
         if sources:
             s, f = sources[n], families[n]
             cells += [f"{s.week6_above} / {s.other_above}, {s.accuracy:.3f}, {s.largest_fall(sources[0])}",

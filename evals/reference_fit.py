@@ -66,12 +66,16 @@ def fitted(bank: Bank, run: EvalRun, refs: EvalRun | None) -> ProbeHead:
     return calibrate(bank, fitting, tuning, {"name": "reference-fit"}, say=quiet)
 
 
-def full_by_form(bank: Bank, refs: EvalRun, head: ProbeHead) -> dict[str, int]:
-    graded = rescore_run(bank, refs, head)
+def full_counts(graded: EvalRun) -> dict[str, int]:
+    """Answers in the top band, by source (the reference answers' form: typed, unpunctuated)."""
     counts: dict[str, int] = {}
     for gold, grade in zip(graded.gold, graded.grades, strict=True):
         counts[gold.source or ""] = counts.get(gold.source or "", 0) + (grade.decided[1] == "full")
     return counts
+
+
+def full_by_form(bank: Bank, refs: EvalRun, head: ProbeHead) -> dict[str, int]:
+    return full_counts(rescore_run(bank, refs, head))
 
 
 def fold_of(question_ids: list[str]) -> Callable[[str], int]:
