@@ -46,6 +46,7 @@ from tutor.core.decide import ProbeHead  # noqa: E402
 from tutor.core.result import Band, Outcome  # noqa: E402
 from tutor.teacher.evaluation import EvalRun, GoldAnswer, joined, load_labelled, load_run, rescore_run  # noqa: E402
 from tutor.teacher.generalisation import by_family, by_source  # noqa: E402
+from tutor.teacher.refit import save_head  # noqa: E402
 
 FITTED_FILES = ("denies", "corrects", "affirms")
 
@@ -107,19 +108,29 @@ def second_set(bank: Bank, second: EvalRun, head: ProbeHead) -> str:
             f"{right} / {stated}; affirmations' mean score {sum(affirmed) / max(1, len(affirmed)):.3f}")
 
 
+def runs_of(saved: list[Path], labelled: list[Path]) -> list[EvalRun]:
+    """Each saved run with its labelled answers, paired in the order given."""
+    if len(saved) != len(labelled):
+        raise SystemExit("each saved denial run needs its labelled answers (give both options in pairs)")
+    return [load_run(r, load_labelled(lab)) for r, lab in zip(saved, labelled, strict=True)]
+
+
 def measure(args: argparse.Namespace) -> None:
     bank, run, refs = fit_inputs(args)
     pairs = pairs_of(bank, args.pairs)
-    denials = fit_part(load_run(args.denials, load_labelled(args.denials_labelled)))
-    second = load_run(args.second, load_labelled(args.second_labelled)) if args.second else None
+    denials = joined([fit_part(r) for r in runs_of(args.denials, args.denials_labelled)])
+    measured = {r.gold[0].source or "": r for r in runs_of(args.second, args.second_labelled)}
     added = {"shipped recipe": None, "denials": denials, "pairs": pairs,
              "pairs and denials": joined([pairs, denials])}
     for name, extra in added.items():
-        if second is not None:
-            print(f"{name}, the second set: {second_set(bank, second, fitted(bank, run, extra))}")
+        head = fitted(bank, run, extra)
+        for set_name, second in measured.items():
+            print(f"{name}, {set_name}: {second_set(bank, second, head)}")
         if not args.no_refs:
             print(f"{name}, reference answers full, cross-fitted by question: "
                   f"{cross_fitted(bank, run, refs, extra)}")
+    if args.out:
+        save_denials_head(fitted(bank, run, denials), args.out)
     if args.no_held_out:
         return
     for name, extra in (("denials", denials), ("pairs and denials", joined([pairs, denials]))):
@@ -127,19 +138,25 @@ def measure(args: argparse.Namespace) -> None:
         print("\n".join(held_out_table(bank, run, extra, by_family, "attack family", f"with {name}")))
 
 
+def save_denials_head(head: ProbeHead, out: Path) -> None:
+    head.meta["name"] = f"probe-denials-{head.fingerprint()}"
+    save_head(head, out)
+    print(f"head {head.meta['name']} → {out}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build")
-    b.add_argument("--set", choices=("first", "second"), required=True)
+    b.add_argument("--set", choices=sorted(p.name for p in DATA.iterdir() if p.is_dir()), required=True)
     b.add_argument("--out", type=Path, required=True)
     m = sub.add_parser("measure")
     add_fit_inputs(m, "denial")
     m.add_argument("--pairs", type=Path, action="append", required=True, help="a saved run of contrast pairs")
-    m.add_argument("--denials", type=Path, required=True, help="the fitted denial set's saved run")
-    m.add_argument("--denials-labelled", type=Path, required=True)
-    m.add_argument("--second", type=Path, help="the measured denial set's saved run")
-    m.add_argument("--second-labelled", type=Path)
+    m.add_argument("--denials", type=Path, action="append", required=True, help="a fitted set's saved run")
+    m.add_argument("--denials-labelled", type=Path, action="append", required=True, help="its labels")
+    m.add_argument("--second", type=Path, action="append", default=[], help="a measured set's saved run")
+    m.add_argument("--second-labelled", type=Path, action="append", default=[], help="its labels, in turn")
     m.add_argument("--no-refs", action="store_true", help="skip the reference answers' cross-fit")
     args = parser.parse_args()
     if args.command == "build":
