@@ -10,24 +10,26 @@ helper session as examiner, from the answers and the rubrics' claims alone: stat
 to, in the writer's own voice); the affirmations (`affirms.jsonl`) have no point labels and join
 no fit.
 
-`first/` joins the fit (it was read while writing the denial rule: it measures nothing any more);
-`second/` is measured, never fitted: the points its denials and corrections do not state, credited
-or flagged (fewer is better), the points they state, credited or flagged, and the affirmations'
-mean score.
+`first/` and `third/` join the fit (`first/` was read while writing the denial rule: it measures
+nothing any more); `second/` and `fourth/` are measured, never fitted (`--second`, once per set):
+the points their denials and corrections do not state, credited or flagged (fewer is better), the
+points they state, credited or flagged, and the affirmations' mean score.
 
-    .venv/bin/python evals/denial_fit.py build --set first --out evals/out/denial-fit/first.jsonl
-    .venv/bin/python evals/denial_fit.py build --set second --out evals/out/denial-fit/second.jsonl
-    tutor eval --labelled evals/out/denial-fit/first.jsonl --out evals/out/denial-fit/first
-    tutor eval --labelled evals/out/denial-fit/second.jsonl --out evals/out/denial-fit/second
-    .venv/bin/python evals/denial_fit.py measure --denials evals/out/denial-fit/first/results.jsonl \\
-        --denials-labelled evals/out/denial-fit/first.jsonl \\
-        --second evals/out/denial-fit/second/results.jsonl \\
-        --second-labelled evals/out/denial-fit/second.jsonl \\
+    for s in first second third fourth; do
+        .venv/bin/python evals/denial_fit.py build --set $s --out evals/out/denial-fit/$s.jsonl
+        .venv/bin/tutor eval --labelled evals/out/denial-fit/$s.jsonl --out evals/out/denial-fit/$s
+    done
+    D=evals/out/denial-fit
+    .venv/bin/python evals/denial_fit.py measure \\
+        --denials $D/first/results.jsonl --denials-labelled $D/first.jsonl \\
+        --denials $D/third/results.jsonl --denials-labelled $D/third.jsonl \\
+        --second $D/second/results.jsonl --second-labelled $D/second.jsonl \\
+        --second $D/fourth/results.jsonl --second-labelled $D/fourth.jsonl \\
         --pairs evals/out/pairs/cpA/results.jsonl --pairs evals/out/pairs/cpB/results.jsonl \\
         --pairs evals/out/pairs/cpC/results.jsonl --run evals/out/sep/dev/results.jsonl \\
         --run evals/out/sep/writers/results.jsonl --semeval evals/out/semeval/scientsbank-train \\
         --semeval-run run-sep --refs evals/out/sep/refs/results.jsonl \\
-        --refs-labelled evals/out/refs/labelled.jsonl
+        --refs-labelled evals/out/refs/labelled.jsonl --out $D/denials13.npz
 """
 
 import argparse
