@@ -50,7 +50,7 @@ from tutor.teacher.evaluation import EvalRun, GoldAnswer, joined, load_labelled,
 from tutor.teacher.generalisation import by_family, by_source  # noqa: E402
 from tutor.teacher.refit import save_head  # noqa: E402
 
-FITTED_FILES = ("denies", "corrects", "affirms")
+FITTED_FILES = ("denies", "corrects", "affirms", "alternatives")  # those a set has
 
 
 class PointLabels(BaseModel):
@@ -79,7 +79,7 @@ def gold_of(case: Case, kind: str, folder: str, labels: dict[str, PointLabels]) 
 def build(folder: str, out: Path) -> None:
     labels = point_labels()
     gold = [gold_of(case, kind, folder, labels) for kind in FITTED_FILES
-            for case in cases(DATA / folder / f"{kind}.jsonl")]
+            if (DATA / folder / f"{kind}.jsonl").exists() for case in cases(DATA / folder / f"{kind}.jsonl")]
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("".join(g.model_dump_json() + "\n" for g in gold), encoding="utf-8")
     print(f"{len(gold)} labelled answers → {out}")
