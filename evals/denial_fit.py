@@ -10,12 +10,13 @@ helper session as examiner, from the answers and the rubrics' claims alone: stat
 to, in the writer's own voice); the affirmations (`affirms.jsonl`) have no point labels and join
 no fit.
 
-`first/` and `third/` join the fit (`first/` was read while writing the denial rule: it measures
-nothing any more); `second/` and `fourth/` are measured, never fitted (`--second`, once per set):
-the points their denials and corrections do not state, credited or flagged (fewer is better), the
-points they state, credited or flagged, and the affirmations' mean score.
+`first/`, `third/` and `fifth/` (claims named among alternatives) join the fit (`first/` was read
+while writing the denial rule: it measures nothing any more). `second/` and `fourth/` are measured,
+never fitted (`--second`, once per set): the points their denials and corrections do not state,
+credited or flagged (fewer is better), the points they state, credited or flagged, and the
+affirmations' mean score.
 
-    for s in first second third fourth; do
+    for s in first second third fourth fifth; do
         .venv/bin/python evals/denial_fit.py build --set $s --out evals/out/denial-fit/$s.jsonl
         .venv/bin/tutor eval --labelled evals/out/denial-fit/$s.jsonl --out evals/out/denial-fit/$s
     done
@@ -23,13 +24,17 @@ points they state, credited or flagged, and the affirmations' mean score.
     .venv/bin/python evals/denial_fit.py measure \\
         --denials $D/first/results.jsonl --denials-labelled $D/first.jsonl \\
         --denials $D/third/results.jsonl --denials-labelled $D/third.jsonl \\
+        --denials $D/fifth/results.jsonl --denials-labelled $D/fifth.jsonl \\
         --second $D/second/results.jsonl --second-labelled $D/second.jsonl \\
         --second $D/fourth/results.jsonl --second-labelled $D/fourth.jsonl \\
         --pairs evals/out/pairs/cpA/results.jsonl --pairs evals/out/pairs/cpB/results.jsonl \\
         --pairs evals/out/pairs/cpC/results.jsonl --run evals/out/sep/dev/results.jsonl \\
         --run evals/out/sep/writers/results.jsonl --semeval evals/out/semeval/scientsbank-train \\
         --semeval-run run-sep --refs evals/out/sep/refs/results.jsonl \\
-        --refs-labelled evals/out/refs/labelled.jsonl --out $D/denials13.npz
+        --refs-labelled evals/out/refs/labelled.jsonl --out $D/denials135.npz
+
+README's "Denials from two more writers" is the same without `fifth/`'s two options
+(`--out $D/denials13.npz`).
 """
 
 import argparse
@@ -158,7 +163,7 @@ def main() -> None:
     m.add_argument("--denials", type=Path, action="append", required=True, help="a fitted set's saved run")
     m.add_argument("--denials-labelled", type=Path, action="append", required=True, help="its labels")
     m.add_argument("--second", type=Path, action="append", default=[], help="a measured set's saved run")
-    m.add_argument("--second-labelled", type=Path, action="append", default=[], help="its labels, in turn")
+    m.add_argument("--second-labelled", type=Path, action="append", default=[], help="its labels")
     m.add_argument("--no-refs", action="store_true", help="skip the reference answers' cross-fit")
     args = parser.parse_args()
     if args.command == "build":
