@@ -46,9 +46,10 @@ from evals.reference_fit import (  # noqa: E402
     held_out_table,
     parted,
     row,
+    save_fitted,
 )
 from tutor.core.bank import Bank, load_bank  # noqa: E402
-from tutor.core.decide import ProbeHead, compute_score  # noqa: E402
+from tutor.core.decide import compute_score  # noqa: E402
 from tutor.core.result import Band, Grade, Outcome  # noqa: E402
 from tutor.teacher.evaluation import (  # noqa: E402
     EvalRun,
@@ -59,7 +60,6 @@ from tutor.teacher.evaluation import (  # noqa: E402
     rescore_run,
 )
 from tutor.teacher.generalisation import by_family, by_source  # noqa: E402
-from tutor.teacher.refit import save_head  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "contrast_pairs"
 ORDER = {Band.FAIL: 0, Band.PARTIAL: 1, Band.FULL: 2}
@@ -177,10 +177,7 @@ def measure(args: argparse.Namespace) -> None:
     for source in args.changes:
         print("\n".join(above_changes(bank, run, pairs, source)))
     if args.out:
-        head: ProbeHead = fitted(bank, run, pairs)
-        head.meta["name"] = f"probe-pairs-{head.fingerprint()}"
-        save_head(head, args.out)
-        print(f"head {head.meta['name']} → {args.out}")
+        save_fitted(fitted(bank, run, pairs), "pairs", args.out)
     if not args.no_held_out:
         print("\n".join(held_out_table(bank, run, pairs, by_source, "source", "with contrast pairs",
                                         with_points)))

@@ -47,13 +47,12 @@ from pydantic import BaseModel  # noqa: E402
 
 from evals.contrast_fit import pairs_of, with_points  # noqa: E402
 from evals.denial_forms import DATA, Case, cases  # noqa: E402
-from evals.reference_fit import add_fit_inputs, cross_fitted, fit_inputs, fitted, held_out_table  # noqa: E402
+from evals.reference_fit import add_fit_inputs, cross_fitted, fit_inputs, fitted, held_out_table, save_fitted  # noqa: E402
 from tutor.core.bank import Bank  # noqa: E402
 from tutor.core.decide import ProbeHead  # noqa: E402
 from tutor.core.result import Band, Outcome  # noqa: E402
 from tutor.teacher.evaluation import EvalRun, GoldAnswer, joined, load_labelled, load_run, rescore_run  # noqa: E402
 from tutor.teacher.generalisation import by_family, by_source  # noqa: E402
-from tutor.teacher.refit import save_head  # noqa: E402
 
 FITTED_FILES = ("denies", "corrects", "affirms", "alternatives")  # those a set has
 
@@ -84,7 +83,7 @@ def gold_of(case: Case, kind: str, folder: str, labels: dict[str, PointLabels]) 
 def build(folder: str, out: Path) -> None:
     labels = point_labels()
     gold = [gold_of(case, kind, folder, labels) for kind in FITTED_FILES
-            if (DATA / folder / f"{kind}.jsonl").exists() for case in cases(DATA / folder / f"{kind}.jsonl")]
+            if (path := DATA / folder / f"{kind}.jsonl").exists() for case in cases(path)]
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("".join(g.model_dump_json() + "\n" for g in gold), encoding="utf-8")
     print(f"{len(gold)} labelled answers → {out}")
@@ -129,26 +128,20 @@ def measure(args: argparse.Namespace) -> None:
     measured = {r.gold[0].source or "": r for r in runs_of(args.second, args.second_labelled)}
     added = {"shipped recipe": None, "denials": denials, "pairs": pairs,
              "pairs and denials": joined([pairs, denials])}
+    heads = {name: fitted(bank, run, extra) for name, extra in added.items()}
     for name, extra in added.items():
-        head = fitted(bank, run, extra)
         for set_name, second in measured.items():
-            print(f"{name}, {set_name}: {second_set(bank, second, head)}")
+            print(f"{name}, {set_name}: {second_set(bank, second, heads[name])}")
         if not args.no_refs:
             print(f"{name}, reference answers full, cross-fitted by question: "
                   f"{cross_fitted(bank, run, refs, extra)}")
     if args.out:
-        save_denials_head(fitted(bank, run, denials), args.out)
+        save_fitted(heads["denials"], "denials", args.out)
     if args.no_held_out:
         return
     for name, extra in (("denials", denials), ("pairs and denials", joined([pairs, denials]))):
         print("\n".join(held_out_table(bank, run, extra, by_source, "source", f"with {name}", with_points)))
         print("\n".join(held_out_table(bank, run, extra, by_family, "attack family", f"with {name}")))
-
-
-def save_denials_head(head: ProbeHead, out: Path) -> None:
-    head.meta["name"] = f"probe-denials-{head.fingerprint()}"
-    save_head(head, out)
-    print(f"head {head.meta['name']} → {out}")
 
 
 def main() -> None:

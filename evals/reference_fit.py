@@ -121,6 +121,13 @@ def held_out_table(bank: Bank, run: EvalRun, refs: EvalRun, group: Callable[[Gol
     return lines
 
 
+def save_fitted(head: ProbeHead, added: str, out: Path) -> None:
+    """A head fitted with added answers, named `probe-<added>-<fingerprint>`, saved to `out`."""
+    head.meta["name"] = f"probe-{added}-{head.fingerprint()}"
+    save_head(head, out)
+    print(f"head {head.meta['name']} → {out}")
+
+
 def add_fit_inputs(parser: argparse.ArgumentParser, added: str) -> None:
     """The saved runs the recipe fits on, the reference answers' run, and the common options."""
     parser.add_argument("--run", type=Path, action="append", default=[], help="a Week 6 saved run")
@@ -156,10 +163,7 @@ def main() -> None:
     full = cross_fitted(bank, run, refs, refs)
     print("each fold's reference answers full, head fitted with the others':", full)
     if args.out:
-        head = fitted(bank, run, refs)
-        head.meta["name"] = f"probe-refs-{head.fingerprint()}"
-        save_head(head, args.out)
-        print(f"head {head.meta['name']} → {args.out}")
+        save_fitted(fitted(bank, run, refs), "refs", args.out)
     if not args.no_held_out:
         print("\n".join(held_out_table(bank, run, refs, by_source, "source")))
         print("\n".join(held_out_table(bank, run, refs, by_family, "attack family")))
