@@ -11,6 +11,11 @@ sentence; a transcript has no separating marks), which only a graded run (`tutor
 --invariance`) can decide.
 
     .venv/bin/python evals/invariance_saved.py evals/out/norm/dev/results.jsonl [--head H.npz]
+
+`--transcript RUN`: a graded run of the same answers written as unpunctuated transcripts (a
+labelled file of them graded by `tutor eval --labelled … --out`; README's "Beetle's training
+answers beside the denials" has the commands); both runs are re-decided by the head and the
+answers whose band differs between them are counted, with the transcripts' band accuracy.
 """
 
 import argparse
@@ -21,18 +26,35 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tutor.core.answer import judge_form, prepare  # noqa: E402
 from tutor.core.bank import load_bank  # noqa: E402
-from tutor.core.decide import load_head  # noqa: E402
+from tutor.core.decide import Head, load_head  # noqa: E402
 from tutor.core.grader import rescore  # noqa: E402
-from tutor.teacher.evaluation import load_runs  # noqa: E402
+from tutor.teacher.evaluation import EvalRun, load_labelled, load_run, load_runs, metrics, rescore_run  # noqa: E402
 from tutor.teacher.invariance import VARIANTS  # noqa: E402
+
+
+def transcript_rows(run: EvalRun, transcript: Path, head: Head) -> list[str]:
+    """Same band typed and as a graded transcript, of the answers graded both ways."""
+    bank = load_bank()
+    heard = load_run(transcript, load_labelled(transcript.parent / "labelled.jsonl"))
+    typed, spoken = rescore_run(bank, run, head), rescore_run(bank, heard, head)
+    by_id = {g.id: r for g, r in zip(spoken.gold, spoken.grades, strict=True) if r.status == "graded"}
+    pairs = [(r.band, by_id[g.id].band) for g, r in zip(typed.gold, typed.grades, strict=True)
+             if r.status == "graded" and g.id in by_id]
+    same = sum(a == b for a, b in pairs)
+    return [f"same band typed and as a transcript: {same} of {len(pairs)} ({same / max(1, len(pairs)):.3f})",
+            f"transcripts: band accuracy {metrics(spoken).band_accuracy:.3f}"]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("run", type=Path)
     parser.add_argument("--head", help="a head file (default: the shipped head)")
+    parser.add_argument("--transcript", type=Path, help="a graded run of the answers as transcripts")
     args = parser.parse_args()
     bank, head, run = load_bank(), load_head(args.head), load_runs([args.run])[0]
+    if args.transcript:
+        print("\n".join(transcript_rows(run, args.transcript, head)))
+        return
     print("| written as | answers | same judge request | band changed among them | request differs |")
     print("|---|---|---|---|---|")
     for name, rewrite in VARIANTS.items():

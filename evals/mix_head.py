@@ -11,7 +11,12 @@ writes the leave-one-source-out table of that procedure over the joined run (no 
     .venv/bin/python evals/mix_head.py --run evals/out/base-dev/results.jsonl \\
         --run evals/out/base-test/results.jsonl --run evals/out/base-writers/results.jsonl \\
         --semeval evals/out/semeval/scientsbank-train [--semeval-run run-sep] --out evals/out/mix/head.npz \\
-        [--held-out evals/out/mix/held-out.md] [--contrast none|p|state]
+        [--held-out evals/out/mix/held-out.md] [--contrast none|p|state] \\
+        [--fit-only RESULTS --fit-only-labelled LABELLED ...]
+
+`--fit-only` (repeatable, each with its labels) adds a saved run's labelled points to the fitting
+answers only, never to tuning: how the shipped head takes the denial sets (`evals/denial_fit.py`,
+README's "Beetle's training answers beside the denials").
 """
 
 import argparse
@@ -29,7 +34,7 @@ from tutor.core.model_store import resolve, sha256_of  # noqa: E402
 from tutor.core.rubric import Rubric  # noqa: E402
 from tutor.teacher import calibration  # noqa: E402
 from tutor.teacher.calibration import calibrate, file_digest, fit_and_tune  # noqa: E402
-from tutor.teacher.evaluation import EvalRun, joined, load_labelled, load_run, load_runs  # noqa: E402
+from tutor.teacher.evaluation import EvalRun, joined, load_labelled, load_run, load_runs, subset  # noqa: E402
 from tutor.teacher.generalisation import (  # noqa: E402
     HeldOut,
     by_source,
@@ -45,6 +50,16 @@ def semeval_run(folder: Path, run_name: str = "run") -> tuple[Bank, EvalRun]:
     """A SemEval folder made by `evals/semeval.py build` and graded by `tutor eval --out RUN_NAME`."""
     bank = open_course(folder / "course").bank
     return bank, load_run(folder / run_name / "results.jsonl", load_labelled(folder / "labelled.jsonl"))
+
+
+def fit_only_runs(saved: list[Path], labelled: list[Path]) -> EvalRun | None:
+    """The runs added to the fit alone, each with its labels, keeping answers with point labels."""
+    if len(saved) != len(labelled):
+        raise SystemExit("each --fit-only run needs its --fit-only-labelled file")
+    if not saved:
+        return None
+    run = joined([load_run(r, load_labelled(lab)) for r, lab in zip(saved, labelled, strict=True)])
+    return subset(run, lambda g: bool(g.key_points or g.misconceptions))
 
 
 TRANSCRIBED = "~transcript"  # the id suffix of an answer's unpunctuated copy
@@ -90,6 +105,9 @@ def main() -> None:
     parser.add_argument("--semeval-run", default="run", help="its saved run's folder (default: run)")
     parser.add_argument("--out", type=Path, required=True, help="where to write the head (.npz)")
     parser.add_argument("--held-out", type=Path, help="also write the leave-one-source-out table here")
+    parser.add_argument("--fit-only", type=Path, action="append", default=[],
+                        help="a saved run whose labelled points join the fit, never tuning (repeatable)")
+    parser.add_argument("--fit-only-labelled", type=Path, action="append", default=[], help="its labels")
     parser.add_argument("--contrast", choices=CONTRASTS, default=calibration.CONTRAST,
                         help="what the head reads of each misconception's correction (the ablation)")
     args = parser.parse_args()
@@ -100,9 +118,12 @@ def main() -> None:
     model = resolve(None)
     meta = {"model_sha256": sha256_of(model), "prompts": prompts_hash(), "layer": f"l_out-{STATE_BLOCK}",
             "train": {str(p): file_digest(p) for p in args.run + args.transcript}
-            | {str(f): file_digest(f / args.semeval_run / "results.jsonl") for f in args.semeval},
-            "dev": "one question in four of the train runs"}
-    head = calibrate(bank, *fit_and_tune(run), meta)
+            | {str(f): file_digest(f / args.semeval_run / "results.jsonl") for f in args.semeval}
+            | {str(p): file_digest(p) for p in args.fit_only},
+            "dev": "one question in four of the train runs (the --fit-only runs fit only)"}
+    fitting, tuning = fit_and_tune(run)
+    added = fit_only_runs(args.fit_only, args.fit_only_labelled)
+    head = calibrate(bank, joined([fitting, added]) if added else fitting, tuning, meta)
     head.meta["name"] = f"probe-{head.meta['layer']}-{head.fingerprint()}"
     save_head(head, args.out)
     print(f"head {head.meta['name']} written to {args.out}")
