@@ -45,7 +45,7 @@ def test_strong_answer_gets_every_key_point_with_the_learners_words(bank, judge)
 
 
 @pytest.mark.xfail(reason="known error of the judge head (2026-12-06, probe-l_out-20-996ae8ab; still "
-                   "partial with 85d7ed5d in CI of 2026-12-07): it "
+                   "not full with 85d7ed5d in CI of 2026-12-07, its cause not read again): with 996ae8ab it "
                    "reads 'keeps all the query heads but gives them one shared key/value head' as "
                    "the misconception 'shares query heads' (P 0.605 ≥ 0.5, against its correction's "
                    "probe), so the strong answer lands in partial (0.75)", strict=False)
