@@ -47,11 +47,12 @@ from pydantic import BaseModel  # noqa: E402
 
 from evals.contrast_fit import pairs_of, with_points  # noqa: E402
 from evals.denial_forms import DATA, Case, cases  # noqa: E402
+from evals.mix_head import fit_only_runs, paired_runs  # noqa: E402
 from evals.reference_fit import add_fit_inputs, cross_fitted, fit_inputs, fitted, held_out_table, save_fitted  # noqa: E402
 from tutor.core.bank import Bank  # noqa: E402
 from tutor.core.decide import ProbeHead  # noqa: E402
 from tutor.core.result import Band, Outcome  # noqa: E402
-from tutor.teacher.evaluation import EvalRun, GoldAnswer, joined, load_labelled, load_run, rescore_run  # noqa: E402
+from tutor.teacher.evaluation import EvalRun, GoldAnswer, joined, rescore_run  # noqa: E402
 from tutor.teacher.generalisation import by_family, by_source  # noqa: E402
 
 FITTED_FILES = ("denies", "corrects", "affirms", "alternatives")  # those a set has
@@ -89,12 +90,6 @@ def build(folder: str, out: Path) -> None:
     print(f"{len(gold)} labelled answers → {out}")
 
 
-def fit_part(run: EvalRun) -> EvalRun:
-    """The answers with point labels (the affirmations have none)."""
-    keep = [(g, x) for g, x in zip(run.gold, run.grades, strict=True) if g.category != "denial-affirms"]
-    return EvalRun([g for g, _ in keep], [x for _, x in keep], 0.0)
-
-
 def second_set(bank: Bank, second: EvalRun, head: ProbeHead) -> str:
     """The measured set's points not stated that the head credits or flags, of all; those stated
     that it credits or flags, of all; and the affirmations' mean score."""
@@ -114,18 +109,11 @@ def second_set(bank: Bank, second: EvalRun, head: ProbeHead) -> str:
             f"{right} / {stated}; affirmations' mean score {sum(affirmed) / max(1, len(affirmed)):.3f}")
 
 
-def runs_of(saved: list[Path], labelled: list[Path]) -> list[EvalRun]:
-    """Each saved run with its labelled answers, paired in the order given."""
-    if len(saved) != len(labelled):
-        raise SystemExit("each saved denial run needs its labelled answers (give both options in pairs)")
-    return [load_run(r, load_labelled(lab)) for r, lab in zip(saved, labelled, strict=True)]
-
-
 def measure(args: argparse.Namespace) -> None:
     bank, run, refs = fit_inputs(args)
     pairs = pairs_of(bank, args.pairs)
-    denials = joined([fit_part(r) for r in runs_of(args.denials, args.denials_labelled)])
-    measured = {r.gold[0].source or "": r for r in runs_of(args.second, args.second_labelled)}
+    denials = fit_only_runs(args.denials, args.denials_labelled)  # the affirmations have no labels
+    measured = {r.gold[0].source or "": r for r in paired_runs(args.second, args.second_labelled)}
     added = {"shipped recipe": None, "denials": denials, "pairs": pairs,
              "pairs and denials": joined([pairs, denials])}
     heads = {name: fitted(bank, run, extra) for name, extra in added.items()}

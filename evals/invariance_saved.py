@@ -25,16 +25,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tutor.core.answer import judge_form, prepare  # noqa: E402
-from tutor.core.bank import load_bank  # noqa: E402
+from tutor.core.bank import Bank, load_bank  # noqa: E402
 from tutor.core.decide import Head, load_head  # noqa: E402
 from tutor.core.grader import rescore  # noqa: E402
 from tutor.teacher.evaluation import EvalRun, load_labelled, load_run, load_runs, metrics, rescore_run  # noqa: E402
 from tutor.teacher.invariance import VARIANTS  # noqa: E402
 
 
-def transcript_rows(run: EvalRun, transcript: Path, head: Head) -> list[str]:
+def transcript_rows(bank: Bank, run: EvalRun, transcript: Path, head: Head) -> list[str]:
     """Same band typed and as a graded transcript, of the answers graded both ways."""
-    bank = load_bank()
     heard = load_run(transcript, load_labelled(transcript.parent / "labelled.jsonl"))
     typed, spoken = rescore_run(bank, run, head), rescore_run(bank, heard, head)
     by_id = {g.id: r for g, r in zip(spoken.gold, spoken.grades, strict=True) if r.status == "graded"}
@@ -53,7 +52,7 @@ def main() -> None:
     args = parser.parse_args()
     bank, head, run = load_bank(), load_head(args.head), load_runs([args.run])[0]
     if args.transcript:
-        print("\n".join(transcript_rows(run, args.transcript, head)))
+        print("\n".join(transcript_rows(bank, run, args.transcript, head)))
         return
     print("| written as | answers | same judge request | band changed among them | request differs |")
     print("|---|---|---|---|---|")

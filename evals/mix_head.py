@@ -52,14 +52,16 @@ def semeval_run(folder: Path, run_name: str = "run") -> tuple[Bank, EvalRun]:
     return bank, load_run(folder / run_name / "results.jsonl", load_labelled(folder / "labelled.jsonl"))
 
 
-def fit_only_runs(saved: list[Path], labelled: list[Path]) -> EvalRun | None:
-    """The runs added to the fit alone, each with its labels, keeping answers with point labels."""
+def paired_runs(saved: list[Path], labelled: list[Path]) -> list[EvalRun]:
+    """Each saved run with its labelled answers, paired in the order given."""
     if len(saved) != len(labelled):
-        raise SystemExit("each --fit-only run needs its --fit-only-labelled file")
-    if not saved:
-        return None
-    run = joined([load_run(r, load_labelled(lab)) for r, lab in zip(saved, labelled, strict=True)])
-    return subset(run, lambda g: bool(g.key_points or g.misconceptions))
+        raise SystemExit("each saved run needs its labelled answers (give both options in pairs)")
+    return [load_run(r, load_labelled(lab)) for r, lab in zip(saved, labelled, strict=True)]
+
+
+def fit_only_runs(saved: list[Path], labelled: list[Path]) -> EvalRun:
+    """The runs added to the fit alone, joined, keeping the answers with point labels."""
+    return subset(joined(paired_runs(saved, labelled)), lambda g: bool(g.key_points or g.misconceptions))
 
 
 TRANSCRIBED = "~transcript"  # the id suffix of an answer's unpunctuated copy
@@ -122,8 +124,8 @@ def main() -> None:
             | {str(p): file_digest(p) for p in args.fit_only},
             "dev": "one question in four of the train runs (the --fit-only runs fit only)"}
     fitting, tuning = fit_and_tune(run)
-    added = fit_only_runs(args.fit_only, args.fit_only_labelled)
-    head = calibrate(bank, joined([fitting, added]) if added else fitting, tuning, meta)
+    added = fit_only_runs(args.fit_only, args.fit_only_labelled)  # none: an empty run
+    head = calibrate(bank, joined([fitting, added]), tuning, meta)
     head.meta["name"] = f"probe-{head.meta['layer']}-{head.fingerprint()}"
     save_head(head, args.out)
     print(f"head {head.meta['name']} written to {args.out}")
