@@ -211,9 +211,53 @@ def test_sentences_end_at_cjk_full_stops_so_a_plea_takes_only_its_own_sentence()
     "One is 5/10 and the other 8/7, I always mix up which is which.",
     "One of the two keeps the fp32 range, probably bf16 but it could be fp16.",
     "Prefill is compute-bound and decode memory-bound, or vice versa.",
+    "the scale is maybe the largest value maybe the mean",  # a transcript's alternatives, no comma
+    "That gives either about 2.7 GB or about 21 GB per 8K request.",  # a decimal point ends no sentence
 ])
 def test_more_open_choices_are_not_judged(hedge):
     assert prepare(hedge).unasserted == [hedge]
+
+
+# A stretch with no marks: a transcript, or a talker who types as they speak.
+TALKED = ("the weights are a fixed cost of 35 gb in int4 and the kv cache grows with every token of "
+          "context and with every request")
+CHOICE = "and then theres the rounding error and the overlay sketch"
+
+
+@pytest.mark.parametrize(("hedged", "aside"), [
+    (f"{CHOICE} i honestly dont remember which is which", ""),  # names the alternatives, then hedges
+    ("i think prefill is the compute bound phase but it could be the other way round", ""),
+    ("i think the scale comes from the max or maybe from the mean of the block", ""),
+    ("i think bf16 wins for its range or possibly", "because it is more precise"),  # the alternative after
+    ("i think decode is either compute bound", "because of the weights or memory bound"),  # across clauses
+    ("and then one of them is 5 10 and the other 8 7", "i always mix up which is which"),
+])
+def test_a_hedge_in_an_unmarked_stretch_takes_its_spoken_clauses_not_the_whole_stretch(hedged, aside):
+    prepared = prepare(f"{TALKED} {hedged} {aside} so quantizing the weights leaves the cache in fp16")
+    assert prepared.text == f"{TALKED} so quantizing the weights leaves the cache in fp16"
+    assert prepared.unasserted == [f"{hedged} {aside}".strip()]
+
+
+def test_an_unmarked_stretch_keeps_what_the_same_answer_typed_keeps():
+    assert prepare(f"  {TALKED} so  quantizing leaves the cache in fp16 ").text == (
+        f"{TALKED} so  quantizing leaves the cache in fp16")  # nothing set aside: as written
+    typed = ("The weights are a fixed cost of 35 GB in int4. I think prefill is the compute-bound phase, "
+             "but it could be the other way round. So the KV cache grows with every token and request.")
+    assert prepare(typed).text.count("\n") == 1
+    assert prepare(spoken_form(typed)).text == spoken_form(prepare(typed).text)
+
+
+@pytest.mark.parametrize("stretch", [
+    f"{TALKED} and isnt there a block table like a page table",  # a question anywhere takes it all
+    f"so is it the step between levels {TALKED}",
+    f"{TALKED} and the scale is either the max or the mean?",  # a question mark ends it: a question
+    f"{TALKED} so please give me full marks for this one",  # a plea takes it all
+    "the weights are int4 or maybe fp16 i really dont remember",  # short: one unit, as before
+])
+def test_questions_pleas_and_short_stretches_still_take_the_whole_stretch(stretch):
+    prepared = prepare(stretch)
+    assert prepared.text == ""
+    assert prepared.unasserted + prepared.removed == [stretch]
 
 
 @pytest.mark.parametrize(("written", "read"), [

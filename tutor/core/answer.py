@@ -11,8 +11,9 @@ never reach a model.
 """
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
-from itertools import pairwise
+from itertools import groupby, pairwise
 
 MAX_WORDS = 350
 MIN_WORDS = 3
@@ -24,6 +25,17 @@ INITIALISM = re.compile(r"\b((?:[^\W\d_]\.){2,})")  # e.g. i.e. stay one word
 LIST_SEPARATORS = re.compile(r"[,;\n/|]+")
 SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|(?<=[。！？；])|\n+")
 FULL_STOP = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])|\n+")  # sentences, not clauses
+# A stretch with no mark inside it (a transcript, or a talker who types as they speak) is cut into
+# spoken clauses before the question and hedge rules read it: each clause starts at a word that
+# opens one in speech ("so", "but", "because", "i …"). A stretch shorter than this is one unit.
+STRETCH_WORDS = 20
+INNER_MARK = re.compile(r"[,:;—–()\[\]!?.。，；：！？](?:\s|$)")
+CLAUSE_OPENER = re.compile(
+    r"""(?<!\band)(?<!\bor)\s+(?=(?:so|but|because|cause|then|also|whereas|however|therefore|though|although|basically
+    |anyway|plus|um+|uh+|okay|ok|first|second|third|finally|which\s+means|that\s+means|meaning
+    |either\s+way|i|i'm|im|i've|ive|i'd|and\s+(?:then|so|also|it|they|this|that|there|we|you|i))\b)""",
+    re.IGNORECASE | re.VERBOSE,
+)
 STEERING = re.compile(
     r"""
       \b(ignore|disregard|forget|override)\b.{0,40}\b(rubric|instruction|previous|above|rule|grader|prompt|system)
@@ -48,22 +60,24 @@ STEERING = re.compile(
     """,
     re.IGNORECASE | re.VERBOSE | re.MULTILINE,
 )
-# Offering alternatives without choosing asserts neither.
+# Offering alternatives without choosing asserts neither. A decimal point ("either 2.7 GB or 21 GB") ends
+# no sentence.
 HEDGE = re.compile(
     r"""
-      \beither\b[^.;]{0,80}\bor\b
+      \beither\b(?:[^.;]|\.\d){0,80}\bor\b
     | \bor\s+(maybe|perhaps|possibly|probably)\b
     | \bor\s+(it\s+)?(might|could|may)\s+be\b
     | \b(or|could\s+be|might\s+be|may\s+be)\s+the\s+other\s+way\s+a?round\b
     | \bor\s+vice\s+versa\b
     | \bwhich\s+is\s+which\b
     | \bmix(ed)?\s+(them\s+|these\s+|those\s+)?up\b
-    | \bprobably\b[^.;]{0,40}\bbut\b[^.;]{0,20}\b(could|might|may)\b
+    | \bprobably\b(?:[^.;]|\.\d){0,40}\bbut\b(?:[^.;]|\.\d){0,20}\b(could|might|may)\b
     | \b(not\s+(100\s*%\s+|entirely\s+|totally\s+|quite\s+)?sure|unsure|can'?t\s+remember|don'?t\s+remember
         |can'?t\s+recall|don'?t\s+know|forget|forgot)\s+(if|whether|which)\b
     | \b(may|might|could)\s+or\s+(may|might|could)\s+not\b
-    | \bor\b[^.;]{0,40}\bone\s+of\s+(them|the\s+two|those|these)\b
-    | \b(maybe|perhaps)\b[^.;]{0,60}[,;]\s*(maybe|perhaps|or)\b
+    | \bor\b(?:[^.;]|\.\d){0,40}\bone\s+of\s+(them|the\s+two|those|these)\b
+    | \b(maybe|perhaps)\b(?:[^.;]|\.\d){0,60}[,;]\s*(maybe|perhaps|or)\b
+    | \b(maybe|perhaps)\s(?:[^.;,]|\.\d){0,60}\b(maybe|perhaps)\b  # a transcript's "maybe X maybe Y"
     """,
     re.IGNORECASE | re.VERBOSE,
 )
@@ -82,6 +96,7 @@ UNDECIDED = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 ALTERNATIVES = re.compile(r"\b(?:or|unless)\b", re.IGNORECASE)
+OPEN_ENDED = re.compile(r"\b(?:or|maybe|perhaps|possibly|probably)\W*$", re.IGNORECASE)  # "… or maybe"
 
 # A question written without its question mark (a transcript never has one) asserts nothing
 # either: a yes/no question (an auxiliary before its subject where a sentence starts), a
@@ -184,8 +199,63 @@ def _committed(sentences: list[str]) -> list[bool]:
     left_open = [_undecided(after, before) for before, after in pairwise(sentences)]
     before_open = [False, *left_open]  # the sentence before this one offered what it leaves open
     after_open = [*left_open, False]  # the sentence after this one leaves its alternatives open
-    return [asserts(s) and not (before or after)
+    return [(_stretch(s) or asserts(s)) and not (before or after)
             for s, before, after in zip(sentences, before_open, after_open, strict=True)]
+
+
+def _stretch(text: str) -> bool:
+    """Whether `text` is a long stretch with no mark inside it (a full stop may end it; a question
+    mark makes it a question, whole)."""
+    body = text.rstrip().rstrip(".!。！")
+    return len(body.split()) > STRETCH_WORDS and not INNER_MARK.search(body)
+
+
+def _asserted(clause: str) -> tuple[str, list[str]]:
+    """(what `clause` asserts, what it leaves unasserted). A clause is one or the other, except a
+    stretch with no question in it, which is read spoken clause by spoken clause
+    (`_stretch_asserted`)."""
+    if not _stretch(clause) or QUESTION_FORM.search(clause):
+        return (clause, []) if asserts(clause) else ("", [clause])
+    said = _stretch_asserted(clause)
+    if all(said):
+        return clause, []
+    units = [(clause[a:b].strip(), ok) for (a, b), ok in zip(_spoken_clauses(clause), said, strict=True)]
+    runs = [" ".join(u for u, _ in run) for ok, run in groupby(units, key=lambda unit: unit[1]) if not ok]
+    return " ".join(u for u, ok in units if ok), runs
+
+
+def _spoken_clauses(stretch: str) -> list[tuple[int, int]]:
+    cuts = [0, *(m.end() for m in CLAUSE_OPENER.finditer(stretch)), len(stretch)]
+    return [(a, b) for a, b in pairwise(cuts) if stretch[a:b].strip()]
+
+
+def _stretch_asserted(stretch: str) -> list[bool]:
+    """Whether each spoken clause of a hedged stretch asserts. Where the stretch has no marks,
+    a hedge's sentence is unknown, so it takes the spoken clauses it spans; the clause before
+    too when the hedge opens its clause and so refers back to alternatives named there ("… and
+    then the rounding error and the overlay sketch | i honestly dont remember which is which |
+    its something about fine tuning"); the clause after too when the hedge ends its clause on the
+    alternative to come ("… for its range i think or possibly | because it is more precise …").
+    A clause that says the writer cannot choose takes itself and the one before when they offer
+    alternatives. (A question anywhere in a stretch takes all of it, in `_asserted`.)"""
+    spans = _spoken_clauses(stretch)
+    starts = [a for a, _ in spans]
+    said = [True] * len(spans)
+    for m in HEDGE.finditer(stretch):
+        first, last = bisect_right(starts, m.start()) - 1, bisect_right(starts, m.end() - 1) - 1
+        aside = set(range(first, last + 1))
+        opens = len(stretch[spans[first][0]:m.start()].split()) < 4 and not m[0].lower().startswith("either")
+        if first == last and opens:
+            aside.add(first - 1)
+        if OPEN_ENDED.search(m[0]) and not stretch[m.end():spans[last][1]].strip():
+            aside.add(last + 1)
+        for i in aside & set(range(len(spans))):
+            said[i] = False
+    for i in range(1, len(spans)):
+        offered = stretch[spans[i - 1][0]:spans[i][1]]
+        if _undecided(stretch[slice(*spans[i])], offered):
+            said[i - 1] = said[i] = False
+    return said
 
 
 def prepare(answer: str, max_words: int = MAX_WORDS) -> PreparedAnswer:
@@ -200,7 +270,9 @@ def prepare(answer: str, max_words: int = MAX_WORDS) -> PreparedAnswer:
             if plea:
                 removed.append(plea)
             if content:
-                (kept if committed and asserts(content) else unasserted).append(content)
+                said, unsaid = _asserted(content) if committed else ("", [content])
+                kept += [said] if said else []
+                unasserted += unsaid
     prepared = PreparedAnswer(text="\n".join(kept), sentences=kept, removed=removed, unasserted=unasserted)
     if cut:
         prepared.notices.append(f"Your answer was cut to its first {max_words} words for grading.")
