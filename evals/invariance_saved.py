@@ -16,6 +16,8 @@ sentence; a transcript has no separating marks), which only a graded run (`tutor
 labelled file of them graded by `tutor eval --labelled … --out`; README's "Beetle's training
 answers beside the denials" has the commands); both runs are re-decided by the head and the
 answers whose band differs between them are counted, with the transcripts' band accuracy.
+`--regraded RUN2`: some of those transcripts graded again after a change to the answer-side rules
+(`tutor eval --labelled … --ids …`); their grades replace the saved ones.
 """
 
 import argparse
@@ -32,9 +34,13 @@ from tutor.teacher.evaluation import EvalRun, load_labelled, load_run, load_runs
 from tutor.teacher.invariance import VARIANTS  # noqa: E402
 
 
-def transcript_rows(bank: Bank, run: EvalRun, transcript: Path, head: Head) -> list[str]:
+def transcript_rows(bank: Bank, run: EvalRun, transcript: Path, head: Head,
+                    regraded: Path | None = None) -> list[str]:
     """Same band typed and as a graded transcript, of the answers graded both ways."""
-    heard = load_run(transcript, load_labelled(transcript.parent / "labelled.jsonl"))
+    labelled = load_labelled(transcript.parent / "labelled.jsonl")
+    heard = load_run(transcript, labelled)
+    if regraded:
+        heard = replaced(heard, load_run(regraded, labelled))
     typed, spoken = rescore_run(bank, run, head), rescore_run(bank, heard, head)
     by_id = {g.id: r for g, r in zip(spoken.gold, spoken.grades, strict=True) if r.status == "graded"}
     pairs = [(r.band, by_id[g.id].band) for g, r in zip(typed.gold, typed.grades, strict=True)
@@ -44,15 +50,24 @@ def transcript_rows(bank: Bank, run: EvalRun, transcript: Path, head: Head) -> l
             f"transcripts: band accuracy {metrics(spoken).band_accuracy:.3f}"]
 
 
+def replaced(run: EvalRun, regraded: EvalRun) -> EvalRun:
+    """`run` with the grades of the answers graded again in `regraded` (by gold id)."""
+    again = {g.id: r for g, r in zip(regraded.gold, regraded.grades, strict=True)}
+    return EvalRun(run.gold, [again.get(g.id, r) for g, r in zip(run.gold, run.grades, strict=True)],
+                   run.seconds)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("run", type=Path)
     parser.add_argument("--head", help="a head file (default: the shipped head)")
     parser.add_argument("--transcript", type=Path, help="a graded run of the answers as transcripts")
+    parser.add_argument("--regraded", type=Path, help="with --transcript: a run of some of those "
+                        "transcripts graded again (after a change to the rules); its grades replace theirs")
     args = parser.parse_args()
     bank, head, run = load_bank(), load_head(args.head), load_runs([args.run])[0]
     if args.transcript:
-        print("\n".join(transcript_rows(bank, run, args.transcript, head)))
+        print("\n".join(transcript_rows(bank, run, args.transcript, head, args.regraded)))
         return
     print("| written as | answers | same judge request | band changed among them | request differs |")
     print("|---|---|---|---|---|")
