@@ -6,8 +6,9 @@ of sentence are set aside and reported to the learner: those addressed to the gr
 verdicts, requests for marks in other languages), questions ("Isn't the KV cache what
 grows?" asserts nothing, nor does a transcript's "so is the kv cache what grows") and hedges
 that offer alternatives without choosing ("either per-tensor or per-channel, not sure which";
-"… or because of the zero-point. Can't decide between those two."). Answers with no words left
-never reach a model.
+"… or because of the zero-point. Can't decide between those two."). In a stretch with no marks
+(a transcript), a hedge takes only the spoken clauses around it. Answers with no words left never
+reach a model.
 """
 
 import re
@@ -26,8 +27,9 @@ LIST_SEPARATORS = re.compile(r"[,;\n/|]+")
 SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|(?<=[。！？；])|\n+")
 FULL_STOP = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])|\n+")  # sentences, not clauses
 # A stretch with no mark inside it (a transcript, or a talker who types as they speak) is cut into
-# spoken clauses before the question and hedge rules read it: each clause starts at a word that
-# opens one in speech ("so", "but", "because", "i …"). A stretch shorter than this is one unit.
+# spoken clauses for the hedge rules: each clause starts at a word that opens one in speech ("so",
+# "but", "because", "i …"). A stretch shorter than this is one unit. A question still takes a whole
+# stretch: without its mark, where it ends is unknown.
 STRETCH_WORDS = 20
 INNER_MARK = re.compile(r"[,:;—–()\[\]!?.。，；：！？](?:\s|$)")
 CLAUSE_OPENER = re.compile(
@@ -193,9 +195,10 @@ def _undecided(sentence: str, offered: str) -> bool:
 
 
 def _committed(sentences: list[str]) -> list[bool]:
-    """Each sentence's `asserts`; alternatives followed by a sentence that says the writer cannot
-    choose ("… or because the zero-point drifts. Can't decide between those two.") assert
-    nothing, and neither does that sentence."""
+    """Each sentence's `asserts` (a stretch with no marks is decided clause by clause, in
+    `_asserted`); alternatives followed by a sentence that says the writer cannot choose ("… or
+    because the zero-point drifts. Can't decide between those two.") assert nothing, and neither
+    does that sentence."""
     left_open = [_undecided(after, before) for before, after in pairwise(sentences)]
     before_open = [False, *left_open]  # the sentence before this one offered what it leaves open
     after_open = [*left_open, False]  # the sentence after this one leaves its alternatives open
@@ -230,32 +233,31 @@ def _spoken_clauses(stretch: str) -> list[tuple[int, int]]:
 
 
 def _stretch_asserted(stretch: str) -> list[bool]:
-    """Whether each spoken clause of a hedged stretch asserts. Where the stretch has no marks,
-    a hedge's sentence is unknown, so it takes the spoken clauses it spans; the clause before
-    too when the hedge opens its clause and so refers back to alternatives named there ("… and
-    then the rounding error and the overlay sketch | i honestly dont remember which is which |
-    its something about fine tuning"); the clause after too when the hedge ends its clause on the
-    alternative to come ("… for its range i think or possibly | because it is more precise …").
-    A clause that says the writer cannot choose takes itself and the one before when they offer
-    alternatives. (A question anywhere in a stretch takes all of it, in `_asserted`.)"""
+    """Whether each spoken clause of a hedged stretch asserts: a hedge takes the clauses around
+    it (`_hedged`), and a clause that says the writer cannot choose takes itself and the one
+    before when they offer alternatives. (A question anywhere takes all of it, in `_asserted`.)"""
     spans = _spoken_clauses(stretch)
-    starts = [a for a, _ in spans]
-    said = [True] * len(spans)
-    for m in HEDGE.finditer(stretch):
-        first, last = bisect_right(starts, m.start()) - 1, bisect_right(starts, m.end() - 1) - 1
-        aside = set(range(first, last + 1))
-        opens = len(stretch[spans[first][0]:m.start()].split()) < 4 and not m[0].lower().startswith("either")
-        if first == last and opens:
-            aside.add(first - 1)
-        if OPEN_ENDED.search(m[0]) and not stretch[m.end():spans[last][1]].strip():
-            aside.add(last + 1)
-        for i in aside & set(range(len(spans))):
-            said[i] = False
+    aside = {i for m in HEDGE.finditer(stretch) for i in _hedged(stretch, spans, m)}
     for i in range(1, len(spans)):
-        offered = stretch[spans[i - 1][0]:spans[i][1]]
-        if _undecided(stretch[slice(*spans[i])], offered):
-            said[i - 1] = said[i] = False
-    return said
+        if _undecided(stretch[slice(*spans[i])], stretch[spans[i - 1][0]:spans[i][1]]):
+            aside |= {i - 1, i}
+    return [i not in aside for i in range(len(spans))]
+
+
+def _hedged(stretch: str, spans: list[tuple[int, int]], hedge: re.Match[str]) -> set[int]:
+    """The spoken clauses a hedge takes where there are no marks to say where its sentence ends:
+    those it spans; the one before too when it opens its clause and so refers back to alternatives
+    named there ("… and then the rounding error and the overlay sketch | i honestly dont remember
+    which is which | its something about fine tuning"); the one after too when it ends its clause
+    on the alternative to come ("… for its range i think or possibly | because it is more …")."""
+    starts = [a for a, _ in spans]
+    first, last = bisect_right(starts, hedge.start()) - 1, bisect_right(starts, hedge.end() - 1) - 1
+    words_before = len(stretch[starts[first]:hedge.start()].split())
+    opens = words_before < 4 and not hedge[0].lower().startswith("either")
+    before = {first - 1} if first == last and opens and first > 0 else set()
+    dangling = OPEN_ENDED.search(hedge[0]) and not stretch[hedge.end():spans[last][1]].strip()
+    after = {last + 1} if dangling and last + 1 < len(spans) else set()
+    return set(range(first, last + 1)) | before | after
 
 
 def prepare(answer: str, max_words: int = MAX_WORDS) -> PreparedAnswer:
