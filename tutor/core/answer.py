@@ -219,10 +219,9 @@ def _asserted(clause: str) -> tuple[str, list[str]]:
     (`_stretch_asserted`)."""
     if not _stretch(clause) or QUESTION_FORM.search(clause):
         return (clause, []) if asserts(clause) else ("", [clause])
-    said = _stretch_asserted(clause)
-    if all(said):
+    units = _stretch_asserted(clause)
+    if all(ok for _, ok in units):
         return clause, []
-    units = [(clause[a:b].strip(), ok) for (a, b), ok in zip(_spoken_clauses(clause), said, strict=True)]
     runs = [" ".join(u for u, _ in run) for ok, run in groupby(units, key=lambda unit: unit[1]) if not ok]
     return " ".join(u for u, ok in units if ok), runs
 
@@ -232,8 +231,8 @@ def _spoken_clauses(stretch: str) -> list[tuple[int, int]]:
     return [(a, b) for a, b in pairwise(cuts) if stretch[a:b].strip()]
 
 
-def _stretch_asserted(stretch: str) -> list[bool]:
-    """Whether each spoken clause of a hedged stretch asserts: a hedge takes the clauses around
+def _stretch_asserted(stretch: str) -> list[tuple[str, bool]]:
+    """Each spoken clause of a stretch and whether it asserts: a hedge takes the clauses around
     it (`_hedged`), and a clause that says the writer cannot choose takes itself and the one
     before when they offer alternatives. (A question anywhere takes all of it, in `_asserted`.)"""
     spans = _spoken_clauses(stretch)
@@ -241,7 +240,7 @@ def _stretch_asserted(stretch: str) -> list[bool]:
     for i in range(1, len(spans)):
         if _undecided(stretch[slice(*spans[i])], stretch[spans[i - 1][0]:spans[i][1]]):
             aside |= {i - 1, i}
-    return [i not in aside for i in range(len(spans))]
+    return [(stretch[a:b].strip(), i not in aside) for i, (a, b) in enumerate(spans)]
 
 
 def _hedged(stretch: str, spans: list[tuple[int, int]], hedge: re.Match[str]) -> set[int]:
